@@ -1,0 +1,108 @@
+"""The `datastore-bot` command line: serve, migrate, keygen."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.errors import BotError, ConfigurationError
+from bot.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+logger = logging.getLogger("datastore_bot")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require_for_serve()
+
+    from bot.app import create_app, slack_wsgi, start_socket_mode
+    from bot.services import build_services
+    from bot.web import HttpServer, Router
+    from storage.migrate import upgrade_to_head
+
+    services = build_services(settings)
+    upgrade_to_head(services.engine)
+    app = create_app(services)
+    port = args.port or settings.port
+    server = HttpServer(Router(slack=slack_wsgi(app), engine=services.engine), host=args.host, port=port)
+    if settings.slack_app_token is not None:
+        start_socket_mode(app, settings.slack_app_token.get_secret_value())
+    mode = "Socket Mode" if settings.socket_mode else "HTTP mode (POST /slack/events)"
+    logger.info("datastore-bot listening on %s:%d — %s", args.host, server.port, mode)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        logger.info("stopping")
+    finally:
+        server.close()
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from storage.db import make_engine
+    from storage.migrate import current_revision, upgrade_to_head
+
+    engine = make_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    print(f"database is at revision {current_revision(engine)}")
+    return 0
+
+
+def _keygen(_settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.crypto import generate_key
+
+    print(generate_key())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="datastore-bot",
+        description="Datastore Bot: connect Confluence to a searchable datastore from Slack.",
+        epilog="Settings come from the environment or a .env file; see .env.example.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the bot (HTTP mode; Socket Mode when SLACK_APP_TOKEN is set)",
+        description="Run the bot: migrates the database, then serves POST /slack/events, "
+        "GET /oauth/confluence/callback and GET /healthz. Uses Socket Mode for Slack when SLACK_APP_TOKEN is set.",
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=None, help="port to listen on (default: PORT, 3000)")
+    serve.set_defaults(handler=_serve)
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the newest version")
+    migrate.set_defaults(handler=_migrate)
+    keygen = commands.add_parser("keygen", help="print a new ENCRYPTION_KEY")
+    keygen.set_defaults(handler=_keygen)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _configure_logging(settings)
+        return int(args.handler(settings, args))
+    except ConfigurationError as exc:
+        print(f"datastore-bot: {exc.message}", file=sys.stderr)
+        return 2
+    except BotError as exc:
+        print(f"datastore-bot: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Configuration from the environment (and an optional ``.env``), built once and passed down.
+
+The environment variable names are a fixed contract with deployments and other tools: see ``.env.example``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigurationError
+
+__all__ = ["Settings", "load_settings"]
+
+DEFAULT_DATABASE_FILE = "datastore.db"
+
+#: Where to get each required value, shown when it is missing.
+WHERE_TO_GET: dict[str, str] = {
+    "SLACK_SIGNING_SECRET": "copy it from your Slack app's Basic Information page → App Credentials → Signing Secret",
+    "SLACK_BOT_TOKEN": "install the app to your workspace and copy OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
+    "ENCRYPTION_KEY": "generate one with `datastore-bot keygen` and keep it with your database backups",
+}
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+
+    port: Annotated[int, Field(ge=1, le=65535)] = 3000
+    public_url: str = "http://localhost:3000"
+
+    atlassian_client_id: str | None = None
+    atlassian_client_secret: SecretStr | None = None
+    atlassian_auth_url: str = "https://auth.atlassian.com"
+    atlassian_api_url: str = "https://api.atlassian.com"
+
+    encryption_key: SecretStr | None = None
+    terms_url: str = "https://www.atlassian.com/legal/atlassian-customer-agreement"
+    log_level: str = "INFO"
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url_ends_with_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("public_url", "atlassian_auth_url", "atlassian_api_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "encryption_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        """True when no DATABASE_URL is given and the bot keeps its SQLite file under ``data_dir``."""
+        return self.database_url is None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / DEFAULT_DATABASE_FILE).resolve()}"
+
+    @property
+    def oauth_callback_url(self) -> str:
+        return f"{self.public_url}/oauth/confluence/callback"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def require_for_serve(self) -> None:
+        """Raise ConfigurationError naming the first setting ``serve`` cannot run without."""
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+            )
+            if value is None
+        ]
+        if missing:
+            first = missing[0]
+            also = f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""
+            raise ConfigurationError(first, f"{first} is not set — {WHERE_TO_GET[first]}{also}.")
+
+
+def load_settings(env_file: Path | str | None = ".env") -> Settings:
+    """Build the settings once; invalid values become a ConfigurationError with a one-line message."""
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+        raise ConfigurationError(variable, f"{variable} is invalid: {error['msg']}.") from None

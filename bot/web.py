@@ -1,0 +1,133 @@
+"""The one HTTP server: /slack/events (Bolt), /oauth/confluence/callback and /healthz on one WSGI app."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from sqlalchemy import Engine
+from waitress.server import create_server
+
+from storage.db import database_is_reachable
+
+__all__ = ["HttpServer", "Router", "WsgiApp", "html_page", "start_http_server"]
+
+logger = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+#: A route answers with (status line, headers, body).
+Answer = tuple[str, list[tuple[str, str]], bytes]
+OAuthCallback = Callable[[dict[str, str]], Answer]
+
+SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
+
+
+def html_page(status: str, title: str, message: str) -> Answer:
+    """A small self-contained HTML page for the browser (OAuth results)."""
+    body = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;"
+        "color:#1d1c1d}h1{font-size:1.4rem}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></body></html>"
+    ).encode()
+    return status, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], body
+
+
+def _json(status: str, payload: dict[str, Any]) -> Answer:
+    return (
+        status,
+        [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+        json.dumps(payload).encode(),
+    )
+
+
+def _query(environ: dict[str, Any]) -> dict[str, str]:
+    parsed = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return {key: values[0] for key, values in parsed.items()}
+
+
+def missing_callback(_params: dict[str, str]) -> Answer:
+    return html_page(
+        "400 Bad Request",
+        "Nothing to connect here",
+        "This address finishes connecting Confluence from the /datastore create wizard in Slack. "
+        "Start again from Slack.",
+    )
+
+
+class Router:
+    """Routes by path; Slack's paths go to Bolt's WSGI handler, the rest are answered here."""
+
+    def __init__(self, *, slack: WsgiApp, engine: Engine, oauth_callback: OAuthCallback = missing_callback):
+        self._slack = slack
+        self._engine = engine
+        self._oauth_callback = oauth_callback
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path in SLACK_PATHS:
+            return self._slack(environ, start_response)
+        if path == "/healthz":
+            answer = self._healthz() if method in ("GET", "HEAD") else self._not_allowed("GET")
+        elif path == "/oauth/confluence/callback":
+            answer = self._oauth_callback(_query(environ)) if method == "GET" else self._not_allowed("GET")
+        else:
+            answer = _json("404 Not Found", {"error": "not_found", "path": path})
+        status, headers, body = answer
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [b""] if method == "HEAD" else [body]
+
+    def _healthz(self) -> Answer:
+        if database_is_reachable(self._engine):
+            return _json("200 OK", {"status": "ok", "database": "ok"})
+        return _json("503 Service Unavailable", {"status": "unavailable", "database": "unreachable"})
+
+    @staticmethod
+    def _not_allowed(allowed: str) -> Answer:
+        status, headers, body = _json("405 Method Not Allowed", {"error": "method_not_allowed"})
+        return status, [*headers, ("Allow", allowed)], body
+
+
+class _Server(Protocol):
+    effective_port: int
+
+    def run(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class HttpServer:
+    """A waitress server on its own thread (tests, Socket Mode) or the foreground (``serve``)."""
+
+    def __init__(self, app: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:
+        self._server: _Server = create_server(app, host=host, port=port, threads=threads, ident="datastore-bot")
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start_in_thread(self) -> None:
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def start_http_server(app: WsgiApp, *, host: str = "127.0.0.1", port: int = 0) -> HttpServer:
+    server = HttpServer(app, host=host, port=port)
+    server.start_in_thread()
+    return server

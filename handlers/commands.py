@@ -1,0 +1,97 @@
+"""The /datastore slash command: parse the text, route to a subcommand, answer within 3 s."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.errors import CommandUsageError
+from bot.services import Services
+from handlers.ids import SLASH_COMMAND
+from handlers.views.help import SubcommandHelp, help_message
+from handlers.views.wizard import name_step_view
+
+__all__ = ["ParsedCommand", "parse_command", "register"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    subcommand: str
+    args: list[str]
+
+
+def parse_command(text: str) -> ParsedCommand:
+    """Split the command text shell-style, so names with spaces can be quoted: `search "Eng Wiki" x`."""
+    normalized = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
+    try:
+        words = shlex.split(normalized)
+    except ValueError:
+        raise CommandUsageError(
+            f"I couldn't read `{SLASH_COMMAND} {text}`: a quote is not closed. "
+            f'Put names with spaces in quotes, like `{SLASH_COMMAND} create "Eng Wiki"`.'
+        ) from None
+    if not words:
+        return ParsedCommand(subcommand="help", args=[])
+    return ParsedCommand(subcommand=words[0].lower(), args=words[1:])
+
+
+Subcommand = Callable[[ParsedCommand, Ack, dict[str, Any], WebClient], None]
+
+
+class DatastoreCommand:
+    """Routes `/datastore <subcommand>`; each subcommand acks first and does slow work after."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._routes: dict[str, tuple[SubcommandHelp, Subcommand]] = {
+            "create": (
+                SubcommandHelp("create", "create [name]", "connect a Confluence site as a new datastore"),
+                self._create,
+            ),
+            "help": (SubcommandHelp("help", "help", "show this help"), self._help),
+        }
+
+    @property
+    def help_entries(self) -> list[SubcommandHelp]:
+        return [entry for entry, _ in self._routes.values()]
+
+    def __call__(self, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        try:
+            parsed = parse_command(command.get("text", ""))
+        except CommandUsageError as exc:
+            ack(response_type="ephemeral", text=str(exc))
+            return
+        route = self._routes.get(parsed.subcommand)
+        if route is None:
+            self._unknown(parsed, ack)
+            return
+        route[1](parsed, ack, command, client)
+
+    def _help(self, _parsed: ParsedCommand, ack: Ack, _command: dict[str, Any], _client: WebClient) -> None:
+        ack(**help_message(self.help_entries))
+
+    def _unknown(self, parsed: ParsedCommand, ack: Ack) -> None:
+        matches = difflib.get_close_matches(parsed.subcommand, list(self._routes), n=1, cutoff=0.5)
+        ack(**help_message(self.help_entries, unknown=parsed.subcommand, suggestion=matches[0] if matches else None))
+
+    def _create(self, parsed: ParsedCommand, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        ack()
+        metadata = json.dumps({"channel_id": command.get("channel_id", "")}, separators=(",", ":"))
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=name_step_view(private_metadata=metadata, name=" ".join(parsed.args).strip()),
+        )
+
+
+def register(app: App, services: Services) -> None:
+    app.command(SLASH_COMMAND)(DatastoreCommand(services))

@@ -1,0 +1,1 @@
+"""Block Kit views and messages as pure functions: state in, dict out. Nothing here calls Slack."""

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigurationError
+from bot.settings import load_settings
+
+
+def test_defaults_use_the_embedded_database_under_data(tmp_path: Path) -> None:
+    settings = load_settings(env_file=None)
+    assert settings.uses_embedded_database
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'data' / 'datastore.db'}"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.atlassian_auth_url == "https://auth.atlassian.com"
+    assert settings.atlassian_api_url == "https://api.atlassian.com"
+    assert settings.port == 3000
+    assert settings.oauth_callback_url == "http://localhost:3000/oauth/confluence/callback"
+    assert not settings.socket_mode
+
+
+def test_environment_names_are_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9999/api")
+    monkeypatch.setenv("PUBLIC_URL", "https://bot.example.com/")
+    monkeypatch.setenv("ATLASSIAN_AUTH_URL", "http://127.0.0.1:1/")
+    monkeypatch.setenv("ATLASSIAN_API_URL", "http://127.0.0.1:2")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("PORT", "8080")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    settings = load_settings(env_file=None)
+    assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
+    assert settings.oauth_callback_url == "https://bot.example.com/oauth/confluence/callback"
+    assert settings.atlassian_auth_url == "http://127.0.0.1:1"
+    assert settings.atlassian_api_url == "http://127.0.0.1:2"
+    assert settings.effective_database_url == "postgresql+psycopg://u@h/db"
+    assert settings.port == 8080
+    assert settings.socket_mode
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_SIGNING_SECRET=from-file\nPORT=4000\n")
+    settings = load_settings()
+    assert settings.slack_signing_secret is not None
+    assert settings.slack_signing_secret.get_secret_value() == "from-file"
+    assert settings.port == 4000
+
+
+def test_serve_requires_the_signing_secret_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(env_file=None).require_for_serve()
+    assert caught.value.variable == "SLACK_SIGNING_SECRET"
+    assert "Signing Secret" in caught.value.message
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "  ")
+    with pytest.raises(ConfigurationError):
+        load_settings(env_file=None).require_for_serve()
+
+
+def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "70000")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(env_file=None)
+    assert caught.value.variable == "PORT"
+    assert caught.value.message.startswith("PORT is invalid")
+
+
+def test_secrets_do_not_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+    assert "xoxb-very-secret" not in repr(load_settings(env_file=None))
