@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
@@ -19,9 +20,9 @@ from bot.errors import SlackUnavailableError
 from bot.services import Services
 
 if TYPE_CHECKING:
-    from bot.web import WsgiApp
+    from bot.web import OAuthCallback, WsgiApp
 
-__all__ = ["create_app", "slack_wsgi", "start_socket_mode"]
+__all__ = ["BotApp", "create_app", "slack_wsgi", "start_socket_mode"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,15 @@ class _DropClientTokenNotice(logging.Filter):
 logging.getLogger("slack_bolt.App").addFilter(_DropClientTokenNotice())
 
 
-def create_app(services: Services) -> App:
+@dataclass(frozen=True)
+class BotApp:
+    """The Bolt app and the OAuth callback its listeners share state with."""
+
+    bolt: App
+    oauth_callback: OAuthCallback
+
+
+def create_app(services: Services) -> BotApp:
     """A Bolt app wired with every listener; checks the bot token against SLACK_API_URL once."""
     settings = services.settings
     assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
@@ -60,8 +69,8 @@ def create_app(services: Services) -> App:
         raise SlackUnavailableError(
             f"Slack rejected SLACK_BOT_TOKEN or could not be reached at {settings.slack_api_url}: {exc}"
         ) from None
-    handlers.register(app, services)
-    return app
+    oauth_callback = handlers.register(app, services)
+    return BotApp(bolt=app, oauth_callback=oauth_callback)
 
 
 def slack_wsgi(app: App) -> WsgiApp:

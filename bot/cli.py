@@ -36,9 +36,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     upgrade_to_head(services.engine)
     app = create_app(services)
     port = args.port or settings.port
-    server = HttpServer(Router(slack=slack_wsgi(app), engine=services.engine), host=args.host, port=port)
+    router = Router(slack=slack_wsgi(app.bolt), engine=services.engine, oauth_callback=app.oauth_callback)
+    server = HttpServer(router, host=args.host, port=port)
     if settings.slack_app_token is not None:
-        start_socket_mode(app, settings.slack_app_token.get_secret_value())
+        start_socket_mode(app.bolt, settings.slack_app_token.get_secret_value())
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode (POST /slack/events)"
     logger.info("datastore-bot listening on %s:%d — %s", args.host, server.port, mode)
     try:

@@ -5,7 +5,10 @@
     ├── UserFacingError           safe to show to the Slack user as it is
     │   └── CommandUsageError     a /datastore command was typed wrongly
     ├── StorageError              the database could not be reached or migrated
-    └── SlackUnavailableError     the Slack Web API could not be reached at start-up
+    ├── SlackUnavailableError     the Slack Web API could not be reached at start-up
+    └── AtlassianError            Atlassian answered with an error or not at all
+        ├── OAuthExchangeError    the authorization code could not be exchanged for tokens
+        └── ReconnectRequired     the refresh token is gone (invalid_grant): the user must consent again
 
 Errors that come from libraries (httpx, SQLAlchemy, slack_sdk) are wrapped into one of these where the
 bot can say something useful; anything else reaches the single ``@app.error`` handler, which logs it with
@@ -15,9 +18,12 @@ an error id and shows the user that id.
 from __future__ import annotations
 
 __all__ = [
+    "AtlassianError",
     "BotError",
     "CommandUsageError",
     "ConfigurationError",
+    "OAuthExchangeError",
+    "ReconnectRequired",
     "SlackUnavailableError",
     "StorageError",
     "UserFacingError",
@@ -51,3 +57,15 @@ class StorageError(BotError):
 
 class SlackUnavailableError(BotError):
     """The Slack Web API did not answer, or rejected the bot token, at start-up."""
+
+
+class AtlassianError(BotError):
+    """Atlassian answered with an error, or not at all; the message is safe to show (no tokens in it)."""
+
+
+class OAuthExchangeError(AtlassianError):
+    """The authorization code could not be exchanged for tokens."""
+
+
+class ReconnectRequired(AtlassianError):
+    """The connection's refresh token was refused (``invalid_grant``): someone must consent again."""

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
 
     encryption_key: SecretStr | None = None
     terms_url: str = "https://www.atlassian.com/legal/atlassian-customer-agreement"
+    free_credits: Annotated[int, Field(ge=0)] = 100_000
     log_level: str = "INFO"
 
     @field_validator("slack_api_url")

@@ -7,10 +7,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
+from waitress import wasyncore
 from waitress.server import create_server
 
 from storage.db import database_is_reachable
@@ -96,18 +97,16 @@ class Router:
         return status, [*headers, ("Allow", allowed)], body
 
 
-class _Server(Protocol):
-    effective_port: int
-
-    def run(self) -> None: ...
-    def close(self) -> None: ...
-
-
 class HttpServer:
-    """A waitress server on its own thread (tests, Socket Mode) or the foreground (``serve``)."""
+    """A waitress server whose loop runs on one thread and stops cleanly from any other.
+
+    waitress has no stop method; closing its sockets from another thread races with its select() loop, so
+    the loop runs in short rounds and the closing happens on the loop's own thread.
+    """
 
     def __init__(self, app: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:
-        self._server: _Server = create_server(app, host=host, port=port, threads=threads, ident="datastore-bot")
+        self._server: Any = create_server(app, host=host, port=port, threads=threads, ident="datastore-bot")
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -115,14 +114,22 @@ class HttpServer:
         return int(self._server.effective_port)
 
     def serve_forever(self) -> None:
-        self._server.run()
+        """Serve until ``close()`` is called (from another thread) or the process is interrupted."""
+        socket_map = self._server._map
+        try:
+            while not self._stopping.is_set() and socket_map:
+                wasyncore.loop(timeout=0.2, map=socket_map, use_poll=True, count=1)
+        finally:
+            for dispatcher in list(socket_map.values()):
+                dispatcher.close()
+            self._server.task_dispatcher.shutdown()
 
     def start_in_thread(self) -> None:
-        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
-        self._server.close()
+        self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import shlex
 from collections.abc import Callable
@@ -14,10 +13,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.errors import CommandUsageError
-from bot.services import Services
 from handlers.ids import SLASH_COMMAND
 from handlers.views.help import SubcommandHelp, help_message
-from handlers.views.wizard import name_step_view
+from handlers.wizard_open import WizardDeps
 
 __all__ = ["ParsedCommand", "parse_command", "register"]
 
@@ -51,8 +49,8 @@ Subcommand = Callable[[ParsedCommand, Ack, dict[str, Any], WebClient], None]
 class DatastoreCommand:
     """Routes `/datastore <subcommand>`; each subcommand acks first and does slow work after."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, wizard: WizardDeps) -> None:
+        self._wizard = wizard
         self._routes: dict[str, tuple[SubcommandHelp, Subcommand]] = {
             "create": (
                 SubcommandHelp("create", "create [name]", "connect a Confluence site as a new datastore"),
@@ -86,12 +84,15 @@ class DatastoreCommand:
 
     def _create(self, parsed: ParsedCommand, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
-        metadata = json.dumps({"channel_id": command.get("channel_id", "")}, separators=(",", ":"))
-        client.views_open(
+        self._wizard.open_new(
+            client,
             trigger_id=command["trigger_id"],
-            view=name_step_view(private_metadata=metadata, name=" ".join(parsed.args).strip()),
+            team_id=command["team_id"],
+            user_id=command["user_id"],
+            channel_id=command.get("channel_id"),
+            name=" ".join(parsed.args).strip(),
         )
 
 
-def register(app: App, services: Services) -> None:
-    app.command(SLASH_COMMAND)(DatastoreCommand(services))
+def register(app: App, wizard: WizardDeps) -> None:
+    app.command(SLASH_COMMAND)(DatastoreCommand(wizard))

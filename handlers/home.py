@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.services import Services
 from handlers.ids import ActionId
 from handlers.views.home import home_view
-from handlers.views.wizard import name_step_view
+from handlers.wizard_open import WizardDeps
 
 __all__ = ["register"]
 
 
 class HomeHandlers:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, wizard: WizardDeps) -> None:
+        self._wizard = wizard
 
     def home_opened(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
@@ -27,11 +25,16 @@ class HomeHandlers:
 
     def create_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        metadata = json.dumps({"channel_id": ""}, separators=(",", ":"))
-        client.views_open(trigger_id=body["trigger_id"], view=name_step_view(private_metadata=metadata))
+        self._wizard.open_new(
+            client,
+            trigger_id=body["trigger_id"],
+            team_id=body["user"]["team_id"],
+            user_id=body["user"]["id"],
+            channel_id=None,
+        )
 
 
-def register(app: App, services: Services) -> None:
-    handlers = HomeHandlers(services)
+def register(app: App, wizard: WizardDeps) -> None:
+    handlers = HomeHandlers(wizard)
     app.event("app_home_opened")(handlers.home_opened)
     app.action(ActionId.HOME_CREATE)(handlers.create_clicked)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["SLASH_COMMAND", "ActionId", "BlockId", "CallbackId"]
+__all__ = ["SLASH_COMMAND", "ActionId", "BlockId", "CallbackId", "MethodValue", "ShareValue", "TopOffValue"]
 
 SLASH_COMMAND = "/datastore"
 
 
 class CallbackId(StrEnum):
     WIZARD_NAME = "wizard-name"
+    WIZARD_CONNECTION_SETUP = "wizard-connection-setup"
+    WIZARD_REVIEW_ACCESS = "wizard-review-access"
+    WIZARD_SITE_URL = "wizard-site-url"
+    WIZARD_CONNECT = "wizard-connect"
+    WIZARD_GRANT_ACCESS = "wizard-grant-access"
+    WIZARD_SUMMARY = "wizard-summary"
+    WIZARD_RESUME = "wizard-resume"
+    WIZARD_ENDED = "wizard-ended"
 
 
 class BlockId(StrEnum):
@@ -18,14 +26,58 @@ class BlockId(StrEnum):
     NAME = "wizard-name"
     METHOD = "wizard-method"
     SOURCE = "wizard-source"
+    CREDITS = "wizard-credits"
+    TOPOFF_CHOICE = "wizard-topoff-choice"
+    TOPOFF_THRESHOLD = "wizard-topoff-threshold"
+    TOPOFF_AMOUNT = "wizard-topoff-amount"
+    TOPOFF_CAP = "wizard-topoff-cap"
+    ACCESS = "wizard-access"
+    TERMS = "wizard-terms"
+    SITE_URL = "wizard-site-url"
+    CONNECT = "wizard-connect"
+    CONNECT_ACTIONS = "wizard-connect-actions"
+    CONNECT_STATUS = "wizard-connect-status"
+    CONNECT_ERROR = "wizard-connect-error"
+    OFFERED_SITES = "wizard-offered-sites"
+    CONNECTED = "wizard-connected"
+    SHARE_CHOICE = "wizard-share-choice"
+    SPACES = "wizard-spaces"
+    SUMMARY = "wizard-summary"
+    NOTICE = "wizard-notice"
+    RESUME_ACTIONS = "wizard-resume-actions"
+    CONTINUE_ACTIONS = "wizard-continue-actions"
     HOME_ACTIONS = "home-actions"
 
 
 class ActionId(StrEnum):
     NAME_INPUT = "wizard-name-input"
     METHOD_SELECT = "wizard-method-select"
+    TOPOFF_CHOICE = "wizard-topoff-choice"
+    TOPOFF_THRESHOLD = "wizard-topoff-threshold"
+    TOPOFF_AMOUNT = "wizard-topoff-amount"
+    TOPOFF_CAP = "wizard-topoff-cap"
+    SITE_URL = "wizard-site-url"
+    OPEN_WINDOW = "wizard-open-window"
+    TRY_AGAIN = "wizard-try-again"
+    CHANGE_SITE = "wizard-change-site"
+    USE_SITE = "wizard-use-site"
+    SHARE_CHOICE = "wizard-share-choice"
+    SPACES = "wizard-spaces"
+    RESUME = "wizard-resume"
+    START_OVER = "wizard-start-over"
+    CONTINUE_SETUP = "wizard-continue-setup"
     HOME_CREATE = "home-create"
 
 
 class MethodValue(StrEnum):
     THIRD_PARTY = "third-party-connection"
+
+
+class TopOffValue(StrEnum):
+    CONFIGURE = "configured"
+    SKIP = "skipped"
+
+
+class ShareValue(StrEnum):
+    SPECIFIC = "specific"
+    ALL = "all"

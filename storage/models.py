@@ -5,10 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "Workspace", "utcnow"]
+__all__ = [
+    "Base",
+    "ConfluenceSpace",
+    "Connection",
+    "Datastore",
+    "OAuthState",
+    "SyncRun",
+    "Wizard",
+    "Workspace",
+    "utcnow",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,13 +34,30 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JSON()}
 
 
 class Workspace(Base):
-    """A Slack workspace (team) the bot has served; datastores and credits hang off it."""
+    """A Slack workspace (team): its ingestion credits and auto top-off settings."""
 
     __tablename__ = "workspaces"
 
@@ -37,3 +65,142 @@ class Workspace(Base):
     team_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    credit_balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    topoff_threshold: Mapped[int | None] = mapped_column(BigInteger)
+    topoff_amount: Mapped[int | None] = mapped_column(BigInteger)
+    topoff_monthly_cap: Mapped[int | None] = mapped_column(BigInteger)
+    topoff_updated_by: Mapped[str | None] = mapped_column(String(32))
+    topoff_updated_at: Mapped[datetime | None]
+
+
+class Wizard(Base):
+    """One run of /datastore create, keyed by an id that rides in the modal's private_metadata."""
+
+    __tablename__ = "wizards"
+    __table_args__ = (
+        Index(
+            "uq_wizards_open_name",
+            "team_id",
+            "name_key",
+            unique=True,
+            sqlite_where=text("status = 'open' AND name_key IS NOT NULL"),
+            postgresql_where=text("status = 'open' AND name_key IS NOT NULL"),
+        ),
+        Index("ix_wizards_owner", "team_id", "user_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | abandoned
+    step: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(64))
+    name_key: Mapped[str | None] = mapped_column(String(64))
+    view_id: Mapped[str | None] = mapped_column(String(64))
+    view_closed: Mapped[bool] = mapped_column(default=False)
+    top_off: Mapped[str | None] = mapped_column(String(16))  # configured | skipped
+    site_url: Mapped[str | None] = mapped_column(String(255))
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    oauth_error: Mapped[str | None] = mapped_column(Text)
+    offered_sites: Mapped[dict[str, Any] | None]  # {"urls": [...]} when consent covered other sites only
+    share_all: Mapped[bool | None]
+    spaces: Mapped[dict[str, Any] | None]  # {"items": [{"id", "key", "name"}]}
+    datastore_id: Mapped[int | None] = mapped_column(ForeignKey("datastores.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class OAuthState(Base):
+    """A single-use OAuth ``state``: only its hash is stored; bound to team, user and wizard; 15-minute life."""
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wizard_id: Mapped[str] = mapped_column(ForeignKey("wizards.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Connection(Base):
+    """A consented Atlassian site: tokens encrypted at rest, ``token_version`` guards refresh races."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    cloud_id: Mapped[str] = mapped_column(String(64))
+    site_url: Mapped[str] = mapped_column(String(255))
+    site_name: Mapped[str | None] = mapped_column(String(255))
+    account_id: Mapped[str | None] = mapped_column(String(128))
+    account_name: Mapped[str | None] = mapped_column(String(255))
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    access_token_enc: Mapped[str | None] = mapped_column(Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    access_expires_at: Mapped[datetime | None]
+    token_version: Mapped[int] = mapped_column(default=0)
+    spaces_listed_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(24), default="active")  # active | needs_reconnect | revoked
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConfluenceSpace(Base):
+    """A space a connection can see: feeds the wizard's type-ahead picker and names spaces in results."""
+
+    __tablename__ = "confluence_spaces"
+    __table_args__ = (Index("ix_confluence_spaces_lookup", "connection_id", "name_folded"),)
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True)
+    space_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    name_folded: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="current")
+
+
+class Datastore(Base):
+    """A searchable copy of a Confluence site (or some of its spaces) for one workspace."""
+
+    __tablename__ = "datastores"
+    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_datastores_team_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32), default="confluence")
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    share_all: Mapped[bool] = mapped_column(default=True)
+    spaces: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(24), default="initializing")
+    status_detail: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_by_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    wizard_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    parent_ts: Mapped[str | None] = mapped_column(String(32))
+    progress_ts: Mapped[str | None] = mapped_column(String(32))
+    document_count: Mapped[int] = mapped_column(default=0)
+
+
+class SyncRun(Base):
+    """One sync of a datastore: queued → running → finished, with counters the progress job reads."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastores.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="full")  # full | incremental
+    trigger: Mapped[str] = mapped_column(String(16), default="create")  # create | manual | schedule | retry
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | finished
+    phase: Mapped[str] = mapped_column(String(24), default="initializing")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -13,11 +13,13 @@ def get_workspace(session: Session, *, team_id: str) -> Workspace | None:
     return session.get(Workspace, team_id)
 
 
-def touch_workspace(session: Session, *, team_id: str, team_name: str | None = None) -> Workspace:
-    """The workspace row for ``team_id``, created on first sight; records when it was last seen."""
+def touch_workspace(
+    session: Session, *, team_id: str, team_name: str | None = None, initial_credits: int = 0
+) -> Workspace:
+    """The workspace row for ``team_id``, created on first sight with ``initial_credits``."""
     workspace = session.get(Workspace, team_id)
     if workspace is None:
-        workspace = Workspace(team_id=team_id, team_name=team_name)
+        workspace = Workspace(team_id=team_id, team_name=team_name, credit_balance=initial_credits)
         session.add(workspace)
     else:
         workspace.last_seen_at = utcnow()

@@ -12,6 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.fakes.slack_api import FakeSlack
+from tests.harness import RunningBot, running_bot
+
 BOT_VARIABLES = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
@@ -63,3 +66,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if not base_url:
         pytest.skip("TEST_DATABASE_URL is not set")
     yield from _postgres_schema_url(base_url)
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as slack:
+        yield slack
+
+
+@pytest.fixture
+def bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
+    """The bot served over HTTP against the fake Slack, on SQLite and (when available) PostgreSQL."""
+    with running_bot(fake_slack, database_url) as running:
+        yield running
+        running.sender.close()

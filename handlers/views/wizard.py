@@ -1,77 +1,275 @@
-"""Views of the /datastore create wizard (one pure function per step)."""
+"""Views of the /datastore create wizard, steps 1–3 (one pure function per step)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from handlers.ids import ActionId, BlockId, CallbackId, MethodValue
+from bot.wizard.steps import Step, WizardSnapshot
+from handlers.ids import ActionId, BlockId, CallbackId, MethodValue, TopOffValue
+from handlers.views.blocks import button, context, escape_mrkdwn, option, plain, section
 
-__all__ = ["MAX_NAME_LENGTH", "WIZARD_TITLE", "name_step_view"]
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "STEP_COUNT",
+    "WIZARD_TITLE",
+    "connect_view",
+    "connection_setup_view",
+    "modal",
+    "name_step_view",
+    "parse_channel_metadata",
+    "parse_wizard_metadata",
+    "review_access_view",
+    "site_url_view",
+    "wizard_metadata",
+]
 
 WIZARD_TITLE = "Create datastore"
 MAX_NAME_LENGTH = 64
 STEP_COUNT = 5
+View = dict[str, Any]
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
+def wizard_metadata(wizard_id: str, channel_id: str | None = None) -> str:
+    """``private_metadata`` carries only ids: the wizard's, and on step 1 the channel it was started in."""
+    data = {"w": wizard_id} if channel_id is None else {"w": wizard_id, "c": channel_id}
+    return json.dumps(data, separators=(",", ":"))
 
 
-def _step_context(number: int, label: str) -> dict[str, Any]:
-    return {
-        "type": "context",
-        "block_id": BlockId.WIZARD_STEP,
-        "elements": [{"type": "mrkdwn", "text": f"Step {number} of {STEP_COUNT} · *{label}*"}],
-    }
+def _metadata(metadata: str | None) -> dict[str, object]:
+    try:
+        value = json.loads(metadata or "")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
-def name_step_view(*, private_metadata: str, name: str = "") -> dict[str, Any]:
-    """Step 1, "Set data source name & type": the name and the (single) connection method."""
-    method_option = {
-        "text": _plain("Third-Party Connection"),
-        "description": _plain("Connect Confluence Cloud and keep it in sync"),
-        "value": MethodValue.THIRD_PARTY,
-    }
-    name_input: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": ActionId.NAME_INPUT,
-        "max_length": MAX_NAME_LENGTH,
-        "placeholder": _plain("e.g. eng-wiki"),
-    }
-    if name:
-        name_input["initial_value"] = name[:MAX_NAME_LENGTH]
-    return {
+def parse_wizard_metadata(metadata: str | None) -> str | None:
+    wizard_id = _metadata(metadata).get("w")
+    return wizard_id if isinstance(wizard_id, str) and wizard_id else None
+
+
+def parse_channel_metadata(metadata: str | None) -> str | None:
+    channel_id = _metadata(metadata).get("c")
+    return channel_id if isinstance(channel_id, str) and channel_id else None
+
+
+def step_context(step: Step, label: str) -> dict[str, Any]:
+    return context(f"Step {step.number} of {STEP_COUNT} · *{label}*", block_id=BlockId.WIZARD_STEP)
+
+
+def modal(
+    callback_id: str, wizard_id: str, blocks: list[dict[str, Any]], *, submit: str | None, channel_id: str | None = None
+) -> View:
+    view: View = {
         "type": "modal",
-        "callback_id": CallbackId.WIZARD_NAME,
+        "callback_id": callback_id,
         "notify_on_close": True,
-        "private_metadata": private_metadata,
-        "title": _plain(WIZARD_TITLE),
-        "submit": _plain("Next"),
-        "close": _plain("Cancel"),
-        "blocks": [
-            _step_context(1, "Set data source name & type"),
-            {
-                "type": "input",
-                "block_id": BlockId.NAME,
-                "label": _plain("Name"),
-                "hint": _plain("Unique in this workspace. Letters, digits, spaces, - _ and . — up to 64."),
-                "element": name_input,
-            },
-            {
-                "type": "input",
-                "block_id": BlockId.METHOD,
-                "label": _plain("Method"),
-                "element": {
-                    "type": "radio_buttons",
-                    "action_id": ActionId.METHOD_SELECT,
-                    "options": [method_option],
-                    "initial_option": method_option,
-                },
-            },
-            {
-                "type": "context",
-                "block_id": BlockId.SOURCE,
-                "elements": [{"type": "mrkdwn", "text": "Source: *Confluence* (Atlassian Cloud)"}],
-            },
-        ],
+        "private_metadata": wizard_metadata(wizard_id, channel_id),
+        "title": plain(WIZARD_TITLE),
+        "close": plain("Cancel"),
+        "blocks": blocks,
     }
+    if submit is not None:
+        view["submit"] = plain(submit)
+    return view
+
+
+def _text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    *,
+    initial: str | None = None,
+    hint: str | None = None,
+    placeholder: str | None = None,
+    optional: bool = False,
+    max_length: int | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id}
+    if initial:
+        element["initial_value"] = initial
+    if placeholder:
+        element["placeholder"] = plain(placeholder)
+    if max_length:
+        element["max_length"] = max_length
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def name_step_view(
+    *, wizard_id: str, name: str = "", notice: str | None = None, channel_id: str | None = None
+) -> View:
+    """Step 1, "Set data source name & type": the name and the (single) connection method."""
+    method = option("Third-Party Connection", MethodValue.THIRD_PARTY, "Connect Confluence Cloud and keep it in sync")
+    blocks = [step_context(Step.NAME, "Set data source name & type")]
+    if notice:
+        blocks.append(section(f":warning: {escape_mrkdwn(notice)}", block_id=BlockId.NOTICE))
+    blocks += [
+        _text_input(
+            BlockId.NAME,
+            ActionId.NAME_INPUT,
+            "Name",
+            initial=name[:MAX_NAME_LENGTH] or None,
+            placeholder="e.g. eng-wiki",
+            max_length=MAX_NAME_LENGTH,
+            hint="Unique in this workspace. Letters, digits, spaces, - _ and . — up to 64.",
+        ),
+        {
+            "type": "input",
+            "block_id": BlockId.METHOD,
+            "label": plain("Method"),
+            "element": {
+                "type": "radio_buttons",
+                "action_id": ActionId.METHOD_SELECT,
+                "options": [method],
+                "initial_option": method,
+            },
+        },
+        context("Source: *Confluence* (Atlassian Cloud)", block_id=BlockId.SOURCE),
+    ]
+    return modal(CallbackId.WIZARD_NAME, wizard_id, blocks, submit="Next", channel_id=channel_id)
+
+
+def _top_off_fields(snapshot: WizardSnapshot) -> list[dict[str, Any]]:
+    current = snapshot.top_off
+    cap = str(current.monthly_cap) if current and current.monthly_cap else None
+    return [
+        _text_input(
+            BlockId.TOPOFF_THRESHOLD,
+            ActionId.TOPOFF_THRESHOLD,
+            "When the balance drops below",
+            initial=str(current.threshold) if current else None,
+            placeholder="e.g. 1000",
+            hint="Credits. Whole number.",
+        ),
+        _text_input(
+            BlockId.TOPOFF_AMOUNT,
+            ActionId.TOPOFF_AMOUNT,
+            "Add this many credits",
+            initial=str(current.amount) if current else None,
+            placeholder="e.g. 10000",
+        ),
+        _text_input(
+            BlockId.TOPOFF_CAP,
+            ActionId.TOPOFF_CAP,
+            "Monthly cap (optional)",
+            initial=cap,
+            placeholder="e.g. 50000",
+            optional=True,
+            hint="Top-offs stop for the month once they add up to this. Must be at least the amount.",
+        ),
+    ]
+
+
+def connection_setup_view(snapshot: WizardSnapshot) -> View:
+    """Step 2, "Connection Setup": the credit balance and auto top-off, or "Skip for now"."""
+    configure = option("Set up auto top-off", TopOffValue.CONFIGURE, "Add credits automatically when low")
+    skip = option("Skip for now", TopOffValue.SKIP, "You can set it up later with /datastore credits")
+    choice = snapshot.top_off_choice or (TopOffValue.CONFIGURE if snapshot.top_off else None)
+    radio: dict[str, Any] = {"type": "radio_buttons", "action_id": ActionId.TOPOFF_CHOICE, "options": [configure, skip]}
+    if choice is not None:
+        radio["initial_option"] = configure if choice == TopOffValue.CONFIGURE else skip
+    blocks = [
+        step_context(Step.CONNECTION_SETUP, "Connection Setup"),
+        section(
+            f"*Ingestion credits:* {snapshot.credit_balance:,} available in this workspace. "
+            "Each page synced uses one credit.\n"
+            "Auto top-off is recommended, so a sync does not stop halfway when credits run out.",
+            block_id=BlockId.CREDITS,
+        ),
+        {
+            "type": "input",
+            "block_id": BlockId.TOPOFF_CHOICE,
+            "label": plain("Auto top-off"),
+            "element": radio,
+            "dispatch_action": True,
+        },
+    ]
+    if choice == TopOffValue.CONFIGURE:
+        blocks += _top_off_fields(snapshot)
+    return modal(CallbackId.WIZARD_CONNECTION_SETUP, snapshot.id, blocks, submit="Next")
+
+
+def review_access_view(snapshot: WizardSnapshot, *, access_lines: Sequence[str], terms_url: str) -> View:
+    """Step 3a, "Review access levels": exactly what the bot may do in Confluence, and the terms."""
+    bullets = "\n".join(f"• {line}" for line in access_lines)
+    blocks = [
+        step_context(Step.REVIEW_ACCESS, "Connect Confluence · Review access levels"),
+        section(
+            f"*Datastore Bot will be able to:*\n{bullets}\n\n*Read-only.* It cannot create, change or delete "
+            "anything in Confluence, and it only sees what the account you connect with can see.",
+            block_id=BlockId.ACCESS,
+        ),
+        section(
+            "Everyone in this Slack workspace will be able to search the content you share in the next steps. "
+            f"By continuing you accept the <{terms_url}|end-user terms>.",
+            block_id=BlockId.TERMS,
+        ),
+    ]
+    return modal(CallbackId.WIZARD_REVIEW_ACCESS, snapshot.id, blocks, submit="Next")
+
+
+def site_url_view(snapshot: WizardSnapshot) -> View:
+    """Step 3b, "Enter additional information": the Confluence site URL."""
+    blocks = [
+        step_context(Step.SITE_URL, "Connect Confluence · Enter additional information"),
+        _text_input(
+            BlockId.SITE_URL,
+            ActionId.SITE_URL,
+            "Confluence site URL",
+            initial=(snapshot.site_url or "").removeprefix("https://") or None,
+            placeholder="acme.atlassian.net",
+            max_length=255,
+            hint="Your Confluence Cloud address, like acme.atlassian.net. Data Center is not supported yet.",
+        ),
+    ]
+    return modal(CallbackId.WIZARD_SITE_URL, snapshot.id, blocks, submit="Next")
+
+
+def connect_view(snapshot: WizardSnapshot) -> View:
+    """Step 3c, "Connect Confluence": the consent link, then waiting (or what went wrong and a retry)."""
+    site = (snapshot.site_url or "").removeprefix("https://")
+    blocks: list[dict[str, Any]] = [
+        step_context(Step.CONNECT, "Connect Confluence"),
+        section(
+            f"Connect *{escape_mrkdwn(site)}*: click *Open window*, log in to Atlassian if asked, "
+            "review the permissions and click *Accept*.",
+            block_id=BlockId.CONNECT,
+        ),
+    ]
+    if snapshot.oauth_error:
+        blocks.append(section(f":warning: {escape_mrkdwn(snapshot.oauth_error)}", block_id=BlockId.CONNECT_ERROR))
+        actions = [
+            button("Try again", ActionId.TRY_AGAIN, value=snapshot.id, style="primary"),
+            button("Change site", ActionId.CHANGE_SITE, value=snapshot.id),
+        ]
+        blocks.append({"type": "actions", "block_id": BlockId.CONNECT_ACTIONS, "elements": actions})
+        if snapshot.offered_sites:
+            offers = [
+                button(f"Use {url.removeprefix('https://')} instead"[:75], ActionId.USE_SITE + f"-{i}", value=url)
+                for i, url in enumerate(snapshot.offered_sites[:5])
+            ]
+            blocks.append({"type": "actions", "block_id": BlockId.OFFERED_SITES, "elements": offers})
+        return modal(CallbackId.WIZARD_CONNECT, snapshot.id, blocks, submit=None)
+    actions = [button("Change site", ActionId.CHANGE_SITE, value=snapshot.id)]
+    if snapshot.authorize_url:
+        actions.insert(0, button("Open window", ActionId.OPEN_WINDOW, url=snapshot.authorize_url, style="primary"))
+    blocks.append({"type": "actions", "block_id": BlockId.CONNECT_ACTIONS, "elements": actions})
+    blocks.append(
+        context(
+            ":hourglass_flowing_sand: Waiting for you to approve access in your browser… "
+            "This window moves on by itself. The link works for 15 minutes.",
+            block_id=BlockId.CONNECT_STATUS,
+        )
+    )
+    return modal(CallbackId.WIZARD_CONNECT, snapshot.id, blocks, submit=None)

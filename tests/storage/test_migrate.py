@@ -65,3 +65,17 @@ def test_unreachable_database_is_reported() -> None:
     engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert database_is_reachable(engine) is False
     engine.dispose()
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+    engine.dispose()

@@ -1,0 +1,1 @@
+"""Confluence Cloud: the REST client and the storage-format converter."""

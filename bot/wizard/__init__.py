@@ -1,0 +1,1 @@
+"""The /datastore create wizard's core: input rules, state machine and persistence (no Slack here)."""

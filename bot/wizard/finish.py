@@ -1,0 +1,172 @@
+"""The wizard's last steps: what to share (step 4) and Create (step 5), idempotent per wizard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.wizard.inputs import InvalidInput
+from bot.wizard.oauth_flow import issue_state
+from bot.wizard.service import WizardService
+from bot.wizard.snapshots import snapshot_of
+from bot.wizard.steps import Step, WizardSnapshot
+from storage.datastores import search_spaces
+from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun
+from storage.wizards import get_wizard
+
+__all__ = ["CreatedDatastore", "WizardFinish"]
+
+MAX_SPACES = 100
+
+
+@dataclass(frozen=True)
+class CreatedDatastore:
+    datastore_id: int
+    name: str
+    channel_id: str | None
+    site: str
+    account: str | None
+    share_all: bool
+    space_names: tuple[str, ...]
+    #: False when an earlier submit of the same wizard already created it (double click): announce nothing.
+    created_now: bool
+
+
+@dataclass
+class WizardFinish:
+    """Steps 3c–5 on top of WizardService: consent links, content scope and Create."""
+
+    wizards: WizardService
+    authorize_url_for: Callable[[str], str]
+
+    def connect_snapshot(self, wizard_id: str, user_id: str, site_url: str | None = None) -> WizardSnapshot:
+        """The "Connect Confluence" step with a fresh single-use consent link (optionally for another site)."""
+        services = self.wizards.services
+        with services.sessions.begin() as session:
+            wizard = self.wizards.owned(session, wizard_id, user_id)
+            if site_url is not None:
+                wizard.site_url = site_url
+            wizard.step = Step.CONNECT
+            wizard.oauth_error = None
+            wizard.offered_sites = None
+            state = issue_state(session, wizard, self.wizards.clock())
+            session.flush()
+            return snapshot_of(
+                session,
+                wizard,
+                free_credits=services.settings.free_credits,
+                authorize_url=self.authorize_url_for(state),
+            )
+
+    def space_options(self, wizard_id: str, user_id: str, query: str) -> list[ConfluenceSpace]:
+        with self.wizards.services.sessions.begin() as session:
+            wizard = self.wizards.owned(session, wizard_id, user_id)
+            if wizard.connection_id is None:
+                return []
+            spaces = search_spaces(session, connection_id=wizard.connection_id, query=query, limit=100)
+            session.expunge_all()
+            return spaces
+
+    def choose_share(self, wizard_id: str, user_id: str, share_all: bool) -> WizardSnapshot:
+        services = self.wizards.services
+        with services.sessions.begin() as session:
+            wizard = self.wizards.owned(session, wizard_id, user_id)
+            wizard.share_all = share_all
+            session.flush()
+            return snapshot_of(session, wizard, free_credits=services.settings.free_credits)
+
+    def submit_grant(self, wizard_id: str, user_id: str, share_all: bool, space_ids: Sequence[str]) -> WizardSnapshot:
+        services = self.wizards.services
+        if not share_all and not space_ids:
+            raise InvalidInput("spaces", "Pick at least one space, or choose “Share all content”.")
+        if len(space_ids) > MAX_SPACES:
+            raise InvalidInput("spaces", f"Pick at most {MAX_SPACES} spaces, or choose “Share all content”.")
+        with services.sessions.begin() as session:
+            wizard = self.wizards.owned(session, wizard_id, user_id)
+            items: list[dict[str, str]] = []
+            if not share_all:
+                rows = session.scalars(
+                    select(ConfluenceSpace).where(
+                        ConfluenceSpace.connection_id == wizard.connection_id,
+                        ConfluenceSpace.space_id.in_(list(space_ids)),
+                    )
+                ).all()
+                known = {row.space_id: row for row in rows}
+                missing = [sid for sid in space_ids if sid not in known]
+                if missing:
+                    raise InvalidInput("spaces", "Some picked spaces are no longer visible to the connected account.")
+                items = [{"id": sid, "key": known[sid].key, "name": known[sid].name} for sid in space_ids]
+            wizard.share_all = share_all
+            wizard.spaces = {"items": items}
+            wizard.step = Step.SUMMARY
+            session.flush()
+            return snapshot_of(session, wizard, free_credits=services.settings.free_credits)
+
+    def create(self, wizard_id: str, user_id: str, user_name: str | None) -> CreatedDatastore:
+        """Store the datastore and a queued sync. A second submit returns the first one's datastore."""
+        services = self.wizards.services
+        try:
+            with services.sessions.begin() as session:
+                wizard = get_wizard(session, wizard_id=wizard_id, for_update=True)
+                if wizard is not None and wizard.user_id == user_id and wizard.datastore_id is not None:
+                    datastore = session.get(Datastore, wizard.datastore_id)
+                    if datastore is not None:
+                        return self._created(datastore, wizard.site_url, created_now=False, session=session)
+                wizard = self.wizards.owned(session, wizard_id, user_id, for_update=True)
+                if wizard.step != Step.SUMMARY or wizard.name is None or wizard.connection_id is None:
+                    raise InvalidInput("create", "This setup is not finished yet. Go back and complete every step.")
+                datastore = Datastore(
+                    team_id=wizard.team_id,
+                    name=wizard.name,
+                    name_key=wizard.name_key or wizard.name.casefold(),
+                    connection_id=wizard.connection_id,
+                    share_all=bool(wizard.share_all),
+                    spaces=wizard.spaces,
+                    status="initializing",
+                    created_by=user_id,
+                    created_by_name=user_name,
+                    wizard_id=wizard.id,
+                    channel_id=wizard.channel_id,
+                )
+                session.add(datastore)
+                session.flush()
+                session.add(SyncRun(datastore_id=datastore.id, kind="full", trigger="create"))
+                wizard.datastore_id = datastore.id
+                wizard.status = "completed"
+                wizard.name_key = None
+                session.flush()
+                return self._created(datastore, wizard.site_url, created_now=True, session=session)
+        except IntegrityError:
+            return self._after_conflict(wizard_id, user_id)
+
+    def _after_conflict(self, wizard_id: str, user_id: str) -> CreatedDatastore:
+        with self.wizards.services.sessions.begin() as session:
+            wizard = get_wizard(session, wizard_id=wizard_id)
+            if wizard is not None and wizard.datastore_id is not None:
+                datastore = session.get(Datastore, wizard.datastore_id)
+                if datastore is not None:
+                    return self._created(datastore, wizard.site_url, created_now=False, session=session)
+            if wizard is not None and wizard.user_id == user_id:
+                wizard.step = Step.NAME
+        raise InvalidInput("name", "Another datastore took this name a moment ago. Pick another name.")
+
+    @staticmethod
+    def _created(
+        datastore: Datastore, site_url: str | None, *, created_now: bool, session: Session
+    ) -> CreatedDatastore:
+        connection = session.get(Connection, datastore.connection_id) if datastore.connection_id else None
+        items = (datastore.spaces or {}).get("items") or []
+        return CreatedDatastore(
+            datastore_id=datastore.id,
+            name=datastore.name,
+            channel_id=datastore.channel_id,
+            site=(connection.site_url if connection else site_url or "").removeprefix("https://"),
+            account=connection.account_name if connection else None,
+            share_all=datastore.share_all,
+            space_names=tuple(str(item["name"]) for item in items),
+            created_now=created_now,
+        )

@@ -1,0 +1,227 @@
+"""The Confluence consent handoff: single-use ``state`` values and what the callback does with them.
+
+A state is 32 random bytes; only its SHA-256 is stored, with the team, user and wizard it was issued for
+and a 15-minute expiry. The callback claims it atomically (so a replay loses), exchanges the code, checks
+that the consent covers the site the user typed, and stores the connection with its tokens encrypted.
+Network calls happen outside database transactions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy.orm import Session
+
+from bot.atlassian.oauth import AccessibleSite, AtlassianOAuth, TokenSet
+from bot.confluence.spaces import list_spaces
+from bot.errors import AtlassianError
+from bot.services import Services
+from bot.wizard.snapshots import snapshot_of
+from bot.wizard.steps import Step, WizardSnapshot
+from storage.datastores import replace_spaces
+from storage.models import Connection, OAuthState, Wizard, utcnow
+from storage.wizards import add_oauth_state, claim_oauth_state, get_oauth_state, get_wizard
+
+__all__ = ["STATE_TTL", "CallbackOutcome", "OAuthFlow", "issue_state"]
+
+logger = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=15)
+
+
+def _hash(state: str) -> str:
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()
+
+
+def issue_state(session: Session, wizard: Wizard, now: datetime) -> str:
+    """A fresh single-use state for ``wizard``; the raw value is returned and never stored."""
+    raw = secrets.token_urlsafe(32)
+    add_oauth_state(
+        session,
+        OAuthState(
+            state_hash=_hash(raw),
+            wizard_id=wizard.id,
+            team_id=wizard.team_id,
+            user_id=wizard.user_id,
+            created_at=now,
+            expires_at=now + STATE_TTL,
+        ),
+    )
+    return raw
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """What the browser is told, and what (if anything) the still-open modal should show next."""
+
+    ok: bool
+    title: str
+    message: str
+    snapshot: WizardSnapshot | None = None
+    view_id: str | None = None
+    view_closed: bool = False
+    team_id: str | None = None
+
+
+def _page(ok: bool, title: str, message: str) -> CallbackOutcome:
+    return CallbackOutcome(ok=ok, title=title, message=message)
+
+
+def _host(url: str) -> str:
+    return url.removeprefix("https://")
+
+
+DENIED = "You chose not to give access in Atlassian's consent screen, so nothing was connected."
+
+
+@dataclass
+class OAuthFlow:
+    services: Services
+    oauth: AtlassianOAuth
+    transport: httpx.BaseTransport | None = None
+    clock: Callable[[], datetime] = utcnow
+
+    def handle(self, params: dict[str, str]) -> CallbackOutcome:
+        state = params.get("state", "")
+        if not state:
+            return _page(False, "This link is not valid", "It has no state. Start again from Slack.")
+        claimed = self._claim(state)
+        if isinstance(claimed, CallbackOutcome):
+            return claimed
+        wizard_id = claimed
+        if params.get("error"):
+            reason = (
+                DENIED
+                if params["error"] == "access_denied"
+                else (f"Atlassian stopped the connection: {params.get('error_description') or params['error']}.")
+            )
+            return self._fail(wizard_id, reason, title="Access was not granted")
+        code = params.get("code", "")
+        if not code:
+            return self._fail(wizard_id, "Atlassian sent no authorization code.", title="Could not connect")
+        return self._connect(wizard_id, code)
+
+    def _claim(self, state: str) -> str | CallbackOutcome:
+        now = self.clock()
+        with self.services.sessions.begin() as session:
+            row = get_oauth_state(session, state_hash=_hash(state))
+            if row is None:
+                return _page(False, "This link is not valid", "It was not issued by this bot. Start again from Slack.")
+            if row.used_at is not None:
+                return _page(False, "This link was already used", "Each consent link works once. Go back to Slack.")
+            if row.expires_at <= now:
+                return _page(
+                    False,
+                    "This link expired",
+                    "Consent links work for 15 minutes. Go back to Slack and click “Open window” again.",
+                )
+            if not claim_oauth_state(session, state_hash=row.state_hash, now=now):
+                return _page(False, "This link was already used", "Each consent link works once. Go back to Slack.")
+            wizard = get_wizard(session, wizard_id=row.wizard_id)
+            if wizard is None or wizard.user_id != row.user_id or wizard.team_id != row.team_id:
+                return _page(False, "This link belongs to someone else", "Start your own setup from Slack.")
+            if wizard.status != "open" or wizard.expires_at <= now or wizard.step != Step.CONNECT:
+                return _page(False, "This setup is no longer waiting", "Go back to Slack to see where it stands.")
+            return wizard.id
+
+    def _fail(
+        self, wizard_id: str, reason: str, *, title: str, offered: list[AccessibleSite] | None = None
+    ) -> CallbackOutcome:
+        with self.services.sessions.begin() as session:
+            wizard = get_wizard(session, wizard_id=wizard_id)
+            assert wizard is not None
+            wizard.oauth_error = reason
+            wizard.offered_sites = {"urls": [site.url for site in offered]} if offered else None
+            session.flush()
+            return CallbackOutcome(
+                ok=False,
+                title=title,
+                message=reason + " Go back to Slack to try again.",
+                snapshot=snapshot_of(session, wizard, free_credits=self.services.settings.free_credits),
+                view_id=wizard.view_id,
+                view_closed=wizard.view_closed,
+                team_id=wizard.team_id,
+            )
+
+    def _connect(self, wizard_id: str, code: str) -> CallbackOutcome:
+        with self.services.sessions.begin() as session:
+            wizard = get_wizard(session, wizard_id=wizard_id)
+            assert wizard is not None and wizard.site_url is not None
+            site_url = wizard.site_url
+        try:
+            tokens = self.oauth.exchange_code(code)
+            sites = self.oauth.accessible_sites(tokens.access_token)
+            site = next((s for s in sites if s.url.lower() == site_url.lower()), None)
+            if site is None:
+                granted = ", ".join(_host(s.url) for s in sites) or "no Confluence site"
+                return self._fail(
+                    wizard_id,
+                    f"Your consent covered {granted}, not {_host(site_url)}.",
+                    title=f"{_host(site_url)} was not included",
+                    offered=sites,
+                )
+            account = self.oauth.current_account(tokens.access_token)
+        except AtlassianError as exc:
+            logger.warning("Confluence consent for wizard %s failed: %s", wizard_id, exc)
+            return self._fail(wizard_id, f"Atlassian could not finish connecting: {exc}", title="Could not connect")
+        connection_id = self._store(wizard_id, tokens, site, account.account_id, account.name)
+        self._list_spaces(connection_id, site.cloud_id, tokens.access_token)
+        with self.services.sessions.begin() as session:
+            wizard = get_wizard(session, wizard_id=wizard_id)
+            assert wizard is not None
+            return CallbackOutcome(
+                ok=True,
+                title=f"Connected to {_host(site.url)}",
+                message="You can close this window and return to Slack.",
+                snapshot=snapshot_of(session, wizard, free_credits=self.services.settings.free_credits),
+                view_id=wizard.view_id,
+                view_closed=wizard.view_closed,
+                team_id=wizard.team_id,
+            )
+
+    def _store(self, wizard_id: str, tokens: TokenSet, site: AccessibleSite, account_id: str, name: str) -> int:
+        cipher = self.services.cipher
+        with self.services.sessions.begin() as session:
+            wizard = get_wizard(session, wizard_id=wizard_id, for_update=True)
+            assert wizard is not None
+            connection = Connection(
+                team_id=wizard.team_id,
+                created_by=wizard.user_id,
+                cloud_id=site.cloud_id,
+                site_url=site.url,
+                site_name=site.name,
+                account_id=account_id,
+                account_name=name,
+                scopes=tokens.scope,
+                access_token_enc=cipher.encrypt(tokens.access_token),
+                refresh_token_enc=cipher.encrypt(tokens.refresh_token) if tokens.refresh_token else None,
+                access_expires_at=tokens.expires_at,
+            )
+            session.add(connection)
+            session.flush()
+            wizard.connection_id = connection.id
+            wizard.oauth_error = None
+            wizard.offered_sites = None
+            wizard.step = Step.GRANT_ACCESS
+            return connection.id
+
+    def _list_spaces(self, connection_id: int, cloud_id: str, access_token: str) -> None:
+        """Cache the spaces for the picker; on failure the picker fetches them when first opened."""
+        settings = self.services.settings
+        try:
+            with httpx.Client(base_url=settings.atlassian_api_url, timeout=20, transport=self.transport) as client:
+                spaces = list_spaces(client, cloud_id, access_token)
+        except (AtlassianError, httpx.HTTPError) as exc:
+            logger.warning("could not list spaces for connection %s: %s", connection_id, exc)
+            return
+        with self.services.sessions.begin() as session:
+            replace_spaces(session, connection_id=connection_id, spaces=((s.id, s.key, s.name) for s in spaces))
+            connection = session.get(Connection, connection_id)
+            if connection is not None:
+                connection.spaces_listed_at = self.clock()

@@ -1,0 +1,70 @@
+"""The wizard's steps and the snapshot of its state that views are rendered from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = ["SpaceChoice", "Step", "TopOffView", "WizardSnapshot"]
+
+
+class Step(StrEnum):
+    """In order. The numbers shown to people ("Step 3 of 5") come from ``number``."""
+
+    NAME = "name"
+    CONNECTION_SETUP = "connection_setup"
+    REVIEW_ACCESS = "review_access"
+    SITE_URL = "site_url"
+    CONNECT = "connect"
+    GRANT_ACCESS = "grant_access"
+    SUMMARY = "summary"
+
+    @property
+    def number(self) -> int:
+        return {
+            Step.NAME: 1,
+            Step.CONNECTION_SETUP: 2,
+            Step.REVIEW_ACCESS: 3,
+            Step.SITE_URL: 3,
+            Step.CONNECT: 3,
+            Step.GRANT_ACCESS: 4,
+            Step.SUMMARY: 5,
+        }[self]
+
+
+@dataclass(frozen=True)
+class SpaceChoice:
+    id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TopOffView:
+    threshold: int
+    amount: int
+    monthly_cap: int | None
+
+
+@dataclass(frozen=True)
+class WizardSnapshot:
+    """Everything a wizard view shows, as plain values (no ORM objects, no clients)."""
+
+    id: str
+    step: Step
+    user_id: str
+    name: str | None = None
+    credit_balance: int = 0
+    top_off: TopOffView | None = None
+    top_off_choice: str | None = None  # configured | skipped
+    site_url: str | None = None
+    authorize_url: str | None = None
+    oauth_error: str | None = None
+    offered_sites: tuple[str, ...] = field(default_factory=tuple)
+    connected_site: str | None = None
+    connected_account: str | None = None
+    share_all: bool | None = None
+    spaces: tuple[SpaceChoice, ...] = field(default_factory=tuple)
+    started_at: datetime | None = None
+    expires_at: datetime | None = None

@@ -1,0 +1,49 @@
+"""GET /oauth/confluence/callback: finish the consent, answer the browser, move the modal on."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.atlassian.oauth import AtlassianOAuth
+from bot.web import Answer, OAuthCallback, html_page
+from bot.wizard.oauth_flow import CallbackOutcome, OAuthFlow
+from handlers.views.wizard_finish import continue_setup_message
+from handlers.wizard_open import WizardDeps
+
+__all__ = ["build_oauth_callback"]
+
+logger = logging.getLogger(__name__)
+
+
+def _tell_slack(client: WebClient, deps: WizardDeps, outcome: CallbackOutcome) -> None:
+    snapshot = outcome.snapshot
+    if snapshot is None:
+        return
+    if outcome.view_id and not outcome.view_closed:
+        try:
+            client.views_update(view_id=outcome.view_id, view=deps.render(snapshot))
+            return
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("not_found", "view_not_found"):
+                raise
+            logger.info("the wizard's modal was closed; sending a DM instead")
+    dm = client.conversations_open(users=snapshot.user_id)
+    client.chat_postMessage(channel=dm["channel"]["id"], **continue_setup_message(snapshot))
+
+
+def build_oauth_callback(client: WebClient, deps: WizardDeps) -> OAuthCallback:
+    flow = OAuthFlow(deps.services, AtlassianOAuth(deps.services.settings))
+
+    def callback(params: dict[str, str]) -> Answer:
+        outcome = flow.handle(params)
+        try:
+            _tell_slack(client, deps, outcome)
+        except SlackApiError as exc:
+            logger.warning("could not show the consent result in Slack: %s", exc.response.get("error"))
+        status = "200 OK" if outcome.ok else "400 Bad Request"
+        return html_page(status, outcome.title, outcome.message)
+
+    return callback

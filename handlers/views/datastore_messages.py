@@ -1,0 +1,53 @@
+"""The channel message a new datastore gets, and the first threaded reply under it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.wizard.finish import CreatedDatastore
+from handlers.views.blocks import context, escape_mrkdwn, section
+
+__all__ = ["announcement_message", "first_progress_reply", "not_posted_dm"]
+
+Message = dict[str, Any]
+
+
+def _status_line(created: CreatedDatastore, creator_id: str, status: str) -> str:
+    site = escape_mrkdwn(created.site)
+    return f":books: *{escape_mrkdwn(created.name)}* — Confluence · {site} · created by <@{creator_id}> · {status}"
+
+
+def announcement_message(created: CreatedDatastore, *, creator_id: str, status: str = "Initializing") -> Message:
+    """The parent message in the channel; its status line is kept current as the datastore changes."""
+    line = _status_line(created, creator_id, status)
+    scope = "all content" if created.share_all else ", ".join(escape_mrkdwn(n) for n in created.space_names[:10])
+    if not created.share_all and len(created.space_names) > 10:
+        scope += f" and {len(created.space_names) - 10} more"
+    account = f" as {escape_mrkdwn(created.account)}" if created.account else ""
+    return {
+        "text": line,
+        "blocks": [section(line), context(f"Syncing {scope} from {escape_mrkdwn(created.site)}{account}.")],
+    }
+
+
+def first_progress_reply(created: CreatedDatastore) -> Message:
+    """The threaded reply that the progress job keeps updated until the sync is done."""
+    name = escape_mrkdwn(created.name)
+    text = f":hourglass_flowing_sand: *Initializing* — the first sync of *{name}* starts in a moment."
+    return {
+        "text": text,
+        "blocks": [
+            section(text),
+            context("Progress shows here. Documents become searchable as soon as they are processed."),
+        ],
+    }
+
+
+def not_posted_dm(created: CreatedDatastore, *, channel_id: str | None, reason: str) -> Message:
+    """Sent to the creator by DM when the channel would not take the announcement."""
+    where = f"<#{channel_id}>" if channel_id else "the channel"
+    text = (
+        f"I could not post about *{escape_mrkdwn(created.name)}* in {where} ({reason}). "
+        f"Invite me there with `/invite @Datastore Bot` to follow the sync in the channel; meanwhile it is here."
+    )
+    return {"text": text, "blocks": [section(text)]}

@@ -1,0 +1,396 @@
+"""A strict fake of the Slack Web API served over a real socket, for end-to-end bot tests.
+
+Usage::
+
+    with FakeSlack() as slack:                      # 127.0.0.1:<random port>
+        client = WebClient(token="xoxb-test-token", base_url=slack.api_url)
+        slack.add_channel("C0DATA", "data")
+        ...                                         # drive the bot (see slack_requests.SlackRequestSender)
+        call = slack.wait_for_call("chat.postMessage", lambda c: c.args["channel"] == "C0DATA")
+        assert slack.messages("C0DATA")[0].text == "Syncing…"
+
+Every request (rejected ones included) is recorded as a :class:`SlackCall`.  The workspace starts with
+a human user ``U0TESTER`` (``default_user_id``) who is, with the bot, a member of ``#general``
+(``C0GENERAL``, ``default_channel_id``).  Method semantics and error codes follow Slack (see
+``slack_methods.py`` / ``slack_views.py``); Block Kit limits come from ``slack_blockkit.py``.
+Time-based expiry (trigger_ids, response_urls) uses a clock that :meth:`FakeSlack.advance_time` moves.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from tests.fakes.slack_calls import CallLog, SlackCall
+from tests.fakes.slack_http import HttpRequest, HttpResponse, HttpServer, json_response
+from tests.fakes.slack_methods import (
+    CHAT_METHODS,
+    ApiContext,
+    ApiError,
+    JsonDict,
+    Method,
+    decode_args,
+    decode_json_body,
+    request_token,
+)
+from tests.fakes.slack_responses import RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL, apply_reply, use_response_url
+from tests.fakes.slack_state import (
+    Channel,
+    Ephemeral,
+    Message,
+    ResponseUrl,
+    Trigger,
+    User,
+    View,
+    Workspace,
+    random_id,
+)
+from tests.fakes.slack_views import MAX_MODAL_STACK, VIEW_METHODS, checked_view
+
+
+@dataclass
+class _Fault:
+    error: str
+    status: int
+    retry_after: int
+    remaining: int
+
+
+class FakeSlack:
+    """Fake Slack workspace + Web API server.  Thread-safe; state is guarded by one lock."""
+
+    def __init__(
+        self,
+        *,
+        bot_tokens: Iterable[str] = ("xoxb-test-token",),
+        team_id: str = "T0TEST",
+        team_name: str = "Fake Team",
+        team_domain: str = "fake",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        app_id: str = "A0TEST",
+        bot_name: str = "datastore",
+        chat_write_public: bool = True,
+        trigger_ttl: float = 3.0,
+        response_url_ttl: float = RESPONSE_URL_TTL,
+        response_url_max_uses: int = RESPONSE_URL_MAX_USES,
+        default_user_id: str = "U0TESTER",
+        default_channel_id: str = "C0GENERAL",
+    ) -> None:
+        self.bot_tokens = set(bot_tokens)
+        self.team_id, self.team_domain, self.app_id, self.bot_user_id = team_id, team_domain, app_id, bot_user_id
+        self.default_user_id, self.default_channel_id = default_user_id, default_channel_id
+        self._url_limits = (response_url_ttl, response_url_max_uses)
+        self._ws = Workspace(team_id, bot_user_id, bot_id, app_id)
+        self._clock_offset = 0.0
+        self._ctx = ApiContext(self._ws, team_name, team_domain, bot_name, chat_write_public, trigger_ttl, self.now)
+        self._methods: dict[str, Method] = {**CHAT_METHODS, **VIEW_METHODS}
+        self._lock = threading.RLock()
+        self._log = CallLog()
+        self._faults: dict[str, list[_Fault]] = {}
+        self._server = HttpServer(self._handle)
+        self.add_user(bot_user_id, bot_name, real_name="Datastore Bot", is_bot=True)
+        self.add_user(default_user_id, "tester", real_name="Test User")
+        self.add_channel(default_channel_id, "general", members=[default_user_id])
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._server.url
+
+    @property
+    def api_url(self) -> str:
+        """``http://127.0.0.1:PORT/api/`` — the WebClient ``base_url`` / the bot's SLACK_API_URL."""
+        return f"{self._server.url}/api/"
+
+    def now(self) -> float:
+        """Monotonic clock used for trigger_id / response_url expiry."""
+        return time.monotonic() + self._clock_offset
+
+    def advance_time(self, seconds: float) -> None:
+        with self._lock:
+            self._clock_offset += seconds
+
+    # ---- workspace setup -------------------------------------------------------------------------
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        real_name: str = "",
+        display_name: str = "",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_bot: bool = False,
+        tz: str = "Europe/Paris",
+        tz_offset: int = 3600,
+    ) -> User:
+        user = User(user_id, name, self._ws.team_id, real_name or name, display_name, is_admin, is_owner, is_bot)
+        user.tz, user.tz_offset = tz, tz_offset
+        with self._lock:
+            self._ws.users[user_id] = user
+        return user
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        is_private: bool = False,
+        is_archived: bool = False,
+        bot_is_member: bool = True,
+        members: Iterable[str] = (),
+    ) -> Channel:
+        channel = Channel(channel_id, name, is_private=is_private, is_archived=is_archived, members=set(members))
+        if bot_is_member:
+            channel.members.add(self.bot_user_id)
+        with self._lock:
+            self._ws.channels[channel_id] = channel
+            self._ws.messages.setdefault(channel_id, {})
+        return channel
+
+    def add_channel_member(self, channel_id: str, user_id: str) -> None:
+        with self._lock:
+            self._channel(channel_id).members.add(user_id)
+
+    def add_message(self, channel: str, text: str, *, user: str | None = None, thread_ts: str | None = None) -> str:
+        """A message posted by a human (default user) — e.g. to test ``cant_update_message``; returns ts."""
+        with self._lock:
+            message = self._ws.post_message(self._channel(channel), {"text": text, "thread_ts": thread_ts})
+            message.user, message.bot_id, message.app_id = user or self.default_user_id, "", ""
+            return message.ts
+
+    def issue_trigger_id(self, user_id: str | None = None) -> str:
+        """A fresh trigger_id for ``user_id`` (default user): single use, valid ``trigger_ttl`` seconds."""
+        with self._lock:
+            trigger = Trigger(self._ws.new_trigger_id(), user_id or self.default_user_id, self.now())
+            self._ws.triggers[trigger.id] = trigger
+            return trigger.id
+
+    def new_response_url(
+        self, channel_id: str | None = None, user_id: str | None = None, message_ts: str | None = None
+    ) -> str:
+        """``http://127.0.0.1:PORT/response/<id>``: 5 uses within 30 minutes, replies land in the fake."""
+        with self._lock:
+            target = ResponseUrl(
+                id=random_id("R", 16),
+                channel_id=channel_id or self.default_channel_id,
+                user_id=user_id or self.default_user_id,
+                issued_at=self.now(),
+                message_ts=message_ts,
+            )
+            self._ws.response_urls[target.id] = target
+        return f"{self.base_url}/response/{target.id}"
+
+    # ---- fault injection -------------------------------------------------------------------------
+    def fail(
+        self, method: str, error: str = "ratelimited", status: int | None = None, retry_after: int = 1, times: int = 1
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail (429 + Retry-After for ratelimited)."""
+        http_status = status if status is not None else (429 if error == "ratelimited" else 200)
+        with self._lock:
+            self._faults.setdefault(method, []).append(_Fault(error, http_status, retry_after, times))
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        with self._lock:
+            self._ws.messages[channel][ts].deleted = True
+
+    def archive_channel(self, channel_id: str) -> None:
+        with self._lock:
+            self._channel(channel_id).is_archived = True
+
+    def remove_bot_from_channel(self, channel_id: str) -> None:
+        with self._lock:
+            self._channel(channel_id).members.discard(self.bot_user_id)
+
+    # ---- recorded calls --------------------------------------------------------------------------
+    def calls(self, method: str | None = None) -> list[SlackCall]:
+        return self._log.calls(method)
+
+    def reset_calls(self) -> None:
+        self._log.reset()
+
+    def wait_for_call(
+        self,
+        method: str,
+        predicate: Callable[[SlackCall], bool] | None = None,
+        timeout: float = 5.0,
+        count: int = 1,
+    ) -> SlackCall:
+        """Block until ``count`` matching calls were recorded; returns the ``count``-th one."""
+        return self._log.wait_for(method, predicate, timeout, count)
+
+    # ---- queries (copies, safe to keep) ----------------------------------------------------------
+    def messages(self, channel: str, thread_ts: str | None = None) -> list[Message]:
+        """Channel history (top level + broadcast replies), or parent + replies when ``thread_ts``."""
+        with self._lock:
+            return copy.deepcopy(self._ws.channel_messages(channel, thread_ts))
+
+    def message(self, channel: str, ts: str) -> Message:
+        """Any stored message, including deleted ones (``.deleted``)."""
+        with self._lock:
+            return copy.deepcopy(self._ws.messages[channel][ts])
+
+    def thread_replies(self, channel: str, ts: str) -> list[Message]:
+        return [m for m in self.messages(channel, thread_ts=ts) if m.ts != ts]
+
+    def view(self, view_id: str) -> View:
+        with self._lock:
+            if view_id not in self._ws.views:
+                raise AssertionError(f"no view {view_id} in the fake")
+            return copy.deepcopy(self._ws.views[view_id])
+
+    def open_views(self, user_id: str) -> list[View]:
+        """The user's modal stack, root first."""
+        with self._lock:
+            return [copy.deepcopy(self._ws.views[v]) for v in self._ws.modal_stacks.get(user_id, [])]
+
+    def home_view(self, user_id: str) -> View | None:
+        with self._lock:
+            view_id = self._ws.home_views.get(user_id)
+            return copy.deepcopy(self._ws.views[view_id]) if view_id else None
+
+    def ephemerals(self, channel: str | None = None, user: str | None = None) -> list[Ephemeral]:
+        with self._lock:
+            found = [e for e in self._ws.ephemerals if not e.deleted]
+            found = [e for e in found if channel in (None, e.channel) and user in (None, e.user)]
+            return copy.deepcopy(found)
+
+    def dms(self, user_id: str) -> list[Message]:
+        """Messages the bot sent to its DM with ``user_id`` (any thread)."""
+        with self._lock:
+            dm = next((c for c in self._ws.channels.values() if c.is_im and c.im_user == user_id), None)
+            found = [] if dm is None else [m for m in self._ws.messages[dm.id].values() if not m.deleted]
+            return copy.deepcopy(found)
+
+    def user(self, user_id: str) -> User:
+        with self._lock:
+            if user_id not in self._ws.users:
+                raise AssertionError(f"unknown user {user_id}: call FakeSlack.add_user first")
+            return copy.deepcopy(self._ws.users[user_id])
+
+    def channel(self, channel_id: str) -> Channel:
+        with self._lock:
+            return copy.deepcopy(self._channel(channel_id))
+
+    def dm_channel_id(self, user_id: str) -> str:
+        with self._lock:
+            return self._ws.open_dm(user_id)[0].id
+
+    # ---- effects of interactive responses (used by SlackRequestSender) ---------------------------
+    def set_view_state(self, view_id: str, values: dict[str, dict[str, JsonDict]]) -> None:
+        with self._lock:
+            self._ws.views[view_id].state_values = copy.deepcopy(values)
+
+    def replace_view(self, view_id: str, definition: JsonDict) -> View:
+        """``response_action: update`` — raises AssertionError if Slack would reject the view."""
+        with self._lock:
+            view = self._ws.views[view_id]
+            self._ws.apply_definition(view, self._checked(definition, view.type))
+            return copy.deepcopy(view)
+
+    def push_view(self, user_id: str, definition: JsonDict) -> View:
+        """``response_action: push`` (no trigger needed)."""
+        with self._lock:
+            if len(self._ws.modal_stacks.get(user_id, [])) >= MAX_MODAL_STACK:
+                raise AssertionError("response_action=push beyond 3 stacked views: Slack would reject it")
+            return copy.deepcopy(self._ws.push_modal(user_id, self._checked(definition, "modal")))
+
+    def close_view(self, view_id: str, *, clear: bool = False) -> None:
+        """Close a view (and those pushed above it), or the user's whole stack when ``clear``."""
+        with self._lock:
+            view = self._ws.views[view_id]
+            self._ws.close_stack(view.user_id) if clear else self._ws.close_view(view)
+
+    def apply_ack_reply(self, channel_id: str, user_id: str, body: JsonDict) -> None:
+        """A slash command acked with a message body: shown as a reply (ephemeral by default)."""
+        with self._lock:
+            target = ResponseUrl("ack", channel_id, user_id, self.now())
+            apply_reply(self._ws, target, body, source="ack")
+
+    # ---- internals -------------------------------------------------------------------------------
+    def _channel(self, channel_id: str) -> Channel:
+        if channel_id not in self._ws.channels:
+            raise AssertionError(f"unknown channel {channel_id}: call FakeSlack.add_channel first")
+        return self._ws.channels[channel_id]
+
+    def _checked(self, definition: JsonDict, view_type: str) -> JsonDict:
+        try:
+            return checked_view({"view": definition}, view_type)
+        except ApiError as exc:
+            raise AssertionError(f"Slack would reject this view: {exc.to_json()}") from exc
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return self._handle_api(request.path.removeprefix("/api/"), request)
+        if request.path.startswith("/response/"):
+            return self._handle_response_url(request.path.removeprefix("/response/"), request)
+        return json_response(404, {"ok": False, "error": "not_found"})
+
+    def _handle_api(self, method: str, request: HttpRequest) -> HttpResponse:
+        args: JsonDict = {}
+        with self._lock:
+            try:
+                args = decode_args(request)
+                token = request_token(request, args)
+                status, payload, headers = self._run(method, args, token)
+            except ApiError as exc:
+                token, status, payload, headers = None, 200, exc.to_json(), []
+            self._log.record(SlackCall(method, args, status, payload, time.monotonic(), token, request.method))
+        return json_response(status, payload, headers)
+
+    def _run(self, method: str, args: JsonDict, token: str | None) -> tuple[int, JsonDict, list[tuple[str, str]]]:
+        implementation = self._methods.get(method)
+        if implementation is None:
+            return 200, {"ok": False, "error": "unknown_method", "req_method": method}, []
+        if not token:
+            raise ApiError("not_authed")
+        if token not in self.bot_tokens:
+            raise ApiError("invalid_auth")
+        fault = self._take_fault(method)
+        if fault is not None:
+            headers = [("Retry-After", str(fault.retry_after))] if fault.status == 429 else []
+            return fault.status, {"ok": False, "error": fault.error}, headers
+        try:
+            return 200, implementation(self._ctx, args), []
+        except ApiError as exc:
+            return 200, exc.to_json(), []
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        pending = self._faults.get(method) or []
+        if not pending:
+            return None
+        fault = pending[0]
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            pending.pop(0)
+        return fault
+
+    def _handle_response_url(self, url_id: str, request: HttpRequest) -> HttpResponse:
+        with self._lock:
+            body: JsonDict = {}
+            target = self._ws.response_urls.get(url_id)
+            try:
+                body = decode_json_body(request)
+                status, payload = use_response_url(self._ws, target, body, self.now(), self._url_limits)
+            except ApiError as exc:
+                status, payload = 400, exc.to_json()
+            args = {**body, "response_url_id": url_id}
+            self._log.record(SlackCall("response_url", args, status, payload, time.monotonic(), None, request.method))
+        return json_response(status, payload)

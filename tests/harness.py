@@ -1,0 +1,75 @@
+"""Run the real bot in-process over HTTP against the fakes: what most end-to-end tests stand on."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from bot.app import create_app, slack_wsgi
+from bot.crypto import generate_key
+from bot.services import Services, build_services
+from bot.settings import Settings
+from bot.web import HttpServer, Router, start_http_server
+from storage.migrate import upgrade_to_head
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import SlackRequestSender
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+@dataclass
+class RunningBot:
+    url: str
+    services: Services
+    slack: FakeSlack
+    sender: SlackRequestSender
+    server: HttpServer
+
+
+def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": sorted(slack.bot_tokens)[0],
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack.api_url,
+        "database_url": database_url,
+        "encryption_key": generate_key(),
+        "public_url": "http://127.0.0.1:3000",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_bot(slack: FakeSlack, database_url: str, *, port: int = 0, **overrides: Any) -> Iterator[RunningBot]:
+    """The bot's HTTP server on ``port`` (0: any), wired exactly as `datastore-bot serve` wires it."""
+    services = build_services(bot_settings(slack, database_url, **overrides))
+    upgrade_to_head(services.engine)
+    app = create_app(services)
+    router = Router(slack=slack_wsgi(app.bolt), engine=services.engine, oauth_callback=app.oauth_callback)
+    server = start_http_server(router, port=port)
+    url = f"http://127.0.0.1:{server.port}"
+    sender = SlackRequestSender(f"{url}/slack/events", SIGNING_SECRET, slack)
+    try:
+        yield RunningBot(url=url, services=services, slack=slack, sender=sender, server=server)
+    finally:
+        server.close()
+        services.engine.dispose()
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float = 5.0, interval: float = 0.02) -> None:
+    """Poll ``predicate`` until true (the bot finishes work after acking); AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
