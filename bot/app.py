@@ -46,6 +46,11 @@ class BotApp:
 
     bolt: App
     oauth_callback: OAuthCallback
+    listeners: ThreadPoolExecutor
+
+    def close(self) -> None:
+        """Let listeners that are still working after their ack finish (graceful shutdown)."""
+        self.listeners.shutdown(wait=True)
 
 
 def create_app(services: Services) -> BotApp:
@@ -58,19 +63,21 @@ def create_app(services: Services) -> BotApp:
         timeout=10,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
     )
+    listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack")
     try:
         app = App(
             client=client,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             process_before_response=False,
-            listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack"),
+            listener_executor=listeners,
         )
     except (BoltError, SlackApiError, SlackRequestError, OSError) as exc:
+        listeners.shutdown(wait=False)
         raise SlackUnavailableError(
             f"Slack rejected SLACK_BOT_TOKEN or could not be reached at {settings.slack_api_url}: {exc}"
         ) from None
     oauth_callback = handlers.register(app, services)
-    return BotApp(bolt=app, oauth_callback=oauth_callback)
+    return BotApp(bolt=app, oauth_callback=oauth_callback, listeners=listeners)
 
 
 def slack_wsgi(app: App) -> WsgiApp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -42,12 +43,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         start_socket_mode(app.bolt, settings.slack_app_token.get_secret_value())
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode (POST /slack/events)"
     logger.info("datastore-bot listening on %s:%d — %s", args.host, server.port, mode)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: server.close())
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         logger.info("stopping")
     finally:
         server.close()
+        app.close()
     return 0
 
 

@@ -46,7 +46,7 @@ class WizardDeps:
     ) -> None:
         """Open step 1 first (the trigger expires in 3 s), then record the wizard and offer Resume if needed."""
         wizard_id = new_wizard_id()
-        first_step = name_step_view(wizard_id=wizard_id, name=name, channel_id=channel_id or "")
+        first_step = name_step_view(wizard_id=wizard_id, name=name, channel_id=channel_id or "", user_id=user_id)
         opened = client.views_open(trigger_id=trigger_id, view=first_step)
         view = opened["view"]
         self.wizards.start(team_id=team_id, user_id=user_id, channel_id=channel_id, wizard_id=wizard_id)

@@ -15,7 +15,12 @@ from bot.wizard.service import NotYourWizard, WizardGone
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.announce import announce_datastore
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue, TopOffValue
-from handlers.views.wizard import name_step_view, parse_channel_metadata, parse_wizard_metadata
+from handlers.views.wizard import (
+    name_step_view,
+    parse_channel_metadata,
+    parse_starter_metadata,
+    parse_wizard_metadata,
+)
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
 
@@ -82,10 +87,12 @@ class WizardSubmissions:
         raw = _text(view["state"]["values"], BlockId.NAME, ActionId.NAME_INPUT) or ""
         user = body["user"]["id"]
         team = body["user"].get("team_id") or body["team"]["id"]
-        channel = parse_channel_metadata(view.get("private_metadata"))
+        metadata = view.get("private_metadata")
+        channel = parse_channel_metadata(metadata)
+        starter = parse_starter_metadata(metadata) or user
 
         def step(wizard_id: str) -> WizardSnapshot:
-            self.deps.wizards.start(team_id=team, user_id=user, channel_id=channel, wizard_id=wizard_id)
+            self.deps.wizards.start(team_id=team, user_id=starter, channel_id=channel, wizard_id=wizard_id)
             return self.deps.wizards.submit_name(wizard_id, user, raw)
 
         self._advance(ack, view, step, BlockId.NAME)

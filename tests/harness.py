@@ -63,6 +63,7 @@ def running_bot(slack: FakeSlack, database_url: str, *, port: int = 0, **overrid
         yield RunningBot(url=url, services=services, slack=slack, sender=sender, server=server)
     finally:
         server.close()
+        app.close()
         services.engine.dispose()
 
 

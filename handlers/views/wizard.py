@@ -19,6 +19,7 @@ __all__ = [
     "modal",
     "name_step_view",
     "parse_channel_metadata",
+    "parse_starter_metadata",
     "parse_wizard_metadata",
     "review_access_view",
     "site_url_view",
@@ -31,9 +32,13 @@ STEP_COUNT = 5
 View = dict[str, Any]
 
 
-def wizard_metadata(wizard_id: str, channel_id: str | None = None) -> str:
-    """``private_metadata`` carries only ids: the wizard's, and on step 1 the channel it was started in."""
-    data = {"w": wizard_id} if channel_id is None else {"w": wizard_id, "c": channel_id}
+def wizard_metadata(wizard_id: str, channel_id: str | None = None, user_id: str | None = None) -> str:
+    """``private_metadata`` carries only ids: the wizard's, and on step 1 who started it and where."""
+    data = {"w": wizard_id}
+    if channel_id is not None:
+        data["c"] = channel_id
+    if user_id is not None:
+        data["u"] = user_id
     return json.dumps(data, separators=(",", ":"))
 
 
@@ -55,18 +60,29 @@ def parse_channel_metadata(metadata: str | None) -> str | None:
     return channel_id if isinstance(channel_id, str) and channel_id else None
 
 
+def parse_starter_metadata(metadata: str | None) -> str | None:
+    user_id = _metadata(metadata).get("u")
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
 def step_context(step: Step, label: str) -> dict[str, Any]:
     return context(f"Step {step.number} of {STEP_COUNT} · *{label}*", block_id=BlockId.WIZARD_STEP)
 
 
 def modal(
-    callback_id: str, wizard_id: str, blocks: list[dict[str, Any]], *, submit: str | None, channel_id: str | None = None
+    callback_id: str,
+    wizard_id: str,
+    blocks: list[dict[str, Any]],
+    *,
+    submit: str | None,
+    channel_id: str | None = None,
+    user_id: str | None = None,
 ) -> View:
     view: View = {
         "type": "modal",
         "callback_id": callback_id,
         "notify_on_close": True,
-        "private_metadata": wizard_metadata(wizard_id, channel_id),
+        "private_metadata": wizard_metadata(wizard_id, channel_id, user_id),
         "title": plain(WIZARD_TITLE),
         "close": plain("Cancel"),
         "blocks": blocks,
@@ -107,7 +123,12 @@ def _text_input(
 
 
 def name_step_view(
-    *, wizard_id: str, name: str = "", notice: str | None = None, channel_id: str | None = None
+    *,
+    wizard_id: str,
+    name: str = "",
+    notice: str | None = None,
+    channel_id: str | None = None,
+    user_id: str | None = None,
 ) -> View:
     """Step 1, "Set data source name & type": the name and the (single) connection method."""
     method = option("Third-Party Connection", MethodValue.THIRD_PARTY, "Connect Confluence Cloud and keep it in sync")
@@ -137,7 +158,7 @@ def name_step_view(
         },
         context("Source: *Confluence* (Atlassian Cloud)", block_id=BlockId.SOURCE),
     ]
-    return modal(CallbackId.WIZARD_NAME, wizard_id, blocks, submit="Next", channel_id=channel_id)
+    return modal(CallbackId.WIZARD_NAME, wizard_id, blocks, submit="Next", channel_id=channel_id, user_id=user_id)
 
 
 def _top_off_fields(snapshot: WizardSnapshot) -> list[dict[str, Any]]:

@@ -117,6 +117,14 @@ class SlackRequestSender:
         result.sent = payload
         return result
 
+    def replay_view_submission(self, view_id: str, user_id: str | None = None) -> BotResponse:
+        """Send a view_submission of the view as it is now, without applying the answer: what a double
+        click on Submit sends the second time, when Slack has not closed the modal yet."""
+        view = self.slack.view(view_id)
+        payload = self._base("view_submission", user_id or view.user_id)
+        payload.update(trigger_id=self.slack.issue_trigger_id(view.user_id), response_urls=[], view=view.to_json())
+        return self._post_payload(payload, "valid")
+
     # ---- common payload parts --------------------------------------------------------------------
     def _user(self, user_id: str) -> JsonDict:
         user = self.slack.user(user_id)
