@@ -1,0 +1,1 @@
+"""Syncing Confluence into the datastore: chunking (and, later, the sync engine)."""
