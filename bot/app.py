@@ -1,33 +1,41 @@
-"""The app factory: the one place in bot/ that builds Bolt objects (and so imports slack_bolt)."""
+"""The app factory: the one place in bot/ that builds Bolt objects (and so imports slack_bolt).
+
+One workspace: SLACK_BOT_TOKEN. Many workspaces ("Add to Slack" at /slack/install): SLACK_CLIENT_ID and
+SLACK_CLIENT_SECRET, with slack-sdk's SQLAlchemy installation and OAuth-state stores in the bot's database.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 import handlers
-from bot.errors import SlackUnavailableError
+from bot.errors import SlackUnavailableError, UserFacingError
 from bot.services import Services
 
 if TYPE_CHECKING:
     from bot.web import OAuthCallback, WsgiApp
 
-__all__ = ["BotApp", "create_app", "slack_wsgi", "start_socket_mode"]
+__all__ = ["BOT_SCOPES", "BotApp", "create_app", "slack_wsgi", "start_socket_mode"]
 
 logger = logging.getLogger(__name__)
 
 #: Listener threads: slow work after an ack (token exchange, Confluence calls) must not starve new requests.
 LISTENER_THREADS = 32
+#: The bot scopes manifest.yml declares (a test keeps the two equal).
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "reactions:write", "users:read", "im:write")
 
 
 class _DropClientTokenNotice(logging.Filter):
@@ -53,35 +61,80 @@ class BotApp:
         self.listeners.shutdown(wait=True)
 
 
-def create_app(services: Services) -> BotApp:
-    """A Bolt app wired with every listener; checks the bot token against SLACK_API_URL once."""
-    settings = services.settings
-    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
-    client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_url,
+def _web_client(services: Services, token: str | None) -> WebClient:
+    return WebClient(
+        token=token,
+        base_url=services.settings.slack_api_url,
         timeout=10,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
     )
+
+
+def _oauth_settings(services: Services) -> OAuthSettings:
+    # Imported only in multi-workspace mode: slack-sdk's SQLAlchemy module pulls in sqlalchemy.ext.asyncio.
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    settings = services.settings
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    installations = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=services.engine)
+    states = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=services.engine)
+    # slack-sdk owns these tables' schema; it creates them if missing (checkfirst), on SQLite and PostgreSQL.
+    installations.create_tables()  # type: ignore[no-untyped-call]
+    states.metadata.create_all(services.engine)
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=list(BOT_SCOPES),
+        installation_store=installations,
+        state_store=states,
+        redirect_uri=f"{settings.public_url}/slack/oauth_redirect",
+    )
+
+
+def _client_for_team(services: Services, app: App) -> Callable[[str], WebClient]:
+    """How work outside a Slack request (the OAuth callback, jobs) gets a client for a workspace."""
+    store = app.installation_store
+    if store is None:
+        return lambda _team_id: app.client
+
+    def for_team(team_id: str) -> WebClient:
+        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None or not bot.bot_token:
+            raise UserFacingError(f"Datastore Bot is not installed in workspace {team_id} any more.")
+        return _web_client(services, bot.bot_token)
+
+    return for_team
+
+
+def create_app(services: Services) -> BotApp:
+    """A Bolt app wired with every listener; checks the bot token against SLACK_API_URL once."""
+    settings = services.settings
+    assert settings.slack_signing_secret is not None
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack")
+    options: dict[str, Any] = {
+        "signing_secret": settings.slack_signing_secret.get_secret_value(),
+        "process_before_response": False,
+        "listener_executor": listeners,
+    }
+    if settings.multi_workspace:
+        options.update(client=_web_client(services, None), oauth_settings=_oauth_settings(services))
+    else:
+        assert settings.slack_bot_token is not None
+        options.update(client=_web_client(services, settings.slack_bot_token.get_secret_value()))
     try:
-        app = App(
-            client=client,
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
-            process_before_response=False,
-            listener_executor=listeners,
-        )
+        app = App(**options)
     except (BoltError, SlackApiError, SlackRequestError, OSError) as exc:
         listeners.shutdown(wait=False)
         raise SlackUnavailableError(
             f"Slack rejected SLACK_BOT_TOKEN or could not be reached at {settings.slack_api_url}: {exc}"
         ) from None
-    oauth_callback = handlers.register(app, services)
+    oauth_callback = handlers.register(app, services, _client_for_team(services, app))
     return BotApp(bolt=app, oauth_callback=oauth_callback, listeners=listeners)
 
 
 def slack_wsgi(app: App) -> WsgiApp:
-    """The WSGI callable that serves POST /slack/events."""
+    """The WSGI callable that serves POST /slack/events (and /slack/install, /slack/oauth_redirect)."""
     return SlackRequestHandler(app, path="/slack/events")
 
 

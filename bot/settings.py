@@ -20,7 +20,8 @@ DEFAULT_DATABASE_FILE = "datastore.db"
 #: Where to get each required value, shown when it is missing.
 WHERE_TO_GET: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "copy it from your Slack app's Basic Information page → App Credentials → Signing Secret",
-    "SLACK_BOT_TOKEN": "install the app to your workspace and copy OAuth & Permissions → Bot User OAuth Token (xoxb-…)",
+    "SLACK_BOT_TOKEN": "install the app to your workspace and copy OAuth & Permissions → Bot User OAuth Token "
+    "(xoxb-…), or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for multi-workspace installs",
     "ENCRYPTION_KEY": "generate one with `datastore-bot keygen` and keep it with your database backups",
 }
 
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
 
     database_url: str | None = None
     data_dir: Path = Path("data")
@@ -82,6 +85,11 @@ class Settings(BaseSettings):
         return f"{self.public_url}/oauth/confluence/callback"
 
     @property
+    def multi_workspace(self) -> bool:
+        """True when "Add to Slack" installs are configured: bot tokens then come from each installation."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
@@ -91,7 +99,7 @@ class Settings(BaseSettings):
             name
             for name, value in (
                 ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
-                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_BOT_TOKEN", self.slack_bot_token if not self.multi_workspace else "installations"),
             )
             if value is None
         ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.atlassian.oauth import AtlassianOAuth
+from bot.errors import UserFacingError
 from bot.web import Answer, OAuthCallback, html_page
 from bot.wizard.oauth_flow import CallbackOutcome, OAuthFlow
 from handlers.views.wizard_finish import continue_setup_message
@@ -34,15 +36,18 @@ def _tell_slack(client: WebClient, deps: WizardDeps, outcome: CallbackOutcome) -
     client.chat_postMessage(channel=dm["channel"]["id"], **continue_setup_message(snapshot))
 
 
-def build_oauth_callback(client: WebClient, deps: WizardDeps) -> OAuthCallback:
+def build_oauth_callback(client_for_team: Callable[[str], WebClient], deps: WizardDeps) -> OAuthCallback:
     flow = OAuthFlow(deps.services, AtlassianOAuth(deps.services.settings))
 
     def callback(params: dict[str, str]) -> Answer:
         outcome = flow.handle(params)
         try:
-            _tell_slack(client, deps, outcome)
+            if outcome.team_id is not None:
+                _tell_slack(client_for_team(outcome.team_id), deps, outcome)
         except SlackApiError as exc:
             logger.warning("could not show the consent result in Slack: %s", exc.response.get("error"))
+        except UserFacingError as exc:
+            logger.warning("could not show the consent result in Slack: %s", exc)
         status = "200 OK" if outcome.ok else "400 Bad Request"
         return html_page(status, outcome.title, outcome.message)
 

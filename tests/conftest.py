@@ -12,26 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.settings import Settings
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, running_bot
 
-BOT_VARIABLES = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "DATABASE_URL",
-    "DATA_DIR",
-    "PORT",
-    "PUBLIC_URL",
-    "ATLASSIAN_CLIENT_ID",
-    "ATLASSIAN_CLIENT_SECRET",
-    "ATLASSIAN_AUTH_URL",
-    "ATLASSIAN_API_URL",
-    "ENCRYPTION_KEY",
-    "TERMS_URL",
-    "LOG_LEVEL",
-)
+BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,8 @@ import pytest
 import yaml
 from referencing import Registry, Resource
 
+from bot.app import BOT_SCOPES
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT.parent / "shared" / "reference" / "slack-manifest-schema"
 REMOTE = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
@@ -63,5 +65,7 @@ def test_manifest_declares_what_the_bot_needs(manifest: dict[str, Any]) -> None:
         "users:read",
         "im:write",
     }
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://datastore-bot.example.com/slack/oauth_redirect"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]

@@ -68,3 +68,15 @@ def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
 def test_secrets_do_not_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
     assert "xoxb-very-secret" not in repr(load_settings(env_file=None))
+
+
+def test_every_setting_is_documented() -> None:
+    from bot.settings import Settings
+
+    root = Path(__file__).resolve().parents[2]
+    example = (root / ".env.example").read_text()
+    readme = (root / "README.md").read_text()
+    for field in Settings.model_fields:
+        name = field.upper()
+        assert f"\n{name}=" in example, f"{name} is missing from .env.example"
+        assert f"`{name}`" in readme, f"{name} is missing from the README's configuration table"

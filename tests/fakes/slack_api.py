@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from tests.fakes.slack_calls import CallLog, SlackCall
 from tests.fakes.slack_http import HttpRequest, HttpResponse, HttpServer, json_response
+from tests.fakes.slack_install import SlackInstalls
 from tests.fakes.slack_methods import (
     CHAT_METHODS,
     ApiContext,
@@ -92,6 +93,7 @@ class FakeSlack:
         self._log = CallLog()
         self._faults: dict[str, list[_Fault]] = {}
         self._server = HttpServer(self._handle)
+        self.installs = SlackInstalls(team_id, team_name, bot_user_id, app_id, self.bot_tokens.add)
         self.add_user(bot_user_id, bot_name, real_name="Datastore Bot", is_bot=True)
         self.add_user(default_user_id, "tester", real_name="Test User")
         self.add_channel(default_channel_id, "general", members=[default_user_id])
@@ -219,7 +221,6 @@ class FakeSlack:
         with self._lock:
             self._channel(channel_id).members.discard(self.bot_user_id)
 
-    # ---- recorded calls --------------------------------------------------------------------------
     def calls(self, method: str | None = None) -> list[SlackCall]:
         return self._log.calls(method)
 
@@ -324,7 +325,6 @@ class FakeSlack:
             target = ResponseUrl("ack", channel_id, user_id, self.now())
             apply_reply(self._ws, target, body, source="ack")
 
-    # ---- internals -------------------------------------------------------------------------------
     def _channel(self, channel_id: str) -> Channel:
         if channel_id not in self._ws.channels:
             raise AssertionError(f"unknown channel {channel_id}: call FakeSlack.add_channel first")
@@ -348,8 +348,11 @@ class FakeSlack:
         with self._lock:
             try:
                 args = decode_args(request)
-                token = request_token(request, args)
-                status, payload, headers = self._run(method, args, token)
+                token = request_token(request, args) if method != "oauth.v2.access" else None
+                install = method == "oauth.v2.access"
+                status, payload, headers = (
+                    (200, self.installs.access(request, args), []) if install else self._run(method, args, token)
+                )
             except ApiError as exc:
                 token, status, payload, headers = None, 200, exc.to_json(), []
             self._log.record(SlackCall(method, args, status, payload, time.monotonic(), token, request.method))
