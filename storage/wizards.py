@@ -9,7 +9,15 @@ from sqlalchemy.orm import Session
 
 from storage.models import OAuthState, Wizard
 
-__all__ = ["add_oauth_state", "claim_oauth_state", "get_oauth_state", "get_wizard", "open_wizards_of"]
+__all__ = [
+    "add_oauth_state",
+    "claim_oauth_state",
+    "get_oauth_state",
+    "get_wizard",
+    "name_holder",
+    "open_wizards_of",
+    "release_expired_names",
+]
 
 
 def get_wizard(session: Session, *, wizard_id: str, for_update: bool = False) -> Wizard | None:
@@ -26,6 +34,23 @@ def open_wizards_of(session: Session, *, team_id: str, user_id: str) -> list[Wiz
         .order_by(Wizard.updated_at.desc())
     )
     return list(session.scalars(statement))
+
+
+def release_expired_names(session: Session, *, team_id: str, name_key: str, now: datetime) -> None:
+    """Expired wizards give up the names they reserved (they are abandoned)."""
+    session.execute(
+        update(Wizard)
+        .where(Wizard.team_id == team_id, Wizard.name_key == name_key, Wizard.status == "open")
+        .where(Wizard.expires_at <= now)
+        .values(status="abandoned", name_key=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def name_holder(session: Session, *, team_id: str, name_key: str) -> Wizard | None:
+    """The open wizard that reserved ``name_key`` in this workspace, if any."""
+    statement = select(Wizard).where(Wizard.team_id == team_id, Wizard.name_key == name_key, Wizard.status == "open")
+    return session.scalars(statement).first()
 
 
 def add_oauth_state(session: Session, state: OAuthState) -> None:

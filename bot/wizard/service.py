@@ -22,7 +22,7 @@ from bot.wizard.snapshots import snapshot_of
 from bot.wizard.steps import Step, WizardSnapshot
 from storage.datastores import find_datastore_by_name
 from storage.models import Wizard, utcnow
-from storage.wizards import get_wizard, open_wizards_of
+from storage.wizards import get_wizard, name_holder, open_wizards_of, release_expired_names
 from storage.workspaces import touch_workspace
 
 __all__ = ["NotYourWizard", "WizardGone", "WizardService", "new_wizard_id"]
@@ -155,14 +155,27 @@ class WizardService:
                         f"A datastore named {existing.name} already exists — created by @{by.lstrip('@')} "
                         f"on {_short_date(existing.created_at)}. Pick another name.",
                     )
+                release_expired_names(session, team_id=wizard.team_id, name_key=key, now=self.clock())
                 wizard.name, wizard.name_key = name, key
                 wizard.step = Step.CONNECTION_SETUP
                 session.flush()
                 return self._snapshot(session, wizard)
         except IntegrityError:
-            raise InvalidInput(
-                "name", f"Someone else is setting up a datastore named {name} right now. Pick another name."
-            ) from None
+            raise self._name_taken(wizard_id, user_id, name, key) from None
+
+    def _name_taken(self, wizard_id: str, user_id: str, name: str, key: str) -> InvalidInput:
+        with self.services.sessions.begin() as session:
+            wizard = get_wizard(session, wizard_id=wizard_id)
+            holder = name_holder(session, team_id=wizard.team_id, name_key=key) if wizard else None
+            if holder is not None and holder.user_id == user_id:
+                return InvalidInput(
+                    "name",
+                    f"You are already setting up a datastore named {name} in another window. "
+                    "Finish that one (type /datastore create and choose Resume) or pick another name.",
+                )
+        return InvalidInput(
+            "name", f"Someone else is setting up a datastore named {name} right now. Pick another name."
+        )
 
     # --- step 2: connection setup (credits) ------------------------------------------------------------
     def choose_top_off(self, wizard_id: str, user_id: str, choice: str) -> WizardSnapshot:

@@ -154,3 +154,23 @@ def test_announcement_falls_back_to_a_dm_when_the_channel_refuses(world: World) 
     texts = " ".join(m.text for m in dms)
     assert "I could not post about *private-one*" in texts and "/invite" in texts
     assert any("*private-one* — Confluence" in m.text for m in dms)
+
+
+def test_a_wizard_expires_after_24_hours(world: World) -> None:
+    from datetime import timedelta
+
+    from storage.models import Wizard
+
+    driver = WizardDriver(world)
+    driver.start("create stale")
+    driver.name("stale")
+    with world.bot.services.sessions.begin() as session:
+        wizard = session.scalars(select(Wizard)).one()
+        wizard.expires_at = wizard.created_at + timedelta(hours=24) - timedelta(days=2)
+    driver.click("wizard-topoff-choice", selected_option="skipped")
+    assert "expired after 24 hours" in str(driver.view.blocks)
+    assert driver.view.callback_id == CallbackId.WIZARD_ENDED
+    fresh = WizardDriver(world)
+    fresh.start("create stale")
+    assert fresh.callback_id() == CallbackId.WIZARD_NAME
+    assert fresh.name("stale").errors is None
