@@ -29,10 +29,16 @@ class ParsedCommand:
 
 
 def parse_command(text: str) -> ParsedCommand:
-    """Split the command text shell-style, so names with spaces can be quoted: `search "Eng Wiki" x`."""
-    normalized = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
+    """Split the command text on spaces; double quotes (straight or curly, as Slack clients type them) group
+    words, so names with spaces work: `search "Eng Wiki" x`. Apostrophes and backslashes are plain text."""
+    normalized = text.replace("\u201c", '"').replace("\u201d", '"')
+    lexer = shlex.shlex(normalized, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escape = ""
+    lexer.commenters = ""
     try:
-        words = shlex.split(normalized)
+        words = list(lexer)
     except ValueError:
         raise CommandUsageError(
             f"I couldn't read `{SLASH_COMMAND} {text}`: a quote is not closed. "

@@ -35,7 +35,7 @@ def _tell_user(body: dict[str, Any], client: WebClient, text: str) -> None:
         elif user:
             dm = client.conversations_open(users=user)
             client.chat_postMessage(channel=dm["channel"]["id"], text=text)
-    except (SlackApiError, SlackRequestError) as exc:
+    except (SlackApiError, SlackRequestError, OSError) as exc:
         logger.warning("could not tell the user about an error: %s", exc)
 
 
