@@ -191,13 +191,19 @@ def list_content(ctx: ApiContext, kind: str, space_ids: list[int] | None) -> Res
     field, desc = _sort(ctx, CONTENT_SORTS)
     title = ctx.request.param("title")
     wanted = {parse_id(v) for v in ctx.request.params("id")} or None
+    if wanted is not None and len(wanted) > 250:
+        raise ApiError(400, "Provided value for 'id' exceeds the maximum of 250 items")
 
     def match(item: Content) -> bool:
         return (
             item.status in statuses and (title is None or item.title == title) and (wanted is None or item.id in wanted)
         )
 
-    if space_ids is None:
+    if wanted is not None:  # look the ids up instead of scanning the whole site
+        ids = sorted(i for i in wanted if (c := ctx.site.content.get(i)) is not None and c.kind == kind)
+        if space_ids is not None:
+            ids = [i for i in ids if ctx.site.content[i].space_id in space_ids]
+    elif space_ids is None:
         ids = ctx.site.ids(kind)
     else:
         ids = sorted(i for sid in space_ids for i in ctx.site.ids(kind, sid))

@@ -172,3 +172,16 @@ def test_site_prefix_serves_v2_with_basic_auth(fake: FakeAtlassian) -> None:
     response = httpx.get(f"{fake.api_url}/wiki/api/v2/spaces", auth=("bot@acme.example", "fake-api-token"))
     assert response.status_code == 200 and len(response.json()["results"]) == 3
     assert httpx.get(f"{fake.api_url}/wiki/api/v2/spaces", auth=("bot@acme.example", "x")).status_code == 401
+
+
+def test_pages_by_id_batch_with_bodies(fake: FakeAtlassian, api: httpx.Client) -> None:
+    ids = fake.site.ids("page")[:30]
+    response = api.get(
+        "/wiki/api/v2/pages", params={"id": ",".join(map(str, ids)), "body-format": "storage", "limit": 250}
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert sorted(int(r["id"]) for r in results) == sorted(ids)
+    assert all(r["body"]["storage"]["value"] for r in results)
+    too_many = ",".join(str(i) for i in range(1, 252))
+    assert api.get("/wiki/api/v2/pages", params={"id": too_many}).status_code == 400
