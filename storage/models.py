@@ -13,9 +13,12 @@ __all__ = [
     "Base",
     "ConfluenceSpace",
     "Connection",
+    "CreditEntry",
     "Datastore",
     "OAuthState",
+    "SyncItem",
     "SyncRun",
+    "SyncRunSpace",
     "Wizard",
     "Workspace",
     "utcnow",
@@ -191,16 +194,84 @@ class Datastore(Base):
 
 
 class SyncRun(Base):
-    """One sync of a datastore: queued → running → finished, with counters the progress job reads."""
+    """One sync of a datastore: queued → running (→ paused) → finished, with the counters the progress job
+    reads. A worker owns a running run through a lease (owner + expiry, renewed by heartbeats); a run whose
+    lease expired is picked up again and resumes from its checkpoints."""
 
     __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_claim", "state", "lease_expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     datastore_id: Mapped[int] = mapped_column(ForeignKey("datastores.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="full")  # full | incremental
     trigger: Mapped[str] = mapped_column(String(16), default="create")  # create | manual | schedule | retry
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | finished
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | paused | finished
     phase: Mapped[str] = mapped_column(String(24), default="initializing")
+    outcome: Mapped[str | None] = mapped_column(String(24))  # synced | partially_synced | failed
+    reason: Mapped[str | None] = mapped_column(Text)  # why it failed or paused, in words a user understands
+    pause_kind: Mapped[str | None] = mapped_column(String(24))  # credits | rate_limit | reconnect
+    paused_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    spaces_total: Mapped[int] = mapped_column(default=0)
+    spaces_done: Mapped[int] = mapped_column(default=0)
+    found: Mapped[int] = mapped_column(default=0)
+    to_process: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    deleted: Mapped[int] = mapped_column(default=0)
+    credits_charged: Mapped[int] = mapped_column(BigInteger, default=0)
+    enumeration_complete: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
+    processing_started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class SyncRunSpace(Base):
+    """Checkpoint of a run's enumeration of one space and content kind: the next listing cursor."""
+
+    __tablename__ = "sync_run_spaces"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True)
+    space_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # page | blogpost
+    space_key: Mapped[str] = mapped_column(String(255), default="")
+    space_name: Mapped[str] = mapped_column(String(255), default="")
+    cursor: Mapped[str | None] = mapped_column(Text)
+    done: Mapped[bool] = mapped_column(default=False)
+
+
+class SyncItem(Base):
+    """One page or blog post a run enumerated, and whether it has been processed (the run's work list)."""
+
+    __tablename__ = "sync_items"
+    __table_args__ = (Index("ix_sync_items_state", "run_id", "state"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    space_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    version: Mapped[int]
+    last_modified: Mapped[datetime | None]
+    webui: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | unchanged | failed
+
+
+class CreditEntry(Base):
+    """The credit ledger of a workspace: grants, top-offs, charges (negative) and manual additions."""
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (Index("ix_credit_ledger_team", "team_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # grant | top_off | charge | manual
+    amount: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from storage.models import Workspace, utcnow
+from storage.models import CreditEntry, Workspace, utcnow
 
 __all__ = ["get_workspace", "touch_workspace"]
 
@@ -21,6 +21,9 @@ def touch_workspace(
     if workspace is None:
         workspace = Workspace(team_id=team_id, team_name=team_name, credit_balance=initial_credits)
         session.add(workspace)
+        if initial_credits:
+            grant = CreditEntry(team_id=team_id, kind="grant", amount=initial_credits, balance_after=initial_credits)
+            session.add(grant)
     else:
         workspace.last_seen_at = utcnow()
         if team_name:

@@ -108,14 +108,33 @@ def upgrade() -> None:
         sa.Column("trigger", sa.String(length=16), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("phase", sa.String(length=24), nullable=False),
+        sa.Column("outcome", sa.String(length=24), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("pause_kind", sa.String(length=24), nullable=True),
+        sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("spaces_total", sa.Integer(), nullable=False),
+        sa.Column("spaces_done", sa.Integer(), nullable=False),
+        sa.Column("found", sa.Integer(), nullable=False),
+        sa.Column("to_process", sa.Integer(), nullable=False),
+        sa.Column("processed", sa.Integer(), nullable=False),
+        sa.Column("unchanged", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("deleted", sa.Integer(), nullable=False),
+        sa.Column("credits_charged", sa.BigInteger(), nullable=False),
+        sa.Column("enumeration_complete", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("processing_started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["datastore_id"], ["datastores.id"], name=op.f("fk_sync_runs_datastore_id_datastores"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_runs")),
     )
+    op.create_index("ix_sync_runs_claim", "sync_runs", ["state", "lease_expires_at"], unique=False)
     op.create_index(op.f("ix_sync_runs_datastore_id"), "sync_runs", ["datastore_id"], unique=False)
     op.create_table(
         "wizards",
@@ -161,6 +180,22 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'open' AND name_key IS NOT NULL"),
     )
     op.create_table(
+        "credit_ledger",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("balance_after", sa.BigInteger(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["sync_runs.id"], name=op.f("fk_credit_ledger_run_id_sync_runs"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_ledger")),
+    )
+    op.create_index("ix_credit_ledger_team", "credit_ledger", ["team_id", "created_at"], unique=False)
+    op.create_table(
         "oauth_states",
         sa.Column("state_hash", sa.String(length=64), nullable=False),
         sa.Column("wizard_id", sa.String(length=32), nullable=False),
@@ -174,10 +209,46 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("state_hash", name=op.f("pk_oauth_states")),
     )
+    op.create_table(
+        "sync_items",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("source_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("space_id", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("last_modified", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("webui", sa.Text(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["sync_runs.id"], name=op.f("fk_sync_items_run_id_sync_runs"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("run_id", "source_id", name=op.f("pk_sync_items")),
+    )
+    op.create_index("ix_sync_items_state", "sync_items", ["run_id", "state"], unique=False)
+    op.create_table(
+        "sync_run_spaces",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("space_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("space_key", sa.String(length=255), nullable=False),
+        sa.Column("space_name", sa.String(length=255), nullable=False),
+        sa.Column("cursor", sa.Text(), nullable=True),
+        sa.Column("done", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["sync_runs.id"], name=op.f("fk_sync_run_spaces_run_id_sync_runs"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("run_id", "space_id", "kind", name=op.f("pk_sync_run_spaces")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sync_run_spaces")
+    op.drop_index("ix_sync_items_state", table_name="sync_items")
+    op.drop_table("sync_items")
     op.drop_table("oauth_states")
+    op.drop_index("ix_credit_ledger_team", table_name="credit_ledger")
+    op.drop_table("credit_ledger")
     op.drop_index(
         "uq_wizards_open_name",
         table_name="wizards",
@@ -187,6 +258,7 @@ def downgrade() -> None:
     op.drop_index("ix_wizards_owner", table_name="wizards")
     op.drop_table("wizards")
     op.drop_index(op.f("ix_sync_runs_datastore_id"), table_name="sync_runs")
+    op.drop_index("ix_sync_runs_claim", table_name="sync_runs")
     op.drop_table("sync_runs")
     op.drop_table("datastores")
     op.drop_index("ix_confluence_spaces_lookup", table_name="confluence_spaces")

@@ -1,0 +1,113 @@
+"""Ingestion credits: charges, auto top-offs and grants, each written to the ledger (never commits).
+
+A charge happens in the same transaction as the batch of pages it pays for, so a page is charged exactly
+once even when a worker is killed and another resumes the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import CreditEntry, Workspace
+
+__all__ = ["ChargeResult", "add_credits", "charge", "ledger", "top_offs_this_month"]
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    """``paid`` units were charged (≤ requested); ``topped_off`` credits were added first if needed."""
+
+    paid: int
+    topped_off: int
+    balance: int
+
+
+def _month_start(now: datetime) -> datetime:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def top_offs_this_month(session: Session, *, team_id: str, now: datetime) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
+            CreditEntry.team_id == team_id, CreditEntry.kind == "top_off", CreditEntry.created_at >= _month_start(now)
+        )
+    )
+    return int(total or 0)
+
+
+def _locked_workspace(session: Session, team_id: str) -> Workspace | None:
+    return session.scalars(select(Workspace).where(Workspace.team_id == team_id).with_for_update()).first()
+
+
+def _record(
+    session: Session, workspace: Workspace, kind: str, amount: int, now: datetime, run_id: int | None, note: str | None
+) -> None:
+    workspace.credit_balance += amount
+    session.add(
+        CreditEntry(
+            team_id=workspace.team_id,
+            kind=kind,
+            amount=amount,
+            balance_after=workspace.credit_balance,
+            run_id=run_id,
+            note=note,
+            created_at=now,
+        )
+    )
+
+
+def _maybe_top_off(session: Session, workspace: Workspace, needed: int, now: datetime, run_id: int | None) -> int:
+    threshold, amount, cap = workspace.topoff_threshold, workspace.topoff_amount, workspace.topoff_monthly_cap
+    if not threshold or not amount:
+        return 0
+    added = 0
+    while workspace.credit_balance - needed < threshold:
+        room = (
+            amount
+            if cap is None
+            else min(amount, cap - top_offs_this_month(session, team_id=workspace.team_id, now=now))
+        )
+        if room <= 0:
+            break
+        _record(session, workspace, "top_off", room, now, run_id, "auto top-off")
+        session.flush()
+        added += room
+    return added
+
+
+def charge(
+    session: Session, *, team_id: str, units: int, cost_per_unit: int, now: datetime, run_id: int | None = None
+) -> ChargeResult:
+    """Charge up to ``units`` × ``cost_per_unit``; tops off first when configured. Pays only whole units."""
+    workspace = _locked_workspace(session, team_id)
+    if workspace is None or units <= 0:
+        return ChargeResult(paid=0, topped_off=0, balance=workspace.credit_balance if workspace else 0)
+    topped = _maybe_top_off(session, workspace, units * cost_per_unit, now, run_id)
+    affordable = units if cost_per_unit == 0 else min(units, max(workspace.credit_balance, 0) // cost_per_unit)
+    if affordable > 0 and cost_per_unit > 0:
+        _record(session, workspace, "charge", -affordable * cost_per_unit, now, run_id, f"{affordable} pages")
+    session.flush()
+    return ChargeResult(paid=affordable, topped_off=topped, balance=workspace.credit_balance)
+
+
+def add_credits(
+    session: Session, *, team_id: str, amount: int, now: datetime, kind: str = "manual", note: str | None = None
+) -> int:
+    """Add credits (an operator's `credits add`, or the first grant); returns the new balance."""
+    workspace = _locked_workspace(session, team_id)
+    if workspace is None:
+        workspace = Workspace(team_id=team_id, credit_balance=0)
+        session.add(workspace)
+        session.flush()
+    _record(session, workspace, kind, amount, now, None, note)
+    session.flush()
+    return workspace.credit_balance
+
+
+def ledger(session: Session, *, team_id: str, limit: int = 10) -> list[CreditEntry]:
+    statement = select(CreditEntry).where(CreditEntry.team_id == team_id).order_by(CreditEntry.id.desc()).limit(limit)
+    return list(session.scalars(statement))
