@@ -5,10 +5,16 @@
     ├── UserFacingError           safe to show to the Slack user as it is
     │   └── CommandUsageError     a /datastore command was typed wrongly
     ├── StorageError              the database could not be reached or migrated
+    ├── SyncError                 a sync run cannot go on in this worker
+    │   ├── LeaseLost             another worker took the run over (this one stops quietly)
+    │   └── OutOfCredits          the workspace ran out of ingestion credits (the run pauses)
     ├── SlackUnavailableError     the Slack Web API could not be reached at start-up
     └── AtlassianError            Atlassian answered with an error or not at all
         ├── OAuthExchangeError    the authorization code could not be exchanged for tokens
-        └── ReconnectRequired     the refresh token is gone (invalid_grant): the user must consent again
+        ├── ReconnectRequired     the refresh token is gone (invalid_grant): the user must consent again
+        ├── AtlassianUnavailable  not reachable, timing out or failing (5xx, broken JSON) even after retries
+        ├── AtlassianRequestError Atlassian refused a request (a 4xx other than 429); ``status`` says which
+        └── RateLimited           the points quota (Atlassian's or our own budget) is used up until ``until``
 
 Errors that come from libraries (httpx, SQLAlchemy, slack_sdk) are wrapped into one of these where the
 bot can say something useful; anything else reaches the single ``@app.error`` handler, which logs it with
@@ -17,15 +23,23 @@ an error id and shows the user that id.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 __all__ = [
     "AtlassianError",
+    "AtlassianRequestError",
+    "AtlassianUnavailable",
     "BotError",
     "CommandUsageError",
     "ConfigurationError",
+    "LeaseLost",
     "OAuthExchangeError",
+    "OutOfCredits",
+    "RateLimited",
     "ReconnectRequired",
     "SlackUnavailableError",
     "StorageError",
+    "SyncError",
     "UserFacingError",
 ]
 
@@ -69,3 +83,35 @@ class OAuthExchangeError(AtlassianError):
 
 class ReconnectRequired(AtlassianError):
     """The connection's refresh token was refused (``invalid_grant``): someone must consent again."""
+
+
+class AtlassianUnavailable(AtlassianError):
+    """Atlassian could not be reached, timed out or kept failing (5xx, broken JSON), even after retries."""
+
+
+class AtlassianRequestError(AtlassianError):
+    """Atlassian refused a request with a 4xx (other than 429); ``status`` is the HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RateLimited(AtlassianError):
+    """The request quota is used up; work can resume at ``until`` (UTC)."""
+
+    def __init__(self, until: datetime, message: str | None = None) -> None:
+        super().__init__(message or f"Confluence's rate limit is used up; resuming at {until:%H:%M} UTC.")
+        self.until = until
+
+
+class SyncError(BotError):
+    """A sync run cannot go on in this worker."""
+
+
+class LeaseLost(SyncError):
+    """Another worker holds the run's lease now; this one must stop without writing more."""
+
+
+class OutOfCredits(SyncError):
+    """The workspace has no ingestion credits left for the next pages: the run pauses until credits come."""

@@ -1,0 +1,259 @@
+"""Valid access tokens for stored connections, refreshed once per expiry across threads and processes.
+
+Atlassian refresh tokens rotate: each refresh returns a new one, the old one keeps working for 10 minutes,
+and reusing it after that revokes the whole token family. So a refresh must happen exactly once, with the
+newest refresh token, and the rotated token must be stored before the new access token is used.
+
+How (``connections.token_version``, see ``storage.connections``):
+
+* even version = settled tokens; a caller that needs a refresh claims it by compare-and-swap even → odd,
+  reads the refresh token in that same transaction, closes the session and calls the token endpoint;
+* the winner stores the new pair and moves odd → even in one transaction, then uses the new token;
+  everyone else sees the odd version, keeps using the old access token while it is still valid, or
+  waits and re-reads; a claim older than ``lease_timeout`` (a crashed process) is taken over (odd → odd+2);
+* ``invalid_grant`` marks the connection ``needs_reconnect``; network trouble releases the claim and leaves
+  the stored tokens untouched.
+
+Tokens never appear in log lines or exception messages raised from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+
+from bot.atlassian.oauth import HTTP_TIMEOUT, AtlassianOAuth, TokenSet, token_set_from
+from bot.errors import (
+    AtlassianError,
+    AtlassianRequestError,
+    AtlassianUnavailable,
+    BotError,
+    ConfigurationError,
+    ReconnectRequired,
+)
+from bot.services import Services
+from storage.connections import (
+    compare_and_set_version,
+    compare_and_store_tokens,
+    get_connection,
+    mark_needs_reconnect,
+)
+from storage.models import utcnow
+
+__all__ = ["AccessToken", "TokenManager", "refresh_tokens"]
+
+logger = logging.getLogger(__name__)
+
+#: While another process refreshes, the old access token is still handed out if it lives at least this long.
+STILL_VALID_FOR = timedelta(seconds=30)
+_ERROR_CODE = re.compile(r"[a-z_]{1,40}")
+RECONNECT_MESSAGE = "Atlassian no longer accepts this Confluence connection: someone must reconnect it."
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A decrypted access token and the ``token_version`` it was read at (for :meth:`TokenManager.force_refresh`)."""
+
+    value: str = field(repr=False)
+    version: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class _Stored:
+    version: int
+    access_token_enc: str | None
+    expires_at: datetime | None
+
+
+def refresh_tokens(
+    client_id: str,
+    client_secret: str,
+    token_url: str,
+    refresh_token: str,
+    *,
+    now: datetime,
+    transport: httpx.BaseTransport | None = None,
+) -> TokenSet:
+    """One ``grant_type=refresh_token`` call (client_secret_post).
+
+    ReconnectRequired on ``invalid_grant``; AtlassianUnavailable when the endpoint is unreachable, failing
+    or not answering JSON; AtlassianRequestError for any other refusal (e.g. ``invalid_client``).
+    """
+    data = {
+        "grant_type": "refresh_token",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "refresh_token": refresh_token,
+    }
+    try:
+        with httpx.Client(timeout=HTTP_TIMEOUT, transport=transport) as client:
+            response = client.post(token_url, data=data, headers={"Accept": "application/json"})
+    except httpx.HTTPError as exc:
+        raise AtlassianUnavailable(f"Atlassian's token endpoint could not be reached ({type(exc).__name__}).") from None
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if response.status_code == 200 and isinstance(payload, dict) and error is None:
+        return token_set_from(payload, now=now)
+    if error == "invalid_grant":
+        raise ReconnectRequired(RECONNECT_MESSAGE)
+    if response.status_code >= 500 or not isinstance(payload, dict):
+        raise AtlassianUnavailable(f"Atlassian's token endpoint answered {response.status_code}.")
+    code = error if isinstance(error, str) and _ERROR_CODE.fullmatch(error) else "unknown error"
+    raise AtlassianRequestError(
+        response.status_code, f"Atlassian refused to refresh the token ({response.status_code}, {code})."
+    )
+
+
+class TokenManager:
+    """Hands out valid access tokens for connections; see the module docstring for the refresh protocol."""
+
+    def __init__(
+        self,
+        services: Services,
+        oauth: AtlassianOAuth,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        refresh_margin: timedelta = timedelta(minutes=5),
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval: float = 0.05,
+        lease_timeout: float = 45.0,
+        wait_timeout: float = 60.0,
+    ) -> None:
+        self._services = services
+        self._oauth = oauth
+        self._clock = clock
+        self._margin = refresh_margin
+        self._transport = transport
+        self._sleep = sleep
+        self._poll_interval = poll_interval
+        self._lease_timeout = lease_timeout
+        self._wait_timeout = wait_timeout
+
+    def access_token(self, connection_id: int) -> str:
+        """A valid decrypted access token, refreshed first when it expires within the margin."""
+        return self.current(connection_id).value
+
+    def current(self, connection_id: int) -> AccessToken:
+        """Like :meth:`access_token`, with the version to pass to :meth:`force_refresh` after a 401."""
+        return self._obtain(connection_id, rejected_version=None)
+
+    def force_refresh(self, connection_id: int, seen_version: int) -> AccessToken:
+        """After a 401 with the token read at ``seen_version``: a newer token, refreshing once if nobody has."""
+        return self._obtain(connection_id, rejected_version=seen_version)
+
+    # ----- the protocol ------------------------------------------------------------------------
+    def _obtain(self, connection_id: int, *, rejected_version: int | None) -> AccessToken:
+        deadline = time.monotonic() + self._wait_timeout
+        watched_version, watched_since = -1, 0.0
+        while True:
+            stored = self._read(connection_id)
+            now = self._clock()
+            if stored.version % 2 == 0:
+                if stored.version != rejected_version and self._lives(stored, now + self._margin):
+                    return self._token(stored)
+                refreshed = self._refresh(connection_id, stored.version)
+                if refreshed is not None:
+                    return refreshed
+                continue  # somebody else claimed it first: look again
+            if rejected_version is None and self._lives(stored, now + STILL_VALID_FOR):
+                return self._token(stored)
+            if stored.version != watched_version:
+                watched_version, watched_since = stored.version, time.monotonic()
+            elif time.monotonic() - watched_since > self._lease_timeout:
+                logger.warning("taking over a stale token refresh of connection %s", connection_id)
+                refreshed = self._refresh(connection_id, stored.version)
+                if refreshed is not None:
+                    return refreshed
+                continue
+            if time.monotonic() > deadline:
+                raise AtlassianUnavailable("Timed out waiting for another process to refresh the Confluence token.")
+            self._sleep(self._poll_interval)
+
+    def _read(self, connection_id: int) -> _Stored:
+        with self._services.sessions.begin() as session:
+            connection = get_connection(session, connection_id=connection_id)
+            if connection is None:
+                raise AtlassianError(f"Confluence connection {connection_id} does not exist.")
+            if connection.status != "active":
+                raise ReconnectRequired(RECONNECT_MESSAGE)
+            return _Stored(connection.token_version, connection.access_token_enc, connection.access_expires_at)
+
+    @staticmethod
+    def _lives(stored: _Stored, until: datetime) -> bool:
+        return stored.access_token_enc is not None and stored.expires_at is not None and stored.expires_at > until
+
+    def _token(self, stored: _Stored) -> AccessToken:
+        assert stored.access_token_enc is not None and stored.expires_at is not None
+        value = self._services.cipher.decrypt(stored.access_token_enc)
+        return AccessToken(value=value, version=stored.version, expires_at=stored.expires_at)
+
+    def _refresh(self, connection_id: int, seen_version: int) -> AccessToken | None:
+        """Claim the refresh at ``seen_version``, refresh and store; None when another caller claimed it first."""
+        claim = seen_version + 1 if seen_version % 2 == 0 else seen_version + 2
+        with self._services.sessions.begin() as session:
+            if not compare_and_set_version(
+                session, connection_id=connection_id, expected_version=seen_version, new_version=claim
+            ):
+                return None
+            connection = get_connection(session, connection_id=connection_id)
+            refresh_enc = connection.refresh_token_enc if connection is not None else None
+        # No session is open from here while Atlassian is called.
+        try:
+            if refresh_enc is None:
+                raise ReconnectRequired(RECONNECT_MESSAGE)
+            tokens = self._call_token_endpoint(self._services.cipher.decrypt(refresh_enc))
+        except ReconnectRequired:
+            with self._services.sessions.begin() as session:
+                mark_needs_reconnect(session, connection_id=connection_id, expected_version=claim)
+            logger.warning("Confluence connection %s needs to be reconnected (invalid_grant)", connection_id)
+            raise
+        except BotError:
+            with self._services.sessions.begin() as session:
+                compare_and_set_version(
+                    session, connection_id=connection_id, expected_version=claim, new_version=claim + 1
+                )
+            raise
+        cipher = self._services.cipher
+        new_refresh = cipher.encrypt(tokens.refresh_token) if tokens.refresh_token else refresh_enc
+        with self._services.sessions.begin() as session:
+            stored = compare_and_store_tokens(
+                session,
+                connection_id=connection_id,
+                expected_version=claim,
+                access_token_enc=cipher.encrypt(tokens.access_token),
+                refresh_token_enc=new_refresh,
+                access_expires_at=tokens.expires_at,
+                scopes=tokens.scope or None,
+            )
+        if not stored:
+            logger.warning("a refresh of connection %s was taken over; using the other one", connection_id)
+            return None
+        logger.info("refreshed the Confluence token of connection %s (version %d)", connection_id, claim + 1)
+        return AccessToken(value=tokens.access_token, version=claim + 1, expires_at=tokens.expires_at)
+
+    def _call_token_endpoint(self, refresh_token: str) -> TokenSet:
+        settings = self._services.settings
+        secret = settings.atlassian_client_secret
+        if not self._oauth.configured or settings.atlassian_client_id is None or secret is None:
+            raise ConfigurationError(
+                "ATLASSIAN_CLIENT_ID", "ATLASSIAN_CLIENT_ID and ATLASSIAN_CLIENT_SECRET are needed to refresh tokens."
+            )
+        return refresh_tokens(
+            settings.atlassian_client_id,
+            secret.get_secret_value(),
+            f"{settings.atlassian_auth_url}/oauth/token",
+            refresh_token,
+            now=self._clock(),
+            transport=self._transport,
+        )
