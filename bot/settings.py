@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = None
     terms_url: str = "https://www.atlassian.com/legal/atlassian-customer-agreement"
     free_credits: Annotated[int, Field(ge=0)] = 100_000
+    credits_per_page: Annotated[int, Field(ge=0)] = 1
+    atlassian_points_per_hour: Annotated[int, Field(ge=100)] = 65_000
     log_level: str = "INFO"
 
     @field_validator("slack_api_url")

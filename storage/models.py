@@ -242,6 +242,7 @@ class SyncRunSpace(Base):
     space_name: Mapped[str] = mapped_column(String(255), default="")
     cursor: Mapped[str | None] = mapped_column(Text)
     done: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(Text)  # why listing this space stopped (enumeration incomplete)
 
 
 class SyncItem(Base):
@@ -275,3 +276,7 @@ class CreditEntry(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Imported for its models: every table must be on Base.metadata for Alembic and the migration test.
+import storage.documents  # noqa: E402, F401

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from storage.models import Base
+from storage.search_index import alembic_include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +18,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=alembic_include_name,  # type: ignore[arg-type]
     )
     with context.begin_transaction():
         context.run_migrations()

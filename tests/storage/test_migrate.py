@@ -72,10 +72,12 @@ def test_migrations_match_the_models(database_url: str) -> None:
     from alembic.migration import MigrationContext
 
     from storage.models import Base
+    from storage.search_index import alembic_include_name
 
     engine = make_engine(database_url)
     upgrade_to_head(engine)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        opts = {"compare_type": True, "include_name": alembic_include_name}
+        diff = compare_metadata(MigrationContext.configure(connection, opts=opts), Base.metadata)
     assert diff == []
     engine.dispose()

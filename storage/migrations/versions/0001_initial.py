@@ -235,6 +235,7 @@ def upgrade() -> None:
         sa.Column("space_name", sa.String(length=255), nullable=False),
         sa.Column("cursor", sa.Text(), nullable=True),
         sa.Column("done", sa.Boolean(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["run_id"], ["sync_runs.id"], name=op.f("fk_sync_run_spaces_run_id_sync_runs"), ondelete="CASCADE"
         ),

@@ -1,0 +1,112 @@
+"""The Confluence Cloud connector behind the engine's Source interface (v2 API through the gateway)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from bot.atlassian.tokens import TokenManager
+from bot.confluence.client import ConfluenceClient, ContentItem, RequestBudget
+from bot.errors import AtlassianError, AtlassianRequestError, RateLimited, ReconnectRequired
+from bot.services import Services
+from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
+from storage.datastores import get_connection
+from storage.models import Datastore
+
+__all__ = ["ConfluenceSource", "ConfluenceSources"]
+
+logger = logging.getLogger(__name__)
+
+
+def _ref(item: ContentItem) -> ContentRef:
+    return ContentRef(item.id, item.kind, item.space_id, item.title, item.version, item.modified_at, item.webui)
+
+
+class ConfluenceSource:
+    kinds: tuple[str, ...] = ("page", "blogpost")
+
+    def __init__(self, client: ConfluenceClient) -> None:
+        self.client = client
+
+    def spaces(self, space_ids: Sequence[str] | None) -> list[SpaceRef]:
+        if space_ids is not None and not space_ids:
+            return []
+        found = self.client.spaces(ids=space_ids) if space_ids else self.client.spaces()
+        return [SpaceRef(space.id, space.key, space.name) for space in found if space.status == "current"]
+
+    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
+        page = self.client.content_page(space_id, kind, cursor=cursor)
+        return Listing(refs=[_ref(item) for item in page.items], next_cursor=page.next_cursor)
+
+    def fetch(self, refs: Sequence[ContentRef]) -> Iterator[FetchedContent | ItemFailure | ItemGone]:
+        by_id = {ref.source_id: ref for ref in refs}
+        kind = refs[0].kind if refs else "page"
+        try:
+            items = {item.id: item for item in self.client.by_ids(kind, list(by_id))}
+        except (ReconnectRequired, RateLimited):
+            raise
+        except AtlassianError as exc:
+            logger.warning("fetching %d %ss at once failed (%s); fetching them one by one", len(refs), kind, exc)
+            yield from (self._one(ref) for ref in refs)
+            return
+        for source_id, ref in by_id.items():
+            item = items.get(source_id)
+            yield ItemGone(source_id) if item is None else self._fetched(ref, item)
+
+    def _one(self, ref: ContentRef) -> FetchedContent | ItemFailure | ItemGone:
+        try:
+            item = self.client.page(ref.source_id) if ref.kind == "page" else self.client.blogpost(ref.source_id)
+        except (ReconnectRequired, RateLimited):
+            raise
+        except AtlassianRequestError as exc:
+            if exc.status == 404:
+                return ItemGone(ref.source_id)
+            return ItemFailure(ref.source_id, ref.title, f"Confluence refused it ({exc.status})")
+        except AtlassianError as exc:
+            return ItemFailure(ref.source_id, ref.title, str(exc))
+        return self._fetched(ref, item)
+
+    def _fetched(self, ref: ContentRef, item: ContentItem) -> FetchedContent | ItemFailure:
+        if item.body is None:
+            return ItemFailure(ref.source_id, ref.title, "Confluence sent the page without its content")
+        current = _ref(item)  # the fetched version wins over the listed one (it may have changed since)
+        return FetchedContent(ref=current, url=self.client.web_url(item) or "", body=item.body)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@dataclass
+class ConfluenceSources:
+    """Builds the Source of a datastore: its connection's client, sharing tokens and the app-wide budget."""
+
+    services: Services
+    tokens: TokenManager
+    budget: RequestBudget
+    transport: httpx.BaseTransport | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def __call__(self, datastore: Datastore) -> ConfluenceSource:
+        with self.services.sessions() as session:
+            connection = (
+                get_connection(session, connection_id=datastore.connection_id) if datastore.connection_id else None
+            )
+            if connection is None:
+                raise ReconnectRequired("This datastore has no Confluence connection any more.")
+            if connection.status == "needs_reconnect":
+                raise ReconnectRequired("The Confluence connection needs to be reconnected.")
+            connection_id, cloud_id = connection.id, connection.cloud_id
+        client = ConfluenceClient(
+            self.services.settings,
+            self.tokens,
+            connection_id,
+            cloud_id,
+            transport=self.transport,
+            budget=self.budget,
+            sleep=self.sleep,
+        )
+        return ConfluenceSource(client)

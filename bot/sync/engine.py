@@ -1,0 +1,342 @@
+"""The sync engine: Initializing → Syncing Metadata → Processing → Synced / Partially Synced / Failed,
+or Paused (credits, rate limit, reconnect), resumable from its checkpoints after a crash.
+
+* Metadata: every (space, kind) is listed page by page — several spaces at once — and each listing page is
+  stored together with the cursor of the next one, so a restart continues where the listing stopped. An item
+  whose version is already indexed is marked unchanged (an incremental sync neither fetches nor converts it).
+* Processing: pending items in batches — fetch bodies, convert (process pool), then in ONE transaction charge
+  credits, replace the documents and their chunks, and mark the items done. A killed worker therefore
+  neither loses a page nor processes or charges one twice.
+* Deletions are pruned only when every space was listed completely; a failed listing never deletes anything.
+Every transaction renews the run's lease; a worker that lost its lease stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, object_session
+
+from bot.errors import AtlassianError, LeaseLost, OutOfCredits, RateLimited, ReconnectRequired
+from bot.services import Services
+from bot.sync.convert import Converter
+from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Source
+from storage import search_index as index
+from storage import sync_runs as runs
+from storage.credits import charge
+from storage.models import Datastore, SyncRun, SyncRunSpace, utcnow
+
+__all__ = ["EngineOptions", "SyncEngine"]
+
+logger = logging.getLogger(__name__)
+
+NO_PAGES = "the connected account can see no pages in the selected spaces"
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    batch_size: int = 250
+    metadata_threads: int = 8
+    lease: timedelta = timedelta(seconds=60)
+    cost_per_page: int = 1
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        services: Services,
+        source_for: Callable[[Datastore], Source],
+        converter: Converter,
+        *,
+        owner: str,
+        options: EngineOptions | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.services, self.source_for, self.converter = services, source_for, converter
+        self.owner, self.options, self.clock = owner, options or EngineOptions(), clock
+
+    # --- the run ------------------------------------------------------------------------------------------
+    def run(self, run_id: int) -> str:
+        """Drive one claimed run as far as it can go; returns the run's state afterwards."""
+        source: Source | None = None
+        try:
+            datastore, selected, listed = self._start(run_id)
+            source = self.source_for(datastore)
+            if not listed:
+                self._record_spaces(run_id, source, selected)
+            self._enumerate(run_id, source)
+            self._process(run_id, source)
+            return self._finish(run_id)
+        except LeaseLost:
+            logger.warning("sync run %s was taken over by another worker; stopping here", run_id)
+            return "running"
+        except ReconnectRequired:
+            return self._pause(run_id, "reconnect", "The Confluence connection expired. Reconnect it to resume.")
+        except RateLimited as exc:
+            when = f"{exc.until:%H:%M} UTC"
+            return self._pause(run_id, "rate_limit", f"Confluence rate limit — resuming at {when}.", until=exc.until)
+        except OutOfCredits as exc:
+            return self._pause(run_id, "credits", str(exc))
+        except AtlassianError as exc:
+            return self._fail(run_id, f"Confluence could not be read: {exc}")
+        finally:
+            if source is not None:
+                source.close()
+
+    def _owned(self, session: Session, run_id: int) -> tuple[SyncRun, Datastore]:
+        """The run (lease renewed) and its datastore; LeaseLost if another worker holds the run now."""
+        now = self.clock()
+        if not runs.renew_lease(session, run_id=run_id, owner=self.owner, now=now, lease=self.options.lease):
+            raise LeaseLost(f"run {run_id}")
+        run = session.get(SyncRun, run_id, populate_existing=True)
+        assert run is not None
+        datastore = session.get(Datastore, run.datastore_id)
+        assert datastore is not None
+        return run, datastore
+
+    # --- Initializing ---------------------------------------------------------------------------------------
+    def _start(self, run_id: int) -> tuple[Datastore, list[str] | None, bool]:
+        """Mark the run running; returns its datastore, the chosen space ids (None: all) and whether the
+        spaces to list were already recorded (a resumed run)."""
+        with self.services.sessions.begin() as session:
+            run, datastore = self._owned(session, run_id)
+            if run.started_at is None:
+                run.started_at = self.clock()
+            run.state, run.reason, run.pause_kind, run.paused_until = "running", None, None, None
+            if run.phase == "initializing":
+                datastore.status = "initializing"
+            items = (datastore.spaces or {}).get("items", [])
+            selected = None if datastore.share_all else [str(s["id"]) for s in items]
+            listed = bool(runs.run_spaces(session, run_id=run_id))
+            session.expunge(datastore)
+        return datastore, selected, listed
+
+    def _record_spaces(self, run_id: int, source: Source, selected: list[str] | None) -> None:
+        spaces = source.spaces(selected)
+        with self.services.sessions.begin() as session:
+            run, datastore = self._owned(session, run_id)
+            for space in spaces:
+                for kind in source.kinds:
+                    session.add(
+                        SyncRunSpace(
+                            run_id=run_id, space_id=space.id, kind=kind, space_key=space.key, space_name=space.name
+                        )
+                    )
+            run.spaces_total = len(spaces)
+            run.phase, datastore.status = "syncing_metadata", "syncing_metadata"
+
+    # --- Syncing Metadata -----------------------------------------------------------------------------------
+    def _enumerate(self, run_id: int, source: Source) -> None:
+        with self.services.sessions.begin() as session:
+            run, datastore = self._owned(session, run_id)
+            if run.phase not in ("initializing", "syncing_metadata"):
+                return
+            force = run.kind == "full"
+            known = {} if force else index.document_versions(session, datastore_id=datastore.id)
+            todo = [(s.space_id, s.kind, s.cursor) for s in runs.run_spaces(session, run_id=run_id) if not s.done]
+        with ThreadPoolExecutor(max_workers=self.options.metadata_threads, thread_name_prefix="sync-list") as pool:
+            jobs = [
+                pool.submit(self._list_space, run_id, source, space, kind, cursor, known)
+                for space, kind, cursor in todo
+            ]
+            for job in jobs:
+                job.result()
+        with self.services.sessions.begin() as session:
+            run, datastore = self._owned(session, run_id)
+            spaces = runs.run_spaces(session, run_id=run_id)
+            run.enumeration_complete = all(s.done and s.error is None for s in spaces)
+            run.spaces_done = len({s.space_id for s in spaces if s.done})
+            run.to_process = runs.count_items(session, run_id=run_id).get("pending", 0)
+            run.phase, datastore.status = "processing", "processing"
+            run.processing_started_at = self.clock()
+
+    def _list_space(
+        self,
+        run_id: int,
+        source: Source,
+        space_id: str,
+        kind: str,
+        cursor: str | None,
+        known: dict[str, tuple[int, str]],
+    ) -> None:
+        while True:
+            try:
+                listing = source.list_page(space_id, kind, cursor)
+            except (ReconnectRequired, RateLimited):
+                raise
+            except AtlassianError as exc:
+                self._space_failed(run_id, space_id, kind, str(exc))
+                return
+            rows = [self._item_row(ref, known) for ref in listing.refs]
+            with self.services.sessions.begin() as session:
+                self._owned(session, run_id)
+                runs.add_items(session, run_id=run_id, items=rows)
+                unchanged = sum(1 for row in rows if row.state == "unchanged")
+                session.execute(
+                    update(SyncRun)
+                    .where(SyncRun.id == run_id)
+                    .values(found=SyncRun.found + len(rows), unchanged=SyncRun.unchanged + unchanged)
+                )
+                space = session.get(SyncRunSpace, (run_id, space_id, kind))
+                assert space is not None
+                space.cursor, space.done = listing.next_cursor, listing.next_cursor is None
+            if listing.next_cursor is None:
+                return
+            cursor = listing.next_cursor
+
+    @staticmethod
+    def _item_row(ref: ContentRef, known: dict[str, tuple[int, str]]) -> runs.ItemRow:
+        seen = known.get(ref.source_id)
+        state = "unchanged" if seen is not None and seen[0] == ref.version else "pending"
+        return runs.ItemRow(
+            ref.source_id, ref.kind, ref.space_id, ref.title, ref.version, ref.last_modified, ref.webui, state
+        )
+
+    def _space_failed(self, run_id: int, space_id: str, kind: str, reason: str) -> None:
+        logger.warning("listing space %s (%s) of run %s failed: %s", space_id, kind, run_id, reason)
+        with self.services.sessions.begin() as session:
+            self._owned(session, run_id)
+            space = session.get(SyncRunSpace, (run_id, space_id, kind))
+            assert space is not None
+            space.done, space.error = True, reason
+
+    # --- Processing -----------------------------------------------------------------------------------------
+    def _process(self, run_id: int, source: Source) -> None:
+        while True:
+            with self.services.sessions.begin() as session:
+                _run, datastore = self._owned(session, run_id)
+                items = runs.pending_items(session, run_id=run_id, limit=self.options.batch_size)
+                refs = [
+                    ContentRef(i.source_id, i.kind, i.space_id, i.title, i.version, i.last_modified, i.webui)
+                    for i in items
+                ]
+                team_id, datastore_id = datastore.team_id, datastore.id
+                names = {s.space_id: (s.space_key, s.space_name) for s in runs.run_spaces(session, run_id=run_id)}
+            if not refs:
+                return
+            results: list[FetchedContent | ItemFailure | ItemGone] = []
+            for kind in sorted({ref.kind for ref in refs}):
+                results.extend(source.fetch([ref for ref in refs if ref.kind == kind]))
+            self._store(run_id, datastore_id, team_id, results, names)
+
+    def _store(
+        self,
+        run_id: int,
+        datastore_id: int,
+        team_id: str,
+        results: Sequence[FetchedContent | ItemFailure | ItemGone],
+        names: dict[str, tuple[str, str]],
+    ) -> None:
+        fetched = [r for r in results if isinstance(r, FetchedContent)]
+        failures = [r for r in results if isinstance(r, ItemFailure)]
+        gone = [r.source_id for r in results if isinstance(r, ItemGone)]
+        converted = self.converter.convert([(f.ref.source_id, f.ref.title, f.body) for f in fetched])
+        with self.services.sessions.begin() as session:
+            self._owned(session, run_id)
+            paid = charge(
+                session,
+                team_id=team_id,
+                units=len(fetched),
+                cost_per_unit=self.options.cost_per_page,
+                now=self.clock(),
+                run_id=run_id,
+            ).paid
+            documents = []
+            for item, doc in list(zip(fetched, converted, strict=True))[:paid]:
+                key, name = names.get(item.ref.space_id, ("", ""))
+                documents.append(
+                    (
+                        index.DocumentInput(
+                            source_id=item.ref.source_id,
+                            title=item.ref.title,
+                            url=item.url,
+                            content_hash=doc.content_hash,
+                            version=item.ref.version,
+                            kind=item.ref.kind,
+                            space_id=item.ref.space_id,
+                            space_key=key or None,
+                            space_name=name or None,
+                            last_modified=item.ref.last_modified,
+                        ),
+                        [index.ChunkInput(text=text, heading=heading) for heading, text in doc.chunks],
+                    )
+                )
+            index.bulk_replace_documents(session, datastore_id, documents)
+            for failure in failures:
+                index.record_failure(
+                    session,
+                    datastore_id=datastore_id,
+                    source_id=failure.source_id,
+                    title=failure.title,
+                    reason=failure.reason,
+                )
+            states = {doc.source_id: "done" for doc, _chunks in documents}
+            states.update({failure.source_id: "failed" for failure in failures})
+            states.update({source_id: "gone" for source_id in gone})
+            if gone:
+                index.delete_documents(session, datastore_id=datastore_id, source_ids=gone)
+            runs.set_item_states(session, run_id=run_id, states=states)
+            session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run_id)
+                .values(
+                    processed=SyncRun.processed + len(documents),
+                    failed=SyncRun.failed + len(failures),
+                    credits_charged=SyncRun.credits_charged + paid * self.options.cost_per_page,
+                )
+            )
+            session.execute(
+                update(Datastore)
+                .where(Datastore.id == datastore_id)
+                .values(document_count=index.count_documents(session, datastore_id=datastore_id))
+            )
+        if paid < len(fetched):
+            raise OutOfCredits("Out of ingestion credits — add credits or set up auto top-off with /datastore credits.")
+
+    # --- the end of a run -----------------------------------------------------------------------------------
+    def _finish(self, run_id: int) -> str:
+        with self.services.sessions.begin() as session:
+            run, datastore = self._owned(session, run_id)
+            if run.enumeration_complete:
+                listed = runs.listed_source_ids(session, run_id=run_id)
+                gone = set(index.document_versions(session, datastore_id=datastore.id)) - listed
+                run.deleted = index.delete_documents(session, datastore_id=datastore.id, source_ids=gone) if gone else 0
+            documents = index.count_documents(session, datastore_id=datastore.id)
+            reason: str | None
+            if run.found == 0 and run.enumeration_complete:
+                outcome, reason = "failed", NO_PAGES
+            elif run.failed or not run.enumeration_complete:
+                outcome = "partially_synced"
+                reason = None if run.enumeration_complete else "some spaces could not be listed, so nothing was deleted"
+            else:
+                outcome, reason = "synced", None
+            self._close(run, datastore, outcome, reason, documents)
+            return run.state
+
+    def _close(self, run: SyncRun, datastore: Datastore, outcome: str, reason: str | None, documents: int) -> None:
+        run.state, run.outcome, run.reason, run.phase = "finished", outcome, reason, outcome
+        run.finished_at = self.clock()
+        run.lease_owner, run.lease_expires_at = None, None
+        datastore.status, datastore.status_detail, datastore.document_count = outcome, reason, documents
+        session = object_session(run)
+        assert session is not None
+        runs.forget_work(session, run_id=run.id)
+
+    def _fail(self, run_id: int, reason: str) -> str:
+        with self.services.sessions.begin() as session:
+            run, datastore = self._owned(session, run_id)
+            self._close(run, datastore, "failed", reason, index.count_documents(session, datastore_id=datastore.id))
+        return "finished"
+
+    def _pause(self, run_id: int, kind: str, reason: str, *, until: datetime | None = None) -> str:
+        with self.services.sessions.begin() as session:
+            run, datastore = self._owned(session, run_id)
+            run.state, run.pause_kind, run.reason, run.paused_until = "paused", kind, reason, until
+            run.lease_owner, run.lease_expires_at = None, None
+            datastore.status, datastore.status_detail = "paused", reason
+        return "paused"

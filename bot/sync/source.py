@@ -1,0 +1,89 @@
+"""What the sync engine needs from a content source, so Data Center or attachments can be added later
+without touching the engine.
+
+Enumeration is checkpointed: each call lists one page of results for one space and content kind and returns
+the opaque cursor of the next one, which the engine stores with the items in one transaction. Fetching
+yields a document or a per-item failure for every reference asked for: failures are values, not exceptions,
+so one broken page fails only itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+__all__ = ["ContentRef", "FetchedContent", "ItemFailure", "ItemGone", "Listing", "Source", "SpaceRef"]
+
+
+@dataclass(frozen=True)
+class SpaceRef:
+    id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ContentRef:
+    """Metadata of one page or blog post: enough to decide whether it changed, without its body."""
+
+    source_id: str
+    kind: str  # page | blogpost
+    space_id: str
+    title: str
+    version: int
+    last_modified: datetime | None
+    webui: str | None
+
+
+@dataclass(frozen=True)
+class Listing:
+    refs: list[ContentRef]
+    next_cursor: str | None  # None: this space and kind are fully listed
+
+
+@dataclass(frozen=True)
+class FetchedContent:
+    ref: ContentRef
+    url: str
+    body: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    source_id: str
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ItemGone:
+    """Listed a moment ago, gone now (deleted, trashed, or no longer visible): not a failure, a deletion."""
+
+    source_id: str
+
+
+class Source(Protocol):
+    """One connected site. Methods raise ReconnectRequired / RateLimited / AtlassianError for the whole run."""
+
+    @property
+    def kinds(self) -> Sequence[str]:
+        """The content kinds this source lists, e.g. ("page", "blogpost")."""
+        ...
+
+    def spaces(self, space_ids: Sequence[str] | None) -> list[SpaceRef]:
+        """The spaces to sync: the given ids (those still visible), or every space the account can see."""
+        ...
+
+    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
+        """One page of metadata (no bodies) for ``space_id``; ``cursor`` None starts at the beginning."""
+        ...
+
+    def fetch(self, refs: Sequence[ContentRef]) -> Iterator[FetchedContent | ItemFailure | ItemGone]:
+        """Bodies for ``refs`` (all of one kind), one result per ref."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the engine calls it once the run stops."""
+        ...

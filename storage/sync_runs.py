@@ -1,0 +1,175 @@
+"""Sync runs, their space checkpoints and work items (never commits).
+
+Claiming uses compare-and-swap on the lease columns, which is correct on SQLite and PostgreSQL alike: two
+workers racing for one run both issue the same conditional UPDATE, and only one sees a row changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import SyncItem, SyncRun, SyncRunSpace
+
+__all__ = [
+    "ItemRow",
+    "add_items",
+    "claim_run",
+    "count_items",
+    "forget_work",
+    "latest_run",
+    "listed_source_ids",
+    "pending_items",
+    "queue_run",
+    "renew_lease",
+    "run_spaces",
+    "runnable_run_ids",
+    "set_item_states",
+    "unfinished_run",
+]
+
+UNFINISHED = ("queued", "running", "paused")
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    source_id: str
+    kind: str
+    space_id: str
+    title: str
+    version: int
+    last_modified: datetime | None
+    webui: str | None
+    state: str = "pending"
+
+
+def unfinished_run(session: Session, *, datastore_id: int) -> SyncRun | None:
+    statement = select(SyncRun).where(SyncRun.datastore_id == datastore_id, SyncRun.state.in_(UNFINISHED))
+    return session.scalars(statement.order_by(SyncRun.id)).first()
+
+
+def latest_run(session: Session, *, datastore_id: int) -> SyncRun | None:
+    statement = select(SyncRun).where(SyncRun.datastore_id == datastore_id).order_by(SyncRun.id.desc())
+    return session.scalars(statement).first()
+
+
+def queue_run(session: Session, *, datastore_id: int, kind: str, trigger: str) -> SyncRun | None:
+    """A new queued run, or None when one is already queued, running or paused for this datastore."""
+    if unfinished_run(session, datastore_id=datastore_id) is not None:
+        return None
+    run = SyncRun(datastore_id=datastore_id, kind=kind, trigger=trigger)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _claimable(now: datetime) -> Any:
+    lease_free = or_(SyncRun.lease_expires_at.is_(None), SyncRun.lease_expires_at < now)
+    paused_over = and_(SyncRun.state == "paused", SyncRun.paused_until.is_not(None), SyncRun.paused_until <= now)
+    return and_(lease_free, or_(SyncRun.state.in_(("queued", "running")), paused_over))
+
+
+def runnable_run_ids(session: Session, *, now: datetime, limit: int = 10) -> list[int]:
+    """Runs a worker may take: queued, running with an expired lease, or paused until a time now past."""
+    statement = select(SyncRun.id).where(_claimable(now)).order_by(SyncRun.id).limit(limit)
+    return list(session.scalars(statement))
+
+
+def claim_run(session: Session, *, run_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+    """Take the lease of ``run_id`` if nobody holds it; exactly one of several racing workers wins."""
+    result = session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id, _claimable(now))
+        .values(lease_owner=owner, lease_expires_at=now + lease, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def renew_lease(session: Session, *, run_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+    """Extend the lease; False when another worker took the run over (this one must stop)."""
+    result = session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.lease_owner == owner)
+        .values(lease_expires_at=now + lease, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def run_spaces(session: Session, *, run_id: int) -> list[SyncRunSpace]:
+    statement = select(SyncRunSpace).where(SyncRunSpace.run_id == run_id)
+    return list(session.scalars(statement.order_by(SyncRunSpace.space_id, SyncRunSpace.kind)))
+
+
+def _insert_ignoring_duplicates(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(SyncItem).on_conflict_do_nothing(index_elements=["run_id", "source_id"])
+
+
+def add_items(session: Session, *, run_id: int, items: Sequence[ItemRow]) -> None:
+    """Record enumerated items; one listed twice (content moved while listing) is kept once."""
+    if not items:
+        return
+    rows = [
+        {
+            "run_id": run_id,
+            "source_id": item.source_id,
+            "kind": item.kind,
+            "space_id": item.space_id,
+            "title": item.title,
+            "version": item.version,
+            "last_modified": item.last_modified,
+            "webui": item.webui,
+            "state": item.state,
+        }
+        for item in items
+    ]
+    session.execute(_insert_ignoring_duplicates(session), rows)
+
+
+def pending_items(session: Session, *, run_id: int, limit: int) -> list[SyncItem]:
+    statement = (
+        select(SyncItem)
+        .where(SyncItem.run_id == run_id, SyncItem.state == "pending")
+        .order_by(SyncItem.kind, SyncItem.source_id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def set_item_states(session: Session, *, run_id: int, states: dict[str, str]) -> None:
+    by_state: dict[str, list[str]] = {}
+    for source_id, state in states.items():
+        by_state.setdefault(state, []).append(source_id)
+    for state, source_ids in by_state.items():
+        session.execute(
+            update(SyncItem)
+            .where(SyncItem.run_id == run_id, SyncItem.source_id.in_(source_ids))
+            .values(state=state)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def count_items(session: Session, *, run_id: int) -> dict[str, int]:
+    statement = select(SyncItem.state, func.count()).where(SyncItem.run_id == run_id).group_by(SyncItem.state)
+    return {str(state): int(count) for state, count in session.execute(statement)}
+
+
+def listed_source_ids(session: Session, *, run_id: int) -> set[str]:
+    """What the run found in Confluence (items that vanished while it ran excepted)."""
+    statement = select(SyncItem.source_id).where(SyncItem.run_id == run_id, SyncItem.state != "gone")
+    return set(session.scalars(statement))
+
+
+def forget_work(session: Session, *, run_id: int) -> None:
+    """Drop a finished run's work list and checkpoints (its counters stay on the run)."""
+    session.execute(delete(SyncItem).where(SyncItem.run_id == run_id))
+    session.execute(delete(SyncRunSpace).where(SyncRunSpace.run_id == run_id))

@@ -1,0 +1,129 @@
+"""A connected datastore over the fake Atlassian, and an engine/worker to sync it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.atlassian.oauth import AtlassianOAuth, token_set_from
+from bot.atlassian.tokens import TokenManager
+from bot.confluence.client import RequestBudget
+from bot.crypto import generate_key
+from bot.services import Services, build_services
+from bot.settings import Settings
+from bot.sync.confluence_source import ConfluenceSources
+from bot.sync.convert import Converter
+from bot.sync.engine import EngineOptions, SyncEngine
+from bot.sync.worker import SyncWorker
+from storage.migrate import upgrade_to_head
+from storage.models import Connection, Datastore, SyncRun
+from storage.sync_runs import queue_run
+from storage.workspaces import touch_workspace
+from tests.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
+
+TEAM = "T0SYNC"
+
+
+@dataclass
+class SyncWorld:
+    services: Services
+    atlassian: FakeAtlassian
+    datastore_id: int
+    tokens: TokenManager
+    slept: list[float] = field(default_factory=list)
+
+    def engine(self, owner: str = "test-worker", **options: object) -> SyncEngine:
+        sources = ConfluenceSources(self.services, self.tokens, RequestBudget(10_000_000), sleep=self.slept.append)
+        settings = EngineOptions(**options)  # type: ignore[arg-type]
+        return SyncEngine(self.services, sources, Converter(processes=0), owner=owner, options=settings)
+
+    def worker(self, owner: str = "test-worker", **options: object) -> SyncWorker:
+        return SyncWorker(self.services, self.engine(owner, **options))
+
+    def queue(self, kind: str = "incremental", trigger: str = "manual") -> int:
+        with self.services.sessions.begin() as session:
+            run = queue_run(session, datastore_id=self.datastore_id, kind=kind, trigger=trigger)
+            assert run is not None
+            return run.id
+
+    def run(self, run_id: int) -> SyncRun:
+        with self.services.sessions() as session:
+            run = session.get(SyncRun, run_id)
+            assert run is not None
+            return run
+
+    def datastore(self) -> Datastore:
+        with self.services.sessions() as session:
+            datastore = session.get(Datastore, self.datastore_id)
+            assert datastore is not None
+            return datastore
+
+    def set_spaces(self, space_ids: list[str]) -> None:
+        with self.services.sessions.begin() as session:
+            datastore = session.get(Datastore, self.datastore_id)
+            assert datastore is not None
+            datastore.share_all = False
+            datastore.spaces = {"items": [{"id": sid, "key": "", "name": ""} for sid in space_ids]}
+
+
+def make_world(database_url: str, spec: SiteSpec, *, credits: int = 100_000) -> Iterator[SyncWorld]:
+    app = OAuthApp(
+        client_id="cid", client_secret="secret", redirect_uris=("http://127.0.0.1:1/oauth/confluence/callback",)
+    )
+    with FakeAtlassian(spec, apps=[app]) as atlassian:
+        settings = Settings(
+            _env_file=None,
+            database_url=database_url,
+            encryption_key=generate_key(),
+            atlassian_client_id="cid",
+            atlassian_client_secret="secret",
+            atlassian_auth_url=atlassian.auth_url,
+            atlassian_api_url=atlassian.api_url,
+        )
+        services = build_services(settings)
+        upgrade_to_head(services.engine)
+        tokens = token_set_from(atlassian.issue_token())
+        with services.sessions.begin() as session:
+            touch_workspace(session, team_id=TEAM, initial_credits=credits)
+            connection = Connection(
+                team_id=TEAM,
+                created_by="U1",
+                cloud_id=atlassian.cloud_id,
+                site_url="https://acme.atlassian.net",
+                access_token_enc=services.cipher.encrypt(tokens.access_token),
+                refresh_token_enc=services.cipher.encrypt(tokens.refresh_token or ""),
+                access_expires_at=tokens.expires_at,
+                scopes=tokens.scope,
+            )
+            session.add(connection)
+            session.flush()
+            datastore = Datastore(
+                team_id=TEAM,
+                name="eng-wiki",
+                name_key="eng-wiki",
+                connection_id=connection.id,
+                share_all=True,
+                created_by="U1",
+            )
+            session.add(datastore)
+            session.flush()
+            datastore_id = datastore.id
+        manager = TokenManager(services, AtlassianOAuth(settings), refresh_margin=timedelta(minutes=5))
+        yield SyncWorld(services, atlassian, datastore_id, manager)
+        services.engine.dispose()
+
+
+@pytest.fixture
+def sync_world(database_url: str) -> Iterator[SyncWorld]:
+    yield from make_world(database_url, SiteSpec(spaces=3, pages_per_space=40, blogposts_per_space=5, body_bytes=3000))
+
+
+def ids_of(world: SyncWorld) -> set[str]:
+    from storage.documents import Document
+
+    with world.services.sessions() as session:
+        return set(session.scalars(select(Document.source_id).where(Document.datastore_id == world.datastore_id)))

@@ -1,0 +1,163 @@
+"""The sync engine against the fake Atlassian: phases, statuses, incremental, deletions, pauses, credits."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.sync.engine import NO_PAGES
+from storage.credits import add_credits
+from storage.documents import DocumentFailure
+from storage.models import Connection, CreditEntry, SyncItem, utcnow
+from storage.search_index import search
+from tests.bot.sync.conftest import TEAM, SyncWorld, ids_of
+
+
+def _expected_ids(world: SyncWorld) -> set[str]:
+    site = world.atlassian.site
+    visible = ("current", "archived")
+    return {str(i) for kind in ("page", "blogpost") for i in site.ids(kind) if site.content[i].status in visible}
+
+
+def test_full_sync_indexes_every_page_and_blog_post(sync_world: SyncWorld) -> None:
+    run_id = sync_world.queue(kind="full", trigger="create")
+    assert sync_world.worker().run_until_idle() == [run_id]
+    run = sync_world.run(run_id)
+    expected = _expected_ids(sync_world)
+    assert (run.state, run.outcome, run.phase) == ("finished", "synced", "synced")
+    assert run.found == run.processed == len(expected) and run.failed == 0
+    assert run.spaces_total == 3 and run.enumeration_complete
+    assert ids_of(sync_world) == expected
+    datastore = sync_world.datastore()
+    assert (datastore.status, datastore.document_count) == ("synced", len(expected))
+    page_id = sorted(sync_world.atlassian.site.ids("page"))[5]
+    hints = sync_world.atlassian.site.page_text_hints(page_id)
+    with sync_world.services.sessions() as session:
+        hits = search(session, datastore_id=sync_world.datastore_id, query=hints.tag)
+        assert hits and hits[0].title == hints.title
+        assert hits[0].url.startswith("https://acme.atlassian.net/wiki/") and str(page_id) in hits[0].url
+        charged = session.scalar(
+            select(func.sum(CreditEntry.amount)).where(CreditEntry.team_id == TEAM, CreditEntry.kind == "charge")
+        )
+        assert charged == -len(expected)
+        assert session.scalar(select(func.count()).select_from(SyncItem)) == 0  # work list cleaned up
+
+
+def test_incremental_sync_fetches_only_what_changed_and_prunes_deletions(sync_world: SyncWorld) -> None:
+    world = sync_world
+    world.worker().run_until_idle() if world.queue(kind="full") else None
+    site = world.atlassian.site
+    pages = sorted(site.ids("page"))
+    site.update_page(pages[0])
+    added = site.add_page(next(iter(site.spaces)))
+    site.trash_page(pages[1])
+    site.purge_page(pages[2])
+    world.atlassian.log.clear()
+    run_id = world.queue(kind="incremental", trigger="schedule")
+    world.worker().run_until_idle()
+    run = world.run(run_id)
+    assert run.outcome == "synced" and run.processed == 2 and run.deleted == 2
+    fetched = world.atlassian.log.body_fetches()
+    assert set(map(str, fetched)) == {str(pages[0]), str(added.id)}
+    assert ids_of(world) == _expected_ids(world)
+    assert str(pages[1]) not in ids_of(world) and str(pages[2]) not in ids_of(world)
+
+
+def test_a_partial_listing_never_deletes_anything(sync_world: SyncWorld) -> None:
+    world = sync_world
+    world.queue(kind="full")
+    world.worker().run_until_idle()
+    before = ids_of(world)
+    space_id = sorted(world.atlassian.site.spaces)[0]
+    world.atlassian.site.delete_space(space_id)  # its pages would be pruned after a complete listing …
+    other = sorted(world.atlassian.site.spaces)[0]
+    world.atlassian.inject(f"GET */wiki/api/v2/spaces/{other}/pages*", "500", times=50)  # … but this one fails
+    run_id = world.queue()
+    world.worker(metadata_threads=1).run_until_idle()
+    run = world.run(run_id)
+    assert run.outcome == "partially_synced" and not run.enumeration_complete
+    assert "nothing was deleted" in (run.reason or "")
+    assert ids_of(world) == before
+
+
+def test_zero_documents_is_failed_with_a_reason(sync_world: SyncWorld) -> None:
+    world = sync_world
+    world.set_spaces([])
+    run_id = world.queue(kind="full")
+    world.worker().run_until_idle()
+    run = world.run(run_id)
+    assert run.outcome == "failed" and run.reason == NO_PAGES
+    assert world.datastore().status == "failed"
+
+
+def test_out_of_credits_pauses_then_resumes_charging_each_page_once(sync_world: SyncWorld) -> None:
+    world = sync_world
+    with world.services.sessions.begin() as session:
+        add_credits(session, team_id=TEAM, amount=-99_950, now=utcnow(), note="leave 50")
+    run_id = world.queue(kind="full")
+    world.worker(batch_size=20).run_until_idle()
+    run = world.run(run_id)
+    assert (run.state, run.pause_kind) == ("paused", "credits")
+    assert run.processed == 50 and world.datastore().status == "paused"
+    assert "Out of ingestion credits" in (world.datastore().status_detail or "")
+    with world.services.sessions.begin() as session:
+        add_credits(session, team_id=TEAM, amount=1000, now=utcnow())
+        paused = session.get(type(run), run_id)
+        assert paused is not None
+        paused.state = "queued"  # what `credits add` does for paused runs
+    world.worker(batch_size=20).run_until_idle()
+    run = world.run(run_id)
+    expected = _expected_ids(world)
+    assert run.outcome == "synced" and run.processed == len(expected)
+    with world.services.sessions() as session:
+        charged = session.scalar(select(func.sum(CreditEntry.amount)).where(CreditEntry.kind == "charge"))
+        assert charged == -len(expected)
+
+
+def test_invalid_grant_pauses_for_reconnect(sync_world: SyncWorld) -> None:
+    world = sync_world
+    world.atlassian.advance(7200)  # the access token expired …
+    with world.services.sessions() as session:
+        connection = session.scalars(select(Connection)).one()
+        refresh = world.services.cipher.decrypt(connection.refresh_token_enc or "")
+    family = world.atlassian.oauth.family_of(refresh)
+    assert family is not None
+    world.atlassian.oauth.revoke_family(family)  # … and the refresh token was revoked
+    run_id = world.queue(kind="full")
+    world.worker().run_until_idle()
+    run = world.run(run_id)
+    assert (run.state, run.pause_kind) == ("paused", "reconnect")
+    with world.services.sessions() as session:
+        assert session.scalars(select(Connection)).one().status == "needs_reconnect"
+
+
+def test_one_failing_page_fails_only_that_page(sync_world: SyncWorld) -> None:
+    world = sync_world
+    broken = sorted(world.atlassian.site.ids("page"))[3]
+    world.atlassian.inject("GET /wiki/api/v2/pages", "500", times=20)  # batch fetches fail …
+    world.atlassian.inject(f"GET */wiki/api/v2/pages/{broken}*", "500", times=20)  # … and so does one page alone
+    run_id = world.queue(kind="full")
+    world.worker(batch_size=50).run_until_idle()
+    run = world.run(run_id)
+    assert run.outcome == "partially_synced" and run.failed == 1
+    assert run.processed == len(_expected_ids(world)) - 1
+    with world.services.sessions() as session:
+        failure = session.scalars(select(DocumentFailure)).one()
+        assert failure.source_id == str(broken) and failure.reason
+
+
+def test_a_long_rate_limit_pauses_until_the_reset(sync_world: SyncWorld) -> None:
+    world = sync_world
+    world.atlassian.inject("GET /wiki/api/v2/spaces", "429", retry_after=1800, times=1)
+    run_id = world.queue(kind="full")
+    world.worker().run_until_idle()
+    run = world.run(run_id)
+    assert (run.state, run.pause_kind) == ("paused", "rate_limit") and run.paused_until is not None
+    assert "resuming at" in (run.reason or "")
+
+
+def test_two_workers_never_hold_the_same_run(sync_world: SyncWorld) -> None:
+    world = sync_world
+    run_id = world.queue(kind="full")
+    first, second = world.worker("worker-a"), world.worker("worker-b")
+    assert first.claim() == run_id
+    assert second.claim() is None
