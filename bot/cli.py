@@ -1,4 +1,4 @@
-"""The `datastore-bot` command line: serve, migrate, keygen."""
+"""The `datastore-bot` command line: serve, migrate, keygen, and the operator commands in cli_datastores."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot.errors import BotError, ConfigurationError
+from bot.cli_datastores import add_parsers
+from bot.errors import BotError, ConfigurationError, UserFacingError
 from bot.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -30,12 +31,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import create_app, slack_wsgi, start_socket_mode
     from bot.services import build_services
+    from bot.sync.runtime import SyncRuntime
     from bot.web import HttpServer, Router
     from storage.migrate import upgrade_to_head
 
     services = build_services(settings)
     upgrade_to_head(services.engine)
     app = create_app(services)
+    sync = SyncRuntime(services)
+    worker = sync.worker()
     port = args.port or settings.port
     router = Router(slack=slack_wsgi(app.bolt), engine=services.engine, oauth_callback=app.oauth_callback)
     server = HttpServer(router, host=args.host, port=port)
@@ -44,6 +48,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode (POST /slack/events)"
     logger.info("datastore-bot listening on %s:%d — %s", args.host, server.port, mode)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: server.close())
+    worker.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -51,6 +56,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         server.close()
         app.close()
+        worker.stop()
+        sync.close()
     return 0
 
 
@@ -91,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
     keygen = commands.add_parser("keygen", help="print a new ENCRYPTION_KEY")
     keygen.set_defaults(handler=_keygen)
+    add_parsers(commands)
     return parser
 
 
@@ -103,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"datastore-bot: {exc.message}", file=sys.stderr)
         return 2
+    except UserFacingError as exc:
+        print(f"datastore-bot: {exc}", file=sys.stderr)
+        return 1
     except BotError as exc:
         print(f"datastore-bot: {exc}", file=sys.stderr)
         return 1

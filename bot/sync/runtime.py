@@ -4,6 +4,7 @@ budget, the conversion pool, engines and workers."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.atlassian.tokens import TokenManager
@@ -31,7 +32,10 @@ class SyncRuntime:
         self.converter = Converter(self.processes)
 
     def engine(self, owner: str | None = None) -> SyncEngine:
-        options = EngineOptions(cost_per_page=self.services.settings.credits_per_page)
+        settings = self.services.settings
+        options = EngineOptions(
+            cost_per_page=settings.credits_per_page, lease=timedelta(seconds=settings.sync_lease_seconds)
+        )
         return SyncEngine(self.services, self.sources, self.converter, owner=owner or worker_id(), options=options)
 
     def worker(self, *, poll_seconds: float = 1.0) -> SyncWorker:

@@ -11,6 +11,10 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+import httpx
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.errors import BotError
 from bot.services import Services
 from bot.sync.engine import SyncEngine
 from storage import sync_runs as runs
@@ -52,6 +56,16 @@ class SyncWorker:
                     return run_id
         return None
 
+    def drive(self, run_id: int) -> bool:
+        """Claim ``run_id`` and drive it here (the CLI's foreground sync); False if another worker has it."""
+        with self.services.sessions.begin() as session:
+            claimed = runs.claim_run(
+                session, run_id=run_id, owner=self.engine.owner, now=self.clock(), lease=self.engine.options.lease
+            )
+        if claimed:
+            self.engine.run(run_id)
+        return claimed
+
     def run_once(self) -> int | None:
         """Claim and drive one run; returns its id, or None when there was nothing to do."""
         run_id = self.claim()
@@ -71,7 +85,14 @@ class SyncWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            if self.run_once() is None:
+            try:
+                ran = self.run_once()
+            except (SQLAlchemyError, BotError, httpx.HTTPError, OSError):
+                # The database or the network failed under the engine: the run's lease runs out and it is
+                # picked up again; keep this worker alive for the next one.
+                logger.exception("sync worker %s: a run stopped on an error", self.engine.owner)
+                ran = None
+            if ran is None:
                 self._stop.wait(self.poll_seconds)
 
     def start(self) -> None:

@@ -1,0 +1,52 @@
+"""The operator commands, run through `datastore-bot`'s main() with the environment an operator sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from tests.bot.sync.conftest import TEAM, SyncWorld
+
+
+@pytest.fixture
+def operator_env(sync_world: SyncWorld, monkeypatch: pytest.MonkeyPatch) -> SyncWorld:
+    settings = sync_world.services.settings
+    assert settings.encryption_key is not None and settings.atlassian_client_secret is not None
+    monkeypatch.setenv("DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("ENCRYPTION_KEY", settings.encryption_key.get_secret_value())
+    monkeypatch.setenv("ATLASSIAN_CLIENT_ID", settings.atlassian_client_id or "")
+    monkeypatch.setenv("ATLASSIAN_CLIENT_SECRET", settings.atlassian_client_secret.get_secret_value())
+    monkeypatch.setenv("ATLASSIAN_AUTH_URL", settings.atlassian_auth_url)
+    monkeypatch.setenv("ATLASSIAN_API_URL", settings.atlassian_api_url)
+    return sync_world
+
+
+def test_sync_search_and_list(operator_env: SyncWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sync", "ENG-WIKI"]) == 0
+    out = capsys.readouterr()
+    assert "eng-wiki: synced" in out.out and "failed" in out.out
+    page_id = sorted(operator_env.atlassian.site.ids("page"))[0]
+    hints = operator_env.atlassian.site.page_text_hints(page_id)
+    assert main(["search", "eng-wiki", hints.tag]) == 0
+    assert hints.title in capsys.readouterr().out
+    assert main(["search", "eng-wiki", "zzqx-not-a-word"]) == 1
+    assert main(["datastores"]) == 0
+    listing = capsys.readouterr().out
+    assert "eng-wiki" in listing and "synced" in listing
+    assert main(["search", "no-such-store", "x"]) == 1
+    assert "No datastore is named" in capsys.readouterr().err
+
+
+def test_credits_add_resumes_syncs_paused_for_credits(
+    operator_env: SyncWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = operator_env
+    assert main(["credits", "add", TEAM, "-99990"]) == 0
+    run_id = world.queue(kind="full")
+    world.worker(batch_size=5).run_until_idle()
+    assert world.run(run_id).pause_kind == "credits"
+    capsys.readouterr()
+    assert main(["credits", "add", TEAM, "500"]) == 0
+    assert "1 paused sync(s) resume" in capsys.readouterr().out
+    world.worker().run_until_idle()
+    assert world.run(run_id).outcome == "synced"
