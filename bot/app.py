@@ -54,6 +54,7 @@ class BotApp:
 
     bolt: App
     oauth_callback: OAuthCallback
+    progress_tick: Callable[[], None]
     listeners: ThreadPoolExecutor
 
     def close(self) -> None:
@@ -129,8 +130,10 @@ def create_app(services: Services) -> BotApp:
         raise SlackUnavailableError(
             f"Slack rejected SLACK_BOT_TOKEN or could not be reached at {settings.slack_api_url}: {exc}"
         ) from None
-    oauth_callback = handlers.register(app, services, _client_for_team(services, app))
-    return BotApp(bolt=app, oauth_callback=oauth_callback, listeners=listeners)
+    wiring = handlers.register(app, services, _client_for_team(services, app))
+    return BotApp(
+        bolt=app, oauth_callback=wiring.oauth_callback, progress_tick=wiring.progress_tick, listeners=listeners
+    )
 
 
 def slack_wsgi(app: App) -> WsgiApp:

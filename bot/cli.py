@@ -30,6 +30,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_for_serve()
 
     from bot.app import create_app, slack_wsgi, start_socket_mode
+    from bot.jobs import Jobs
     from bot.services import build_services
     from bot.sync.runtime import SyncRuntime
     from bot.web import HttpServer, Router
@@ -40,6 +41,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(services)
     sync = SyncRuntime(services)
     worker = sync.worker()
+    jobs = Jobs(services)
     port = args.port or settings.port
     router = Router(slack=slack_wsgi(app.bolt), engine=services.engine, oauth_callback=app.oauth_callback)
     server = HttpServer(router, host=args.host, port=port)
@@ -49,6 +51,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     logger.info("datastore-bot listening on %s:%d — %s", args.host, server.port, mode)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: server.close())
     worker.start()
+    jobs.start(app.progress_tick)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -56,6 +59,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         server.close()
         app.close()
+        jobs.stop()
         worker.stop()
         sync.close()
     return 0

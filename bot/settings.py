@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     credits_per_page: Annotated[int, Field(ge=0)] = 1
     atlassian_points_per_hour: Annotated[int, Field(ge=100)] = 65_000
     sync_lease_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    sync_interval_minutes: Annotated[int, Field(ge=1)] = 180
     log_level: str = "INFO"
 
     @field_validator("slack_api_url")

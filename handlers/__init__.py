@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import Services
 from bot.web import OAuthCallback
-from handlers import commands, errors, home, wizard_actions, wizard_submissions
+from handlers import commands, errors, home, sync_actions, wizard_actions, wizard_submissions
 from handlers.oauth_callback import build_oauth_callback
+from handlers.progress import ProgressUpdater
 from handlers.wizard_open import WizardDeps
 
-__all__ = ["register"]
+__all__ = ["Wiring", "register"]
 
 
-def register(app: App, services: Services, client_for_team: Callable[[str], WebClient]) -> OAuthCallback:
-    """Wire every listener; returns the OAuth callback the HTTP server serves.
+@dataclass(frozen=True)
+class Wiring:
+    """What the rest of the process needs from the Slack side: the OAuth callback and the progress tick."""
 
-    ``client_for_team`` gives a Web API client for a workspace outside a Slack request (the callback).
+    oauth_callback: OAuthCallback
+    progress_tick: Callable[[], None]
+
+
+def register(app: App, services: Services, client_for_team: Callable[[str], WebClient]) -> Wiring:
+    """Wire every listener; returns the OAuth callback the HTTP server serves and the progress job's tick.
+
+    ``client_for_team`` gives a Web API client for a workspace outside a Slack request (callback, jobs).
     """
     wizard = WizardDeps.build(services)
     errors.register(app)
@@ -27,4 +38,6 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     home.register(app, wizard)
     wizard_submissions.register(app, wizard)
     wizard_actions.register(app, wizard)
-    return build_oauth_callback(client_for_team, wizard)
+    updater = ProgressUpdater(services, client_for_team, owner=f"progress:{uuid.uuid4().hex[:12]}")
+    sync_actions.register(app, services)
+    return Wiring(oauth_callback=build_oauth_callback(client_for_team, wizard), progress_tick=updater.tick)

@@ -47,6 +47,8 @@ class BlockId(StrEnum):
     RESUME_ACTIONS = "wizard-resume-actions"
     CONTINUE_ACTIONS = "wizard-continue-actions"
     HOME_ACTIONS = "home-actions"
+    PROGRESS = "sync-progress"
+    COMPLETION_ACTIONS = "sync-completion-actions"
 
 
 class ActionId(StrEnum):
@@ -67,6 +69,7 @@ class ActionId(StrEnum):
     START_OVER = "wizard-start-over"
     CONTINUE_SETUP = "wizard-continue-setup"
     HOME_CREATE = "home-create"
+    RETRY_SYNC = "sync-retry"
 
 
 class MethodValue(StrEnum):

@@ -191,6 +191,9 @@ class Datastore(Base):
     parent_ts: Mapped[str | None] = mapped_column(String(32))
     progress_ts: Mapped[str | None] = mapped_column(String(32))
     document_count: Mapped[int] = mapped_column(default=0)
+    sync_interval_minutes: Mapped[int | None]  # None: the SYNC_INTERVAL_MINUTES default
+    progress_owner: Mapped[str | None] = mapped_column(String(64))  # the process updating its Slack thread
+    progress_lease_until: Mapped[datetime | None]
 
 
 class SyncRun(Base):
@@ -224,6 +227,10 @@ class SyncRun(Base):
     deleted: Mapped[int] = mapped_column(default=0)
     credits_charged: Mapped[int] = mapped_column(BigInteger, default=0)
     enumeration_complete: Mapped[bool] = mapped_column(default=False)
+    progress_digest: Mapped[str | None] = mapped_column(String(64))  # what the thread shows now
+    progress_updated_at: Mapped[datetime | None]
+    announce_claimed_at: Mapped[datetime | None]  # a process is posting the completion reply
+    announced_ts: Mapped[str | None] = mapped_column(String(32))  # the completion reply, once posted
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     processing_started_at: Mapped[datetime | None]

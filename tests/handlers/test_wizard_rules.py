@@ -28,15 +28,21 @@ def test_duplicate_name_race_one_wins_the_other_gets_the_inline_error(world: Wor
     results: list[object] = [None, None]
 
     def submit(index: int) -> None:
-        results[index] = drivers[index].sender.view_submission(
-            drivers[index].view_id, {BlockId.NAME: {ActionId.NAME_INPUT: "shared-name"}}, user_id=drivers[index].user_id
-        )
+        try:
+            results[index] = drivers[index].sender.view_submission(
+                drivers[index].view_id,
+                {BlockId.NAME: {ActionId.NAME_INPUT: "shared-name"}},
+                user_id=drivers[index].user_id,
+            )
+        except AssertionError as exc:  # surfaced below: a thread's failure must fail the test
+            results[index] = exc
 
     threads = [threading.Thread(target=submit, args=(i,)) for i in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert not any(isinstance(result, AssertionError) for result in results), results
     errors = [getattr(result, "errors", None) for result in results]
     assert sorted(e is None for e in errors) == [False, True]
     loser = next(e for e in errors if e is not None)

@@ -1,0 +1,131 @@
+"""The sync thread's messages: the live progress reply, the completion reply, the parent's status line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.progress.snapshot import ProgressSnapshot
+from handlers.ids import SLASH_COMMAND, ActionId, BlockId
+from handlers.views.blocks import button, context, escape_mrkdwn, section
+
+__all__ = ["STATUS_LABELS", "completion_message", "duration_text", "parent_message", "progress_bar", "progress_message"]
+
+Message = dict[str, Any]
+BAR_CELLS = 10
+STATUS_LABELS = {
+    "initializing": "Initializing",
+    "syncing_metadata": "Syncing Metadata",
+    "processing": "Processing",
+    "synced": "Synced ✅",
+    "partially_synced": "Partially Synced ⚠️",
+    "failed": "Failed ❌",
+    "paused": "Paused ⏸️",
+}
+REACTIONS = {"synced": "white_check_mark", "partially_synced": "warning", "failed": "x"}
+
+
+def progress_bar(fraction: float) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * BAR_CELLS)
+    return "▰" * filled + "▱" * (BAR_CELLS - filled) + f" {int(fraction * 100)}%"
+
+
+def duration_text(seconds: float) -> str:
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, seconds = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes}m"
+
+
+def _paused_line(s: ProgressSnapshot) -> str:
+    if s.pause_kind == "credits":
+        return (
+            f":double_vertical_bar: *Paused* — out of credits. Add some with `{SLASH_COMMAND} credits`; "
+            "the sync resumes where it stopped."
+        )
+    if s.pause_kind == "rate_limit" and s.paused_until is not None:
+        return f":double_vertical_bar: *Paused* — Confluence rate limit — resuming at {s.paused_until:%H:%M} UTC."
+    if s.pause_kind == "reconnect":
+        return (
+            ":double_vertical_bar: *Paused* — the Confluence connection expired. Its creator or a workspace "
+            "admin needs to connect Confluence again; the sync then resumes where it stopped."
+        )
+    return f":double_vertical_bar: *Paused* — {escape_mrkdwn(s.reason or 'waiting')}"
+
+
+def progress_message(s: ProgressSnapshot) -> Message:
+    """The reply kept updated while the run goes: indeterminate first, then a bar with rate and ETA."""
+    name = escape_mrkdwn(s.name)
+    if s.state == "paused":
+        line = _paused_line(s)
+        detail = f"{s.processed:,} of {s.to_process:,} pages processed · {s.documents:,} documents searchable now"
+    elif s.state == "finished":
+        label = STATUS_LABELS.get(s.outcome or "", s.outcome or "")
+        line = f"*{label}* — {s.processed:,} processed, {s.unchanged:,} unchanged, {s.failed:,} failed"
+        detail = f"{s.documents:,} documents searchable · took {duration_text(s.duration_seconds)}"
+    elif s.phase in ("initializing", "syncing_metadata") or s.state == "queued":
+        phase = "Initializing" if s.phase == "initializing" or s.state == "queued" else "Syncing Metadata"
+        spaces = f"{s.spaces_done} of {s.spaces_total} spaces · " if s.spaces_total else ""
+        line = f":hourglass_flowing_sand: *{phase}…* {spaces}{s.found:,} pages found"
+        detail = f"{s.documents:,} documents searchable now"
+    else:
+        eta = f" · about {duration_text(s.eta_seconds)} left" if s.eta_seconds is not None else ""
+        line = (
+            f"*Processing* `{progress_bar(s.fraction)}` {s.processed:,} of {s.to_process:,} · "
+            f"{s.failed:,} failed · {s.rate:,.0f} pages/s{eta}"
+        )
+        detail = f"{s.documents:,} documents searchable now"
+    text = f"{name}: {line}"
+    return {"text": text, "blocks": [section(line, block_id=BlockId.PROGRESS), context(detail)]}
+
+
+def completion_message(s: ProgressSnapshot) -> Message:
+    """The new reply that notifies the channel when a run ends."""
+    name = escape_mrkdwn(s.name)
+    took = duration_text(s.duration_seconds)
+    blocks: list[dict[str, Any]]
+    if s.outcome == "synced":
+        text = f"✅ *{name}* is ready — {s.documents:,} documents synced in {took}"
+        blocks = [section(text), context(f'Search it from any channel: `{SLASH_COMMAND} search "{name}" your words`')]
+    elif s.outcome == "partially_synced":
+        text = f"⚠️ *{name}* is partly ready — {s.documents:,} synced, {s.failed:,} failed"
+        reasons = [f"• {escape_mrkdwn(title)}: {escape_mrkdwn(reason)}" for title, reason in s.failures[:3]]
+        if s.reason:
+            reasons.append(f"• {escape_mrkdwn(s.reason)}")
+        blocks = [section(text + ("\n" + "\n".join(reasons) if reasons else ""))]
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": BlockId.COMPLETION_ACTIONS,
+                "elements": [button("Retry failed", ActionId.RETRY_SYNC, value=str(s.datastore_id))],
+            }
+        )
+    else:
+        text = f"❌ Sync of *{name}* failed: {escape_mrkdwn(s.reason or 'an unexpected error')}"
+        blocks = [
+            section(text),
+            {
+                "type": "actions",
+                "block_id": BlockId.COMPLETION_ACTIONS,
+                "elements": [button("Retry", ActionId.RETRY_SYNC, value=str(s.datastore_id), style="primary")],
+            },
+        ]
+    return {"text": text, "blocks": blocks}
+
+
+def parent_message(s: ProgressSnapshot, *, status: str) -> Message:
+    """The channel message's status line: `📚 *eng-wiki* — Confluence · site · created by @x · Synced ✅ · …`."""
+    line = (
+        f":books: *{escape_mrkdwn(s.name)}* — Confluence · {escape_mrkdwn(s.site)} · created by "
+        f"<@{s.creator_id}> · {status}"
+    )
+    if s.finished_at is not None and s.state == "finished":
+        line += f" · last sync {s.finished_at:%H:%M} UTC · {s.documents:,} documents"
+    return {"text": line, "blocks": [section(line)]}
+
+
+def reaction_for(outcome: str | None) -> str | None:
+    return REACTIONS.get(outcome or "")
