@@ -12,6 +12,7 @@ from bot.atlassian.oauth import AtlassianOAuth
 from bot.services import Services
 from bot.wizard.finish import WizardFinish
 from bot.wizard.service import WizardService, new_wizard_id
+from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.views.wizard import name_step_view
 from handlers.views.wizard_finish import resume_view
@@ -33,7 +34,8 @@ class WizardDeps:
     @classmethod
     def build(cls, services: Services) -> WizardDeps:
         wizards = WizardService(services)
-        return cls(services, wizards, WizardFinish(wizards, AtlassianOAuth(services.settings).authorize_url))
+        finish = WizardFinish(wizards, AtlassianOAuth(services.settings).authorize_url, SpaceLister(services))
+        return cls(services, wizards, finish)
 
     def render(self, snapshot: WizardSnapshot) -> dict[str, Any]:
         """The view for the wizard's step; the Connect step gets a fresh consent link."""

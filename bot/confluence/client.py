@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 
 from bot.atlassian.tokens import AccessToken, TokenManager
-from bot.confluence.spaces import next_path
+from bot.confluence.paging import next_path
 from bot.errors import AtlassianError, AtlassianRequestError, AtlassianUnavailable, RateLimited
 from bot.settings import Settings
 from storage.models import utcnow

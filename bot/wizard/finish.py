@@ -13,8 +13,9 @@ from bot.wizard.inputs import InvalidInput
 from bot.wizard.oauth_flow import issue_state
 from bot.wizard.service import WizardService
 from bot.wizard.snapshots import snapshot_of
+from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot
-from storage.datastores import search_spaces
+from storage.datastores import get_connection, search_spaces
 from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun
 from storage.wizards import get_wizard
 
@@ -42,6 +43,7 @@ class WizardFinish:
 
     wizards: WizardService
     authorize_url_for: Callable[[str], str]
+    spaces: SpaceLister | None = None
 
     def connect_snapshot(self, wizard_id: str, user_id: str, site_url: str | None = None) -> WizardSnapshot:
         """The "Connect Confluence" step with a fresh single-use consent link (optionally for another site)."""
@@ -63,11 +65,19 @@ class WizardFinish:
             )
 
     def space_options(self, wizard_id: str, user_id: str, query: str) -> list[ConfluenceSpace]:
+        """Spaces matching ``query`` for the picker. If listing them after consent failed, try once more
+        now, with a short timeout: the picker must answer within Slack's 3 seconds."""
         with self.wizards.services.sessions.begin() as session:
             wizard = self.wizards.owned(session, wizard_id, user_id)
-            if wizard.connection_id is None:
-                return []
-            spaces = search_spaces(session, connection_id=wizard.connection_id, query=query, limit=100)
+            connection_id = wizard.connection_id
+            connection = get_connection(session, connection_id=connection_id) if connection_id else None
+            listed = connection is not None and connection.spaces_listed_at is not None
+        if connection_id is None:
+            return []
+        if not listed and self.spaces is not None:
+            self.spaces.refresh(connection_id, timeout=2.0)
+        with self.wizards.services.sessions() as session:
+            spaces = search_spaces(session, connection_id=connection_id, query=query, limit=100)
             session.expunge_all()
             return spaces
 

@@ -19,12 +19,11 @@ import httpx
 from sqlalchemy.orm import Session
 
 from bot.atlassian.oauth import AccessibleSite, AtlassianOAuth, TokenSet
-from bot.confluence.spaces import list_spaces
 from bot.errors import AtlassianError
 from bot.services import Services
 from bot.wizard.snapshots import snapshot_of
+from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot
-from storage.datastores import replace_spaces
 from storage.models import Connection, OAuthState, Wizard, utcnow
 from storage.wizards import add_oauth_state, claim_oauth_state, get_oauth_state, get_wizard
 
@@ -171,7 +170,7 @@ class OAuthFlow:
             logger.warning("Confluence consent for wizard %s failed: %s", wizard_id, exc)
             return self._fail(wizard_id, f"Atlassian could not finish connecting: {exc}", title="Could not connect")
         connection_id = self._store(wizard_id, tokens, site, account.account_id, account.name)
-        self._list_spaces(connection_id, site.cloud_id, tokens.access_token)
+        SpaceLister(self.services, self.transport, self.clock).refresh(connection_id)
         with self.services.sessions.begin() as session:
             wizard = get_wizard(session, wizard_id=wizard_id)
             assert wizard is not None
@@ -210,18 +209,3 @@ class OAuthFlow:
             wizard.offered_sites = None
             wizard.step = Step.GRANT_ACCESS
             return connection.id
-
-    def _list_spaces(self, connection_id: int, cloud_id: str, access_token: str) -> None:
-        """Cache the spaces for the picker; on failure the picker fetches them when first opened."""
-        settings = self.services.settings
-        try:
-            with httpx.Client(base_url=settings.atlassian_api_url, timeout=20, transport=self.transport) as client:
-                spaces = list_spaces(client, cloud_id, access_token)
-        except (AtlassianError, httpx.HTTPError) as exc:
-            logger.warning("could not list spaces for connection %s: %s", connection_id, exc)
-            return
-        with self.services.sessions.begin() as session:
-            replace_spaces(session, connection_id=connection_id, spaces=((s.id, s.key, s.name) for s in spaces))
-            connection = session.get(Connection, connection_id)
-            if connection is not None:
-                connection.spaces_listed_at = self.clock()

@@ -180,3 +180,17 @@ def test_a_wizard_expires_after_24_hours(world: World) -> None:
     fresh.start("create stale")
     assert fresh.callback_id() == CallbackId.WIZARD_NAME
     assert fresh.name("stale").errors is None
+
+
+def test_the_picker_lists_spaces_itself_when_listing_after_consent_failed(world: World) -> None:
+    from sqlalchemy import delete
+
+    from storage.models import ConfluenceSpace, Connection
+
+    driver = WizardDriver(world)
+    driver.connect("retry-spaces")
+    with world.bot.services.sessions.begin() as session:
+        session.execute(delete(ConfluenceSpace))
+        session.scalars(select(Connection)).one().spaces_listed_at = None
+    options = driver.share_spaces("")
+    assert len(options) == len(world.atlassian.site.spaces)

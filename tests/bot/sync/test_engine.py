@@ -161,3 +161,45 @@ def test_two_workers_never_hold_the_same_run(sync_world: SyncWorld) -> None:
     first, second = world.worker("worker-a"), world.worker("worker-b")
     assert first.claim() == run_id
     assert second.claim() is None
+
+
+def test_two_workers_running_together_share_runs_without_overlap(sync_world: SyncWorld) -> None:
+    import threading
+
+    from storage.models import Datastore, SyncRun
+
+    world = sync_world
+    with world.services.sessions.begin() as session:
+        original = session.get(Datastore, world.datastore_id)
+        assert original is not None
+        for index in range(3):
+            session.add(
+                Datastore(
+                    team_id=TEAM,
+                    name=f"copy-{index}",
+                    name_key=f"copy-{index}",
+                    share_all=True,
+                    created_by="U1",
+                    connection_id=original.connection_id,
+                )
+            )
+    with world.services.sessions.begin() as session:
+        from storage.sync_runs import queue_run
+
+        for datastore in session.scalars(select(Datastore)):
+            queue_run(session, datastore_id=datastore.id, kind="full", trigger="create")
+    workers = [world.worker(f"worker-{i}", batch_size=20) for i in range(2)]
+    done: list[list[int]] = [[], []]
+    threads = [threading.Thread(target=lambda i=i: done[i].extend(workers[i].run_until_idle())) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(done[0] + done[1]) == sorted(set(done[0] + done[1]))  # no run driven twice
+    expected = len(_expected_ids(world))
+    with world.services.sessions() as session:
+        runs = list(session.scalars(select(SyncRun)))
+        assert len(runs) == 4 and all(run.outcome == "synced" and run.processed == expected for run in runs)
+        for run in runs:
+            charged = session.scalar(select(func.sum(CreditEntry.amount)).where(CreditEntry.run_id == run.id))
+            assert charged == -expected
