@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.datastores.queries import Queries
 from bot.services import Services
 from bot.web import OAuthCallback
-from handlers import commands, errors, home, sync_actions, wizard_actions, wizard_submissions
+from handlers import commands, errors, home, sync_actions, usage_commands, wizard_actions, wizard_submissions
 from handlers.oauth_callback import build_oauth_callback
 from handlers.progress import ProgressUpdater
+from handlers.usage_commands import UsageCommands
 from handlers.wizard_open import WizardDeps
 
 __all__ = ["Wiring", "register"]
@@ -34,7 +36,9 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     """
     wizard = WizardDeps.build(services)
     errors.register(app)
-    commands.register(app, wizard)
+    usage = UsageCommands(Queries(services))
+    commands.register(app, wizard, usage)
+    usage_commands.register(app, usage)
     home.register(app, wizard)
     wizard_submissions.register(app, wizard)
     wizard_actions.register(app, wizard)

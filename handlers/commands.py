@@ -9,11 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.errors import CommandUsageError
 from handlers.ids import SLASH_COMMAND
+from handlers.usage_commands import UsageCommands
 from handlers.views.help import SubcommandHelp, help_message
 from handlers.wizard_open import WizardDeps
 
@@ -49,18 +50,26 @@ def parse_command(text: str) -> ParsedCommand:
     return ParsedCommand(subcommand=words[0].lower(), args=words[1:])
 
 
-Subcommand = Callable[[ParsedCommand, Ack, dict[str, Any], WebClient], None]
+Subcommand = Callable[[list[str], Ack, dict[str, Any], WebClient, Respond], None]
 
 
 class DatastoreCommand:
     """Routes `/datastore <subcommand>`; each subcommand acks first and does slow work after."""
 
-    def __init__(self, wizard: WizardDeps) -> None:
+    def __init__(self, wizard: WizardDeps, usage: UsageCommands) -> None:
         self._wizard = wizard
         self._routes: dict[str, tuple[SubcommandHelp, Subcommand]] = {
             "create": (
                 SubcommandHelp("create", "create [name]", "connect a Confluence site as a new datastore"),
                 self._create,
+            ),
+            "list": (SubcommandHelp("list", "list", "every datastore here, with its status"), usage.list_all),
+            "status": (SubcommandHelp("status", "status NAME", "where a datastore's sync stands"), usage.status),
+            "search": (
+                SubcommandHelp(
+                    "search", "search NAME words", 'search a datastore (quote names with spaces: "Eng Wiki")'
+                ),
+                usage.search,
             ),
             "help": (SubcommandHelp("help", "help", "show this help"), self._help),
         }
@@ -69,7 +78,7 @@ class DatastoreCommand:
     def help_entries(self) -> list[SubcommandHelp]:
         return [entry for entry, _ in self._routes.values()]
 
-    def __call__(self, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+    def __call__(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
             parsed = parse_command(command.get("text", ""))
         except CommandUsageError as exc:
@@ -79,16 +88,21 @@ class DatastoreCommand:
         if route is None:
             self._unknown(parsed, ack)
             return
-        route[1](parsed, ack, command, client)
+        try:
+            route[1](parsed.args, ack, command, client, respond)
+        except CommandUsageError as exc:
+            ack(response_type="ephemeral", text=str(exc))
 
-    def _help(self, _parsed: ParsedCommand, ack: Ack, _command: dict[str, Any], _client: WebClient) -> None:
+    def _help(
+        self, _args: list[str], ack: Ack, _command: dict[str, Any], _client: WebClient, _respond: Respond
+    ) -> None:
         ack(**help_message(self.help_entries))
 
     def _unknown(self, parsed: ParsedCommand, ack: Ack) -> None:
         matches = difflib.get_close_matches(parsed.subcommand, list(self._routes), n=1, cutoff=0.5)
         ack(**help_message(self.help_entries, unknown=parsed.subcommand, suggestion=matches[0] if matches else None))
 
-    def _create(self, parsed: ParsedCommand, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+    def _create(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, _respond: Respond) -> None:
         ack()
         self._wizard.open_new(
             client,
@@ -96,9 +110,9 @@ class DatastoreCommand:
             team_id=command["team_id"],
             user_id=command["user_id"],
             channel_id=command.get("channel_id"),
-            name=" ".join(parsed.args).strip(),
+            name=" ".join(args).strip(),
         )
 
 
-def register(app: App, wizard: WizardDeps) -> None:
-    app.command(SLASH_COMMAND)(DatastoreCommand(wizard))
+def register(app: App, wizard: WizardDeps, usage: UsageCommands) -> None:
+    app.command(SLASH_COMMAND)(DatastoreCommand(wizard, usage))

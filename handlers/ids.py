@@ -49,6 +49,7 @@ class BlockId(StrEnum):
     HOME_ACTIONS = "home-actions"
     PROGRESS = "sync-progress"
     COMPLETION_ACTIONS = "sync-completion-actions"
+    SEARCH_ACTIONS = "search-actions"
 
 
 class ActionId(StrEnum):
@@ -70,6 +71,7 @@ class ActionId(StrEnum):
     CONTINUE_SETUP = "wizard-continue-setup"
     HOME_CREATE = "home-create"
     RETRY_SYNC = "sync-retry"
+    SHARE_RESULTS = "search-share"
 
 
 class MethodValue(StrEnum):

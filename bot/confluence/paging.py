@@ -6,6 +6,7 @@ from bot.errors import AtlassianError
 
 __all__ = ["next_path"]
 
+
 def next_path(payload: object) -> str | None:
     """The relative ``/wiki/…`` path of the next page, None at the end; anything else is an error."""
     links = payload.get("_links") if isinstance(payload, dict) else None

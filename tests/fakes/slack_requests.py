@@ -117,6 +117,30 @@ class SlackRequestSender:
         result.sent = payload
         return result
 
+    def click_in_ephemeral(
+        self, action_id: str, block_id: str, value: str, channel_id: str, user_id: str | None = None
+    ) -> BotResponse:
+        """Click a button in an ephemeral message (a slash command's reply): Slack sends the action with a
+        response_url but no stored message, since ephemeral messages are not kept in the channel."""
+        user_id = user_id or self.slack.default_user_id
+        payload = self._base("block_actions", user_id)
+        payload.update(
+            trigger_id=self.slack.issue_trigger_id(user_id),
+            container={"type": "message", "channel_id": channel_id, "is_ephemeral": True},
+            channel={"id": channel_id, "name": self.slack.channel(channel_id).name},
+            response_url=self.slack.new_response_url(channel_id, user_id),
+            actions=[
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        )
+        return self._post_payload(payload, "valid")
+
     def replay_view_submission(self, view_id: str, user_id: str | None = None) -> BotResponse:
         """Send a view_submission of the view as it is now, without applying the answer: what a double
         click on Submit sends the second time, when Slack has not closed the modal yet."""

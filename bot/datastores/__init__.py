@@ -1,0 +1,1 @@
+"""Using datastores once they exist: find them, describe them, search them (no Slack here)."""

@@ -1,0 +1,105 @@
+"""Read-side answers for the commands: list, status and search of a workspace's datastores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.errors import UserFacingError
+from bot.services import Services
+from bot.wizard.inputs import name_key
+from storage.models import Connection, Datastore, SyncRun
+from storage.search_index import SearchHit, search
+from storage.sync_runs import latest_run, unfinished_run
+
+__all__ = ["DatastoreInfo", "Queries", "SearchAnswer"]
+
+
+@dataclass(frozen=True)
+class DatastoreInfo:
+    id: int
+    name: str
+    site: str
+    status: str
+    status_detail: str | None
+    documents: int
+    created_by: str
+    channel_id: str | None
+    parent_ts: str | None
+    last_sync: datetime | None
+    next_sync: datetime | None
+    run_phase: str | None
+    run_processed: int
+    run_to_process: int
+    run_failed: int
+    run_found: int
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    datastore: DatastoreInfo
+    query: str
+    hits: Sequence[SearchHit]
+    syncing: bool  # results cover only what is processed so far
+
+
+class Queries:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _info(self, session: Session, datastore: Datastore) -> DatastoreInfo:
+        connection = session.get(Connection, datastore.connection_id) if datastore.connection_id else None
+        finished = session.scalars(
+            select(SyncRun)
+            .where(SyncRun.datastore_id == datastore.id, SyncRun.state == "finished")
+            .order_by(SyncRun.id.desc())
+        ).first()
+        running = unfinished_run(session, datastore_id=datastore.id)
+        current = running or latest_run(session, datastore_id=datastore.id)
+        last = finished.finished_at if finished else None
+        minutes = datastore.sync_interval_minutes or self.services.settings.sync_interval_minutes
+        return DatastoreInfo(
+            id=datastore.id,
+            name=datastore.name,
+            site=connection.site_url.removeprefix("https://") if connection else "",
+            status=datastore.status,
+            status_detail=datastore.status_detail,
+            documents=datastore.document_count,
+            created_by=datastore.created_by,
+            channel_id=datastore.channel_id,
+            parent_ts=datastore.parent_ts,
+            last_sync=last,
+            next_sync=last + timedelta(minutes=minutes) if last else None,
+            run_phase=current.phase if current else None,
+            run_processed=current.processed if current else 0,
+            run_to_process=current.to_process if current else 0,
+            run_failed=current.failed if current else 0,
+            run_found=current.found if current else 0,
+        )
+
+    def list(self, team_id: str) -> list[DatastoreInfo]:
+        with self.services.sessions() as session:
+            rows = session.scalars(select(Datastore).where(Datastore.team_id == team_id).order_by(Datastore.name_key))
+            return [self._info(session, datastore) for datastore in rows]
+
+    def find(self, team_id: str, name: str) -> DatastoreInfo:
+        with self.services.sessions() as session:
+            datastore = session.scalars(
+                select(Datastore).where(Datastore.team_id == team_id, Datastore.name_key == name_key(name))
+            ).first()
+            if datastore is None:
+                names = [d.name for d in session.scalars(select(Datastore).where(Datastore.team_id == team_id))]
+                known = ", ".join(f"*{n}*" for n in names[:10]) if names else "none yet"
+                raise UserFacingError(f"There is no datastore named *{name}* here. Datastores: {known}.")
+            return self._info(session, datastore)
+
+    def search(self, team_id: str, name: str, query: str, *, limit: int = 5) -> SearchAnswer:
+        info = self.find(team_id, name)
+        with self.services.sessions() as session:
+            hits = search(session, datastore_id=info.id, query=query, limit=limit)
+        syncing = info.status in ("initializing", "syncing_metadata", "processing")
+        return SearchAnswer(datastore=info, query=query, hits=hits, syncing=syncing)

@@ -1,0 +1,66 @@
+"""/datastore list, status and search, and the "Share in channel" button of search results."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.datastores.queries import Queries
+from bot.errors import CommandUsageError
+from handlers.ids import SLASH_COMMAND, ActionId
+from handlers.views.usage import list_message, search_message, status_message
+
+__all__ = ["UsageCommands", "register"]
+
+logger = logging.getLogger(__name__)
+
+
+class UsageCommands:
+    def __init__(self, queries: Queries) -> None:
+        self.queries = queries
+
+    def list_all(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        respond(**list_message(self.queries.list(command["team_id"])))
+
+    def status(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        if not args:
+            raise CommandUsageError(f"Say which datastore: `{SLASH_COMMAND} status NAME`.")
+        ack()
+        info = self.queries.find(command["team_id"], args[0])
+        link = None
+        if info.channel_id and info.parent_ts:
+            try:
+                link = client.chat_getPermalink(channel=info.channel_id, message_ts=info.parent_ts)["permalink"]
+            except SlackApiError as exc:
+                logger.info("no permalink for the thread of %s: %s", info.name, exc.response.get("error"))
+        respond(**status_message(info, thread_link=link))
+
+    def search(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        if len(args) < 2:
+            raise CommandUsageError(
+                f'Say where and what: `{SLASH_COMMAND} search NAME your words` (quote names with spaces: "Eng Wiki").'
+            )
+        ack()
+        answer = self.queries.search(command["team_id"], args[0], " ".join(args[1:]))
+        respond(**search_message(answer))
+
+    def share(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = json.loads(body["actions"][0]["value"])
+        team_id = body["user"].get("team_id") or body["team"]["id"]
+        info = next((i for i in self.queries.list(team_id) if i.id == int(value["d"])), None)
+        if info is None:
+            respond(response_type="ephemeral", replace_original=False, text="That datastore no longer exists.")
+            return
+        answer = self.queries.search(team_id, info.name, str(value["q"]))
+        respond(replace_original=False, **search_message(answer, shared_by=body["user"]["id"]))
+
+
+def register(app: App, usage: UsageCommands) -> None:
+    app.action(ActionId.SHARE_RESULTS)(usage.share)

@@ -1,0 +1,80 @@
+"""/datastore list, status and search over HTTP, with data synced from the fake Atlassian."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from handlers.ids import ActionId
+from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
+from tests.fakes.atlassian import SiteSpec
+from tests.fakes.slack_api import FakeSlack
+from tests.harness import RunningBot, running_bot
+
+
+@pytest.fixture
+def synced(database_url: str) -> Iterator[tuple[SyncWorld, RunningBot]]:
+    spec = SiteSpec(spaces=2, pages_per_space=30, blogposts_per_space=2, body_bytes=3000)
+    with FakeSlack(team_id=TEAM) as slack:
+        for world in make_world(database_url, spec):
+            world.queue(kind="full")
+            world.worker().run_until_idle()
+            settings = world.services.settings
+            assert settings.encryption_key is not None
+            with running_bot(slack, database_url, encryption_key=settings.encryption_key.get_secret_value()) as bot:
+                yield world, bot
+                bot.sender.close()
+
+
+def _reply(bot: RunningBot, text: str) -> dict[str, object]:
+    before = len(bot.slack.calls("response_url"))
+    assert bot.sender.slash_command(text).status == 200
+    return bot.slack.wait_for_call("response_url", count=before + 1, timeout=5).args
+
+
+def test_search_finds_the_page_whose_content_matches_first(synced: tuple[SyncWorld, RunningBot]) -> None:
+    world, bot = synced
+    site = world.atlassian.site
+    page_id = sorted(site.ids("page"))[7]
+    hints = site.page_text_hints(page_id)
+    for query in (hints.tag, hints.phrase, hints.unique_non_ascii):
+        reply = _reply(bot, f"search eng-wiki {query}")
+        assert reply["response_type"] == "ephemeral"
+        first_hit = reply["blocks"][1]["text"]["text"]  # type: ignore[index]
+        assert hints.title in first_hit, (query, first_hit)
+        assert "*" in first_hit  # matching words in bold
+
+
+def test_search_with_a_quoted_name_and_no_hits(synced: tuple[SyncWorld, RunningBot]) -> None:
+    _world, bot = synced
+    reply = _reply(bot, 'search "ENG-WIKI" zzqxv-nothing-like-this')
+    assert "No results for “zzqxv-nothing-like-this” in *eng-wiki*" in str(reply["text"])
+    assert "Try fewer or different words" in str(reply["blocks"])
+    unknown = _reply(bot, "search nope something")
+    assert "There is no datastore named *nope* here" in str(unknown["text"])
+    usage = bot.sender.slash_command("search eng-wiki")
+    assert usage.json is not None and "Say where and what" in usage.json["text"]
+
+
+def test_share_posts_the_results_for_everyone(synced: tuple[SyncWorld, RunningBot]) -> None:
+    world, bot = synced
+    hints = world.atlassian.site.page_text_hints(sorted(world.atlassian.site.ids("page"))[3])
+    reply = _reply(bot, f"search eng-wiki {hints.tag}")
+    value = reply["blocks"][-1]["elements"][0]["value"]  # type: ignore[index]
+    before = len(bot.slack.calls("response_url"))
+    clicked = bot.sender.click_in_ephemeral(
+        ActionId.SHARE_RESULTS, "search-actions", value, bot.slack.default_channel_id
+    )
+    assert clicked.status == 200
+    shared = bot.slack.wait_for_call("response_url", count=before + 1, timeout=5).args
+    assert shared["response_type"] == "in_channel" and "shared by" in str(shared["blocks"])
+
+
+def test_list_and_status(synced: tuple[SyncWorld, RunningBot]) -> None:
+    _world, bot = synced
+    listing = _reply(bot, "list")
+    assert "*eng-wiki* — Confluence · acme.atlassian.net · Synced ✅ · 64 documents" in str(listing["text"])
+    status = _reply(bot, "status eng-wiki")
+    assert "Synced ✅" in str(status["text"]) and "64 documents searchable" in str(status["text"])
+    assert "next scheduled sync" in str(status["text"])
