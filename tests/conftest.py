@@ -31,6 +31,10 @@ def _postgres_schema_url(base_url: str) -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base_url)
     with admin.begin() as connection:
+        # Extensions are database-wide: installed into a test's schema, dropping that schema would cascade
+        # into every other schema's search configuration. Keep unaccent in public, where no test drops it.
+        if connection.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'")).first():
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public"))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
