@@ -13,8 +13,10 @@ from bot.datastores.queries import Queries
 from bot.services import Services
 from bot.web import OAuthCallback
 from handlers import commands, errors, home, sync_actions, usage_commands, wizard_actions, wizard_submissions
+from handlers import reconnect as reconnect_handlers
 from handlers.oauth_callback import build_oauth_callback
 from handlers.progress import ProgressUpdater
+from handlers.reconnect import Reconnect
 from handlers.usage_commands import UsageCommands
 from handlers.wizard_open import WizardDeps
 
@@ -36,9 +38,12 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     """
     wizard = WizardDeps.build(services)
     errors.register(app)
-    usage = UsageCommands(Queries(services))
-    commands.register(app, wizard, usage)
+    queries = Queries(services)
+    usage = UsageCommands(queries)
+    reconnect = Reconnect(wizard, queries)
+    commands.register(app, wizard, usage, reconnect)
     usage_commands.register(app, usage)
+    reconnect_handlers.register(app, reconnect)
     home.register(app, wizard)
     wizard_submissions.register(app, wizard)
     wizard_actions.register(app, wizard)

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot.errors import CommandUsageError
 from handlers.ids import SLASH_COMMAND
+from handlers.reconnect import Reconnect
 from handlers.usage_commands import UsageCommands
 from handlers.views.help import SubcommandHelp, help_message
 from handlers.wizard_open import WizardDeps
@@ -56,7 +57,7 @@ Subcommand = Callable[[list[str], Ack, dict[str, Any], WebClient, Respond], None
 class DatastoreCommand:
     """Routes `/datastore <subcommand>`; each subcommand acks first and does slow work after."""
 
-    def __init__(self, wizard: WizardDeps, usage: UsageCommands) -> None:
+    def __init__(self, wizard: WizardDeps, usage: UsageCommands, reconnect: Reconnect) -> None:
         self._wizard = wizard
         self._routes: dict[str, tuple[SubcommandHelp, Subcommand]] = {
             "create": (
@@ -70,6 +71,10 @@ class DatastoreCommand:
                     "search", "search NAME words", 'search a datastore (quote names with spaces: "Eng Wiki")'
                 ),
                 usage.search,
+            ),
+            "reconnect": (
+                SubcommandHelp("reconnect", "reconnect NAME", "connect Confluence again when its access expired"),
+                reconnect.command,
             ),
             "help": (SubcommandHelp("help", "help", "show this help"), self._help),
         }
@@ -114,5 +119,5 @@ class DatastoreCommand:
         )
 
 
-def register(app: App, wizard: WizardDeps, usage: UsageCommands) -> None:
-    app.command(SLASH_COMMAND)(DatastoreCommand(wizard, usage))
+def register(app: App, wizard: WizardDeps, usage: UsageCommands, reconnect: Reconnect) -> None:
+    app.command(SLASH_COMMAND)(DatastoreCommand(wizard, usage, reconnect))

@@ -19,6 +19,7 @@ class CallbackId(StrEnum):
     WIZARD_SUMMARY = "wizard-summary"
     WIZARD_RESUME = "wizard-resume"
     WIZARD_ENDED = "wizard-ended"
+    RECONNECT = "reconnect"
 
 
 class BlockId(StrEnum):
@@ -50,6 +51,7 @@ class BlockId(StrEnum):
     PROGRESS = "sync-progress"
     COMPLETION_ACTIONS = "sync-completion-actions"
     SEARCH_ACTIONS = "search-actions"
+    PAUSED_ACTIONS = "sync-paused-actions"
 
 
 class ActionId(StrEnum):
@@ -72,6 +74,7 @@ class ActionId(StrEnum):
     HOME_CREATE = "home-create"
     RETRY_SYNC = "sync-retry"
     SHARE_RESULTS = "search-share"
+    RECONNECT = "reconnect-confluence"
 
 
 class MethodValue(StrEnum):

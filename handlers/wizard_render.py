@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.atlassian.oauth import READ_SCOPES, SCOPE_DESCRIPTIONS
 from bot.wizard.steps import Step, WizardSnapshot
+from handlers.views.reconnect import reconnect_view, reconnected_view
 from handlers.views.wizard import (
     connect_view,
     connection_setup_view,
@@ -22,6 +23,8 @@ ACCESS_LINES = tuple(SCOPE_DESCRIPTIONS[scope] for scope in READ_SCOPES)
 
 def render_step(snapshot: WizardSnapshot, *, terms_url: str) -> dict[str, Any]:
     """The modal for ``snapshot.step``. For CONNECT, pass a snapshot with a fresh ``authorize_url``."""
+    if snapshot.purpose == "reconnect":
+        return reconnected_view(snapshot) if snapshot.step == Step.RECONNECTED else reconnect_view(snapshot)
     match snapshot.step:
         case Step.NAME:
             return name_step_view(wizard_id=snapshot.id, name=snapshot.name or "")
@@ -37,3 +40,5 @@ def render_step(snapshot: WizardSnapshot, *, terms_url: str) -> dict[str, Any]:
             return grant_access_view(snapshot)
         case Step.SUMMARY:
             return summary_view(snapshot)
+        case Step.RECONNECTED:
+            return reconnected_view(snapshot)

@@ -97,6 +97,7 @@ class Wizard(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | abandoned
+    purpose: Mapped[str] = mapped_column(String(16), default="create", server_default="create")  # or reconnect
     step: Mapped[str] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(64))
     name_key: Mapped[str | None] = mapped_column(String(64))

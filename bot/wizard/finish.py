@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,17 +12,18 @@ from sqlalchemy.orm import Session
 
 from bot.wizard.inputs import InvalidInput
 from bot.wizard.oauth_flow import issue_state
-from bot.wizard.service import WizardService
+from bot.wizard.service import WizardService, new_wizard_id
 from bot.wizard.snapshots import snapshot_of
 from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot
 from storage.datastores import get_connection, search_spaces
-from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun
+from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun, Wizard
 from storage.wizards import get_wizard
 
 __all__ = ["CreatedDatastore", "WizardFinish"]
 
 MAX_SPACES = 100
+RECONNECT_TTL = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,39 @@ class WizardFinish:
             wizard.offered_sites = None
             state = issue_state(session, wizard, self.wizards.clock())
             session.flush()
+            return snapshot_of(
+                session,
+                wizard,
+                free_credits=services.settings.free_credits,
+                authorize_url=self.authorize_url_for(state),
+            )
+
+    def start_reconnect(self, *, team_id: str, user_id: str, datastore_id: int) -> WizardSnapshot:
+        """A one-step wizard that asks for consent again for a datastore's connection (same site)."""
+        services = self.wizards.services
+        now = self.wizards.clock()
+        with services.sessions.begin() as session:
+            datastore = session.get(Datastore, datastore_id)
+            connection_id = datastore.connection_id if datastore else None
+            connection = get_connection(session, connection_id=connection_id) if connection_id else None
+            if datastore is None or datastore.team_id != team_id or connection is None:
+                raise InvalidInput("reconnect", "That datastore or its Confluence connection no longer exists.")
+            wizard = Wizard(
+                id=new_wizard_id(),
+                team_id=team_id,
+                user_id=user_id,
+                channel_id=datastore.channel_id,
+                purpose="reconnect",
+                step=Step.CONNECT,
+                name=datastore.name,
+                site_url=connection.site_url,
+                connection_id=connection.id,
+                datastore_id=datastore.id,
+                expires_at=now + RECONNECT_TTL,
+            )
+            session.add(wizard)
+            session.flush()
+            state = issue_state(session, wizard, now)
             return snapshot_of(
                 session,
                 wizard,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.atlassian.oauth import AccessibleSite, AtlassianOAuth, TokenSet
@@ -24,7 +25,7 @@ from bot.services import Services
 from bot.wizard.snapshots import snapshot_of
 from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot
-from storage.models import Connection, OAuthState, Wizard, utcnow
+from storage.models import Connection, Datastore, OAuthState, SyncRun, Wizard, utcnow
 from storage.wizards import add_oauth_state, claim_oauth_state, get_oauth_state, get_wizard
 
 __all__ = ["STATE_TTL", "CallbackOutcome", "OAuthFlow", "issue_state"]
@@ -148,6 +149,27 @@ class OAuthFlow:
                 team_id=wizard.team_id,
             )
 
+    def _restore(self, session: Session, wizard: Wizard, tokens: TokenSet, account_id: str, name: str) -> int:
+        """A reconnect: fresh tokens on the existing connection, and its paused syncs queued again."""
+        connection = session.get(Connection, wizard.connection_id, with_for_update=True)
+        assert connection is not None
+        cipher = self.services.cipher
+        connection.access_token_enc = cipher.encrypt(tokens.access_token)
+        connection.refresh_token_enc = cipher.encrypt(tokens.refresh_token) if tokens.refresh_token else None
+        connection.access_expires_at, connection.scopes = tokens.expires_at, tokens.scope
+        connection.account_id, connection.account_name, connection.status = account_id, name, "active"
+        connection.token_version += 2 - connection.token_version % 2  # settled (even) and newer than any claim
+        paused = select(Datastore.id).where(Datastore.connection_id == connection.id)
+        session.execute(
+            update(SyncRun)
+            .where(SyncRun.datastore_id.in_(paused), SyncRun.state == "paused", SyncRun.pause_kind == "reconnect")
+            .values(state="queued")
+            .execution_options(synchronize_session=False)
+        )
+        wizard.oauth_error, wizard.offered_sites = None, None
+        wizard.step, wizard.status = Step.RECONNECTED, "completed"
+        return connection.id
+
     def _connect(self, wizard_id: str, code: str) -> CallbackOutcome:
         with self.services.sessions.begin() as session:
             wizard = get_wizard(session, wizard_id=wizard_id)
@@ -176,7 +198,7 @@ class OAuthFlow:
             assert wizard is not None
             return CallbackOutcome(
                 ok=True,
-                title=f"Connected to {_host(site.url)}",
+                title=f"{'Reconnected' if wizard.purpose == 'reconnect' else 'Connected'} to {_host(site.url)}",
                 message="You can close this window and return to Slack.",
                 snapshot=snapshot_of(session, wizard, free_credits=self.services.settings.free_credits),
                 view_id=wizard.view_id,
@@ -189,6 +211,8 @@ class OAuthFlow:
         with self.services.sessions.begin() as session:
             wizard = get_wizard(session, wizard_id=wizard_id, for_update=True)
             assert wizard is not None
+            if wizard.purpose == "reconnect" and wizard.connection_id is not None:
+                return self._restore(session, wizard, tokens, account_id, name)
             connection = Connection(
                 team_id=wizard.team_id,
                 created_by=wizard.user_id,

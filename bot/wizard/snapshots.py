@@ -29,6 +29,7 @@ def snapshot_of(
         id=wizard.id,
         step=Step(wizard.step),
         user_id=wizard.user_id,
+        purpose=wizard.purpose,
         name=wizard.name,
         credit_balance=workspace.credit_balance if workspace is not None else free_credits,
         top_off=top_off,

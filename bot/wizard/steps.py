@@ -19,6 +19,7 @@ class Step(StrEnum):
     CONNECT = "connect"
     GRANT_ACCESS = "grant_access"
     SUMMARY = "summary"
+    RECONNECTED = "reconnected"  # the end of a reconnect (purpose "reconnect"): no further steps
 
     @property
     def number(self) -> int:
@@ -30,6 +31,7 @@ class Step(StrEnum):
             Step.CONNECT: 3,
             Step.GRANT_ACCESS: 4,
             Step.SUMMARY: 5,
+            Step.RECONNECTED: 3,
         }[self]
 
 
@@ -54,6 +56,7 @@ class WizardSnapshot:
     id: str
     step: Step
     user_id: str
+    purpose: str = "create"
     name: str | None = None
     credit_balance: int = 0
     top_off: TopOffView | None = None

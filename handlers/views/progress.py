@@ -79,7 +79,11 @@ def progress_message(s: ProgressSnapshot) -> Message:
         )
         detail = f"{s.documents:,} documents searchable now"
     text = f"{name}: {line}"
-    return {"text": text, "blocks": [section(line, block_id=BlockId.PROGRESS), context(detail)]}
+    blocks = [section(line, block_id=BlockId.PROGRESS), context(detail)]
+    if s.state == "paused" and s.pause_kind == "reconnect":
+        reconnect = button("Reconnect Confluence", ActionId.RECONNECT, value=str(s.datastore_id), style="primary")
+        blocks.append({"type": "actions", "block_id": BlockId.PAUSED_ACTIONS, "elements": [reconnect]})
+    return {"text": text, "blocks": blocks}
 
 
 def completion_message(s: ProgressSnapshot) -> Message:

@@ -1,4 +1,4 @@
-"""progress thread bookkeeping and per-datastore sync intervals
+"""progress thread bookkeeping, per-datastore sync intervals, reconnect wizards
 
 Revision ID: 0003
 Revises: 0002
@@ -26,9 +26,12 @@ def upgrade() -> None:
     op.add_column("sync_runs", sa.Column("progress_updated_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("sync_runs", sa.Column("announce_claimed_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("sync_runs", sa.Column("announced_ts", sa.String(length=32), nullable=True))
+    op.add_column("wizards", sa.Column("purpose", sa.String(length=16), server_default="create", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("wizards") as batch:
+        batch.drop_column("purpose")
     with op.batch_alter_table("sync_runs") as batch:
         for column in ("announced_ts", "announce_claimed_at", "progress_updated_at", "progress_digest"):
             batch.drop_column(column)

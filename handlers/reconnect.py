@@ -1,0 +1,77 @@
+"""Reconnect Confluence: the button in a paused thread and `/datastore reconnect NAME` open the consent modal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.datastores.queries import Queries
+from bot.errors import UserFacingError
+from bot.wizard.inputs import InvalidInput
+from handlers.ids import SLASH_COMMAND, ActionId
+from handlers.views.wizard_finish import ended_view
+from handlers.wizard_open import WizardDeps
+from storage.models import Datastore
+
+__all__ = ["Reconnect", "register"]
+
+logger = logging.getLogger(__name__)
+
+
+class Reconnect:
+    def __init__(self, deps: WizardDeps, queries: Queries) -> None:
+        self.deps, self.queries = deps, queries
+
+    def _allowed(self, client: WebClient, user_id: str, datastore: Datastore) -> bool:
+        if user_id == datastore.created_by:
+            return True
+        user = client.users_info(user=user_id)["user"]
+        return bool(user.get("is_admin") or user.get("is_owner"))
+
+    def open_for(self, client: WebClient, *, trigger_id: str, team_id: str, user_id: str, datastore_id: int) -> None:
+        with self.deps.services.sessions() as session:
+            datastore = session.get(Datastore, datastore_id)
+            if datastore is None or datastore.team_id != team_id:
+                raise UserFacingError("That datastore no longer exists.")
+            session.expunge(datastore)
+        if not self._allowed(client, user_id, datastore):
+            who = f"<@{datastore.created_by}>, who created *{datastore.name}*,"
+            raise UserFacingError(f"Only {who} or a workspace admin can reconnect it.")
+        try:
+            snapshot = self.deps.finish.start_reconnect(team_id=team_id, user_id=user_id, datastore_id=datastore_id)
+        except InvalidInput as exc:
+            client.views_open(trigger_id=trigger_id, view=ended_view(exc.message))
+            return
+        opened = client.views_open(trigger_id=trigger_id, view=self.deps.render(snapshot))
+        self.deps.wizards.attach_view(snapshot.id, opened["view"]["id"])
+
+    def clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        self.open_for(
+            client,
+            trigger_id=body["trigger_id"],
+            team_id=body["user"].get("team_id") or body["team"]["id"],
+            user_id=body["user"]["id"],
+            datastore_id=int(body["actions"][0]["value"]),
+        )
+
+    def command(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, _respond: Any) -> None:
+        if not args:
+            ack(response_type="ephemeral", text=f"Say which datastore: `{SLASH_COMMAND} reconnect NAME`.")
+            return
+        ack()
+        datastore_id = self.queries.find(command["team_id"], args[0]).id
+        self.open_for(
+            client,
+            trigger_id=command["trigger_id"],
+            team_id=command["team_id"],
+            user_id=command["user_id"],
+            datastore_id=datastore_id,
+        )
+
+
+def register(app: App, reconnect: Reconnect) -> None:
+    app.action(ActionId.RECONNECT)(reconnect.clicked)
