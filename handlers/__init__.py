@@ -44,7 +44,7 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     commands.register(app, wizard, usage, reconnect)
     usage_commands.register(app, usage)
     reconnect_handlers.register(app, reconnect)
-    home.register(app, wizard)
+    home.register(app, wizard, queries)
     wizard_submissions.register(app, wizard)
     wizard_actions.register(app, wizard)
     updater = ProgressUpdater(services, client_for_team, owner=f"progress:{uuid.uuid4().hex[:12]}")

@@ -1,4 +1,4 @@
-"""App Home: publish the home tab when it is opened, and its "Create datastore" button."""
+"""App Home: publish the home tab (every datastore) when it is opened, and its "Create datastore" button."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.datastores.queries import Queries
 from handlers.ids import ActionId
 from handlers.views.home import home_view
 from handlers.wizard_open import WizardDeps
@@ -15,13 +16,14 @@ __all__ = ["register"]
 
 
 class HomeHandlers:
-    def __init__(self, wizard: WizardDeps) -> None:
-        self._wizard = wizard
+    def __init__(self, wizard: WizardDeps, queries: Queries) -> None:
+        self._wizard, self._queries = wizard, queries
 
-    def home_opened(self, event: dict[str, Any], client: WebClient) -> None:
+    def home_opened(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        client.views_publish(user_id=event["user"], view=home_view(datastore_count=0))
+        team_id = body.get("team_id") or event.get("view", {}).get("team_id", "")
+        client.views_publish(user_id=event["user"], view=home_view(self._queries.list(team_id)))
 
     def create_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -34,7 +36,7 @@ class HomeHandlers:
         )
 
 
-def register(app: App, wizard: WizardDeps) -> None:
-    handlers = HomeHandlers(wizard)
+def register(app: App, wizard: WizardDeps, queries: Queries) -> None:
+    handlers = HomeHandlers(wizard, queries)
     app.event("app_home_opened")(handlers.home_opened)
     app.action(ActionId.HOME_CREATE)(handlers.create_clicked)
