@@ -98,6 +98,20 @@ def test_out_of_credits_pauses_then_resumes_charging_each_page_once(sync_world: 
     run = world.run(run_id)
     assert (run.state, run.pause_kind) == ("paused", "credits")
     assert run.processed == 50 and world.datastore().status == "paused"
+    # What is processed is searchable while the rest waits: search works during a sync.
+    with world.services.sessions() as session:
+        from storage.documents import Document
+
+        indexed = session.scalars(select(Document.source_id).where(Document.datastore_id == world.datastore_id)).all()
+        assert len(indexed) == 50
+        hints = world.atlassian.site.page_text_hints(int(indexed[0]))
+        hits = search(session, datastore_id=world.datastore_id, query=hints.tag)
+        assert [hit.title for hit in hits] == [hints.title]
+        missing = next(i for i in world.atlassian.site.ids("page") if str(i) not in set(indexed))
+        assert (
+            search(session, datastore_id=world.datastore_id, query=world.atlassian.site.page_text_hints(missing).tag)
+            == []
+        )
     assert "Out of ingestion credits" in (world.datastore().status_detail or "")
     with world.services.sessions.begin() as session:
         add_credits(session, team_id=TEAM, amount=1000, now=utcnow())
