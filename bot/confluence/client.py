@@ -40,6 +40,8 @@ __all__ = [
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 PAGE_LIMIT = 250
 ID_BATCH = 100
+#: ``/pages?id=`` and ``/blogposts?id=`` accept up to 250 ids (the API's maxItems), one request per batch.
+BODY_ID_BATCH = 250
 #: 250 items × 10,000 pages = 2.5 million per listing: far beyond a real space, and a bound on a looping ``next``.
 MAX_PAGES = 10_000
 MAX_TRIES = 5
@@ -293,9 +295,9 @@ class ConfluenceClient:
         return ContentPage([_content_from(raw, kind) for raw in results], following)
 
     def by_ids(self, kind: str, ids: Sequence[str]) -> Iterator[ContentItem]:
-        """The pages or blog posts with these ids, with bodies, 100 per request; ids not returned are gone
+        """The pages or blog posts with these ids, with bodies, 250 per request; ids not returned are gone
         (deleted, trashed or no longer visible)."""
-        for batch in _batches(ids):
+        for batch in _batches(ids, BODY_ID_BATCH):
             if batch:
                 params = {"id": ",".join(batch), "body-format": "storage", "limit": PAGE_LIMIT}
                 for raw in self._paged(f"/wiki/api/v2/{_collection(kind)}?{urlencode(params)}"):

@@ -8,6 +8,7 @@ waits for results and writes them to the database.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -45,7 +46,11 @@ class Converter:
 
     def __init__(self, processes: int | None = None) -> None:
         count = (os.cpu_count() or 1) if processes is None else processes
-        self._pool: Executor | None = ProcessPoolExecutor(max_workers=count) if count > 0 else None
+        # forkserver: workers start from a small server process that imports only the converter, not from a
+        # fork of the fully loaded bot (which would carry its memory into every worker).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["bot.sync.convert"])
+        self._pool: Executor | None = ProcessPoolExecutor(max_workers=count, mp_context=context) if count > 0 else None
 
     def convert(self, items: Sequence[tuple[str, str, str]]) -> list[ConvertedDocument]:
         if self._pool is None or len(items) <= JOB_SIZE:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, object_session
 
 from bot.errors import AtlassianError, LeaseLost, OutOfCredits, RateLimited, ReconnectRequired
 from bot.services import Services
-from bot.sync.convert import Converter
+from bot.sync.convert import ConvertedDocument, Converter
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Source
 from storage import search_index as index
 from storage import sync_runs as runs
@@ -41,7 +41,8 @@ NO_PAGES = "the connected account can see no pages in the selected spaces"
 @dataclass(frozen=True)
 class EngineOptions:
     batch_size: int = 250
-    metadata_threads: int = 8
+    pipeline_depth: int = 3  # batches fetched and converted ahead of the one being stored
+    metadata_threads: int = 16
     lease: timedelta = timedelta(seconds=60)
     cost_per_page: int = 1
 
@@ -207,22 +208,38 @@ class SyncEngine:
 
     # --- Processing -----------------------------------------------------------------------------------------
     def _process(self, run_id: int, source: Source) -> None:
-        while True:
-            with self.services.sessions.begin() as session:
-                _run, datastore = self._owned(session, run_id)
-                items = runs.pending_items(session, run_id=run_id, limit=self.options.batch_size)
-                refs = [
-                    ContentRef(i.source_id, i.kind, i.space_id, i.title, i.version, i.last_modified, i.webui)
-                    for i in items
-                ]
-                team_id, datastore_id = datastore.team_id, datastore.id
-                names = {s.space_id: (s.space_key, s.space_name) for s in runs.run_spaces(session, run_id=run_id)}
-            if not refs:
-                return
-            results: list[FetchedContent | ItemFailure | ItemGone] = []
-            for kind in sorted({ref.kind for ref in refs}):
-                results.extend(source.fetch([ref for ref in refs if ref.kind == kind]))
-            self._store(run_id, datastore_id, team_id, results, names)
+        """Pipelined: while one batch is stored, the next ones are fetched and converted (threads waiting on
+        the network and the conversion pool), so the slowest stage, not their sum, sets the pace."""
+        window = self.options.batch_size * self.options.pipeline_depth
+        with ThreadPoolExecutor(max_workers=self.options.pipeline_depth, thread_name_prefix="sync-prep") as prep:
+            while True:
+                with self.services.sessions.begin() as session:
+                    _run, datastore = self._owned(session, run_id)
+                    items = runs.pending_items(session, run_id=run_id, limit=window)
+                    refs = [
+                        ContentRef(i.source_id, i.kind, i.space_id, i.title, i.version, i.last_modified, i.webui)
+                        for i in items
+                    ]
+                    team_id, datastore_id = datastore.team_id, datastore.id
+                    names = {s.space_id: (s.space_key, s.space_name) for s in runs.run_spaces(session, run_id=run_id)}
+                if not refs:
+                    return
+                size = self.options.batch_size
+                batches = [refs[start : start + size] for start in range(0, len(refs), size)]
+                prepared = [prep.submit(self._prepare, source, batch) for batch in batches]
+                for future in prepared:
+                    results, converted = future.result()
+                    self._store(run_id, datastore_id, team_id, results, converted, names)
+
+    def _prepare(
+        self, source: Source, refs: Sequence[ContentRef]
+    ) -> tuple[list[FetchedContent | ItemFailure | ItemGone], list[ConvertedDocument]]:
+        """Fetch one batch's bodies and convert them (no database work: that stays in the storing thread)."""
+        results: list[FetchedContent | ItemFailure | ItemGone] = []
+        for kind in sorted({ref.kind for ref in refs}):
+            results.extend(source.fetch([ref for ref in refs if ref.kind == kind]))
+        fetched = [r for r in results if isinstance(r, FetchedContent)]
+        return results, self.converter.convert([(f.ref.source_id, f.ref.title, f.body) for f in fetched])
 
     def _store(
         self,
@@ -230,12 +247,12 @@ class SyncEngine:
         datastore_id: int,
         team_id: str,
         results: Sequence[FetchedContent | ItemFailure | ItemGone],
+        converted: Sequence[ConvertedDocument],
         names: dict[str, tuple[str, str]],
     ) -> None:
         fetched = [r for r in results if isinstance(r, FetchedContent)]
         failures = [r for r in results if isinstance(r, ItemFailure)]
         gone = [r.source_id for r in results if isinstance(r, ItemGone)]
-        converted = self.converter.convert([(f.ref.source_id, f.ref.title, f.body) for f in fetched])
         with self.services.sessions.begin() as session:
             self._owned(session, run_id)
             paid = charge(
