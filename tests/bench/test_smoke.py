@@ -1,0 +1,27 @@
+"""The benchmark script at tiny sizes, so it cannot rot. Asserts only that numbers came out: never timings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.__main__ import main
+
+
+def test_smoke_run_produces_every_number(tmp_path: Path) -> None:
+    out, table = tmp_path / "results.json", tmp_path / "results.md"
+    assert main(["--smoke", "--pages", "120", "--rss-pages", "120", "--json", str(out), "--markdown", str(table)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["machine"]["cores"] and results["machine"]["python"]
+    (sync,) = results["sync"]
+    assert sync["full_outcome"] == "synced" and sync["pages"] == 120 and sync["full_seconds"] > 0
+    assert sync["pages_per_second"] > 0 and sync["requests_per_page"] > 0
+    assert sync["incremental_changed"] > 0 and sync["incremental_seconds"] > 0
+    assert sync["search_queries"] > 0 and sync["search_p95_ms"] > 0
+    rss = results["rss"]
+    assert rss["outcome"] == "synced" and rss["tree_peak_mb"] > 0 and rss["main_maxrss_mb"] > 0
+    slack = results["slack"]
+    assert slack["idle"]["requests"] > 0 and slack["during_sync"]["requests"] > 0
+    assert slack["during_sync"]["p99_ms"] > 0
+    assert "peers" not in results
+    assert "| Measure |" in table.read_text(encoding="utf-8")
