@@ -7,14 +7,13 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.fakesite import CLIENT_ID, CLIENT_SECRET, FakeInfo
-from bot.atlassian.oauth import token_set_from
 from bot.crypto import generate_key
 from bot.services import Services, build_services
 from bot.settings import Settings
 from storage.migrate import upgrade_to_head
-from storage.models import Connection, Datastore, SyncRun
+from storage.models import SyncRun
 from storage.sync_runs import queue_run
-from storage.workspaces import touch_workspace
+from tests.harness import add_connected_datastore
 
 TEAM = "T0BENCH"
 CREDITS = 100_000_000
@@ -41,32 +40,7 @@ def build(database_url: str, fake: FakeInfo, **overrides: Any) -> Services:
 
 def add_datastore(services: Services, fake: FakeInfo, token: dict[str, Any], *, team_id: str = TEAM) -> int:
     """A connected datastore sharing every space; returns its id."""
-    tokens = token_set_from(token)
-    with services.sessions.begin() as session:
-        touch_workspace(session, team_id=team_id, initial_credits=CREDITS)
-        connection = Connection(
-            team_id=team_id,
-            created_by="U1",
-            cloud_id=fake.cloud_id,
-            site_url="https://acme.atlassian.net",
-            access_token_enc=services.cipher.encrypt(tokens.access_token),
-            refresh_token_enc=services.cipher.encrypt(tokens.refresh_token or ""),
-            access_expires_at=tokens.expires_at,
-            scopes=tokens.scope,
-        )
-        session.add(connection)
-        session.flush()
-        datastore = Datastore(
-            team_id=team_id,
-            name="eng-wiki",
-            name_key="eng-wiki",
-            connection_id=connection.id,
-            share_all=True,
-            created_by="U1",
-        )
-        session.add(datastore)
-        session.flush()
-        return int(datastore.id)
+    return add_connected_datastore(services, cloud_id=fake.cloud_id, token=token, team_id=team_id, credits=CREDITS)
 
 
 def queue(services: Services, datastore_id: int, kind: str) -> int:

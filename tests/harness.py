@@ -74,3 +74,35 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float = 5.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def add_connected_datastore(
+    services: Services, *, cloud_id: str, token: dict[str, Any], team_id: str, credits: int, name: str = "eng-wiki"
+) -> int:
+    """A workspace with ``credits``, a Confluence connection holding ``token`` (encrypted) and a datastore
+    sharing every space, as the wizard would leave them; returns the datastore's id."""
+    from bot.atlassian.oauth import token_set_from
+    from storage.models import Connection, Datastore
+    from storage.workspaces import touch_workspace
+
+    tokens = token_set_from(token)
+    with services.sessions.begin() as session:
+        touch_workspace(session, team_id=team_id, initial_credits=credits)
+        connection = Connection(
+            team_id=team_id,
+            created_by="U1",
+            cloud_id=cloud_id,
+            site_url="https://acme.atlassian.net",
+            access_token_enc=services.cipher.encrypt(tokens.access_token),
+            refresh_token_enc=services.cipher.encrypt(tokens.refresh_token or ""),
+            access_expires_at=tokens.expires_at,
+            scopes=tokens.scope,
+        )
+        session.add(connection)
+        session.flush()
+        datastore = Datastore(
+            team_id=team_id, name=name, name_key=name, connection_id=connection.id, share_all=True, created_by="U1"
+        )
+        session.add(datastore)
+        session.flush()
+        return int(datastore.id)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.atlassian.oauth import AtlassianOAuth, token_set_from
+from bot.atlassian.oauth import AtlassianOAuth
 from bot.atlassian.tokens import TokenManager
 from bot.confluence.client import RequestBudget
 from bot.crypto import generate_key
@@ -20,10 +20,10 @@ from bot.sync.convert import Converter
 from bot.sync.engine import EngineOptions, SyncEngine
 from bot.sync.worker import SyncWorker
 from storage.migrate import upgrade_to_head
-from storage.models import Connection, Datastore, SyncRun
+from storage.models import Datastore, SyncRun
 from storage.sync_runs import queue_run
-from storage.workspaces import touch_workspace
 from tests.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
+from tests.harness import add_connected_datastore
 
 TEAM = "T0SYNC"
 
@@ -86,32 +86,9 @@ def make_world(database_url: str, spec: SiteSpec, *, credits: int = 100_000) -> 
         )
         services = build_services(settings)
         upgrade_to_head(services.engine)
-        tokens = token_set_from(atlassian.issue_token())
-        with services.sessions.begin() as session:
-            touch_workspace(session, team_id=TEAM, initial_credits=credits)
-            connection = Connection(
-                team_id=TEAM,
-                created_by="U1",
-                cloud_id=atlassian.cloud_id,
-                site_url="https://acme.atlassian.net",
-                access_token_enc=services.cipher.encrypt(tokens.access_token),
-                refresh_token_enc=services.cipher.encrypt(tokens.refresh_token or ""),
-                access_expires_at=tokens.expires_at,
-                scopes=tokens.scope,
-            )
-            session.add(connection)
-            session.flush()
-            datastore = Datastore(
-                team_id=TEAM,
-                name="eng-wiki",
-                name_key="eng-wiki",
-                connection_id=connection.id,
-                share_all=True,
-                created_by="U1",
-            )
-            session.add(datastore)
-            session.flush()
-            datastore_id = datastore.id
+        datastore_id = add_connected_datastore(
+            services, cloud_id=atlassian.cloud_id, token=atlassian.issue_token(), team_id=TEAM, credits=credits
+        )
         manager = TokenManager(services, AtlassianOAuth(settings), refresh_margin=timedelta(minutes=5))
         yield SyncWorld(services, atlassian, datastore_id, manager)
         services.engine.dispose()
