@@ -12,6 +12,7 @@ from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.wizard.inputs import InvalidInput
 from handlers.ids import SLASH_COMMAND, ActionId
+from handlers.permissions import may_manage, refusal
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
 from storage.models import Datastore
@@ -25,21 +26,14 @@ class Reconnect:
     def __init__(self, deps: WizardDeps, queries: Queries) -> None:
         self.deps, self.queries = deps, queries
 
-    def _allowed(self, client: WebClient, user_id: str, datastore: Datastore) -> bool:
-        if user_id == datastore.created_by:
-            return True
-        user = client.users_info(user=user_id)["user"]
-        return bool(user.get("is_admin") or user.get("is_owner"))
-
     def open_for(self, client: WebClient, *, trigger_id: str, team_id: str, user_id: str, datastore_id: int) -> None:
         with self.deps.services.sessions() as session:
             datastore = session.get(Datastore, datastore_id)
             if datastore is None or datastore.team_id != team_id:
                 raise UserFacingError("That datastore no longer exists.")
             session.expunge(datastore)
-        if not self._allowed(client, user_id, datastore):
-            who = f"<@{datastore.created_by}>, who created *{datastore.name}*,"
-            raise UserFacingError(f"Only {who} or a workspace admin can reconnect it.")
+        if not may_manage(client, user_id=user_id, creator_id=datastore.created_by):
+            raise UserFacingError(refusal(creator_id=datastore.created_by, name=datastore.name, action="reconnect"))
         try:
             snapshot = self.deps.finish.start_reconnect(team_id=team_id, user_id=user_id, datastore_id=datastore_id)
         except InvalidInput as exc:

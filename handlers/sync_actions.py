@@ -1,4 +1,4 @@
-"""Buttons in a sync's thread: "Retry" and "Retry failed" queue a new run of that datastore."""
+"""Buttons in a sync's thread: "Retry" and "Retry failed" queue a new run (creator or admins only)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.services import Services
 from handlers.ids import ActionId
+from handlers.permissions import may_manage, refusal
 from storage.models import Datastore
 from storage.sync_runs import queue_run
 
@@ -23,6 +24,15 @@ class SyncActions:
         ack()
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        with self.services.sessions() as session:
+            found = session.get(Datastore, int(body["actions"][0]["value"]))
+            creator, name = (found.created_by, found.name) if found is not None else ("", "")
+        if found is not None and not may_manage(client, user_id=user, creator_id=creator):
+            if channel:
+                client.chat_postEphemeral(
+                    channel=channel, user=user, text=refusal(creator_id=creator, name=name, action="retry")
+                )
+            return
         with self.services.sessions.begin() as session:
             datastore = session.get(Datastore, int(body["actions"][0]["value"]))
             if datastore is None or datastore.team_id != body["user"].get("team_id", datastore.team_id):

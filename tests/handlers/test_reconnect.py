@@ -71,3 +71,33 @@ def test_only_the_creator_or_an_admin_may_reconnect(world: World) -> None:
     assert world.bot.sender.slash_command("reconnect EXPIRING", user_id="U0ADMIN").status == 200
     opened = world.slack.wait_for_call("views.open", count=opened_before + 1, timeout=5)
     assert opened.response["view"]["callback_id"] == CallbackId.RECONNECT
+
+
+def test_retry_in_a_failed_thread_is_for_the_creator_or_an_admin(world: World) -> None:
+    from storage.models import utcnow
+
+    driver = _created(world)
+    with world.bot.services.sessions.begin() as session:
+        run = session.scalars(select(SyncRun)).one()
+        run.state, run.outcome, run.phase, run.finished_at = "finished", "failed", "failed", utcnow()
+        run.reason = "the site could not be read"
+    client = WebClient(token=sorted(world.slack.bot_tokens)[0], base_url=world.slack.api_url)
+    ProgressUpdater(world.bot.services, lambda _team: client, owner="t").tick()
+    with world.bot.services.sessions() as session:
+        datastore = session.scalars(select(Datastore)).one()
+        channel, parent_ts = datastore.channel_id, datastore.parent_ts
+    assert channel and parent_ts
+    failed_reply = world.slack.thread_replies(channel, parent_ts)[-1]
+    assert "Retry" in str(failed_reply.blocks)
+    world.slack.add_user("U0OTHER", "other")
+    world.slack.add_channel_member(channel, "U0OTHER")
+    driver.sender.block_actions(ActionId.RETRY_SYNC, message=(channel, failed_reply.ts), user_id="U0OTHER")
+    refused = world.slack.wait_for_call("chat.postEphemeral", timeout=5)
+    assert "or a workspace admin can retry it" in str(refused.args["text"])
+    with world.bot.services.sessions() as session:
+        assert len(session.scalars(select(SyncRun)).all()) == 1
+    driver.sender.block_actions(ActionId.RETRY_SYNC, message=(channel, failed_reply.ts), user_id=driver.user_id)
+    accepted = world.slack.wait_for_call("chat.postEphemeral", count=2, timeout=5)
+    assert "Retrying *expiring*" in str(accepted.args["text"])
+    with world.bot.services.sessions() as session:
+        assert [run.state for run in session.scalars(select(SyncRun).order_by(SyncRun.id))] == ["finished", "queued"]
