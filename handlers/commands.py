@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from bot.errors import CommandUsageError
 from handlers.ids import SLASH_COMMAND
 from handlers.reconnect import Reconnect
+from handlers.sync_actions import SyncActions
 from handlers.usage_commands import UsageCommands
 from handlers.views.help import SubcommandHelp, help_message
 from handlers.wizard_open import WizardDeps
@@ -57,7 +58,7 @@ Subcommand = Callable[[list[str], Ack, dict[str, Any], WebClient, Respond], None
 class DatastoreCommand:
     """Routes `/datastore <subcommand>`; each subcommand acks first and does slow work after."""
 
-    def __init__(self, wizard: WizardDeps, usage: UsageCommands, reconnect: Reconnect) -> None:
+    def __init__(self, wizard: WizardDeps, usage: UsageCommands, reconnect: Reconnect, sync: SyncActions) -> None:
         self._wizard = wizard
         self._routes: dict[str, tuple[SubcommandHelp, Subcommand]] = {
             "create": (
@@ -72,6 +73,7 @@ class DatastoreCommand:
                 ),
                 usage.search,
             ),
+            "sync": (SubcommandHelp("sync", "sync NAME [--full]", "resync a datastore now"), sync.command),
             "reconnect": (
                 SubcommandHelp("reconnect", "reconnect NAME", "connect Confluence again when its access expired"),
                 reconnect.command,
@@ -119,5 +121,5 @@ class DatastoreCommand:
         )
 
 
-def register(app: App, wizard: WizardDeps, usage: UsageCommands, reconnect: Reconnect) -> None:
-    app.command(SLASH_COMMAND)(DatastoreCommand(wizard, usage, reconnect))
+def register(app: App, wizard: WizardDeps, usage: UsageCommands, reconnect: Reconnect, sync: SyncActions) -> None:
+    app.command(SLASH_COMMAND)(DatastoreCommand(wizard, usage, reconnect, sync))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy import select
 
 from bot.services import Services
-from handlers.ids import ActionId
+from bot.wizard.inputs import name_key
+from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.permissions import may_manage, refusal
 from storage.models import Datastore
 from storage.sync_runs import queue_run
@@ -44,6 +46,38 @@ class SyncActions:
         if channel:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
 
+    def command(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """`/datastore sync NAME [--full]`: queue a resync now (creator or admins), politely refused if one runs."""
+        full = "--full" in args
+        names = [arg for arg in args if arg != "--full"]
+        if len(names) != 1:
+            ack(response_type="ephemeral", text=f"Say which datastore: `{SLASH_COMMAND} sync NAME [--full]`.")
+            return
+        ack()
+        with self.services.sessions() as session:
+            found = session.scalars(
+                select(Datastore).where(
+                    Datastore.team_id == command["team_id"], Datastore.name_key == name_key(names[0])
+                )
+            ).first()
+            creator, datastore_name = (found.created_by, found.name) if found is not None else ("", names[0])
+        if found is None:
+            respond(response_type="ephemeral", text=f"There is no datastore named *{names[0]}* here.")
+            return
+        if not may_manage(client, user_id=command["user_id"], creator_id=creator):
+            respond(response_type="ephemeral", text=refusal(creator_id=creator, name=datastore_name, action="sync"))
+            return
+        with self.services.sessions.begin() as session:
+            run = queue_run(session, datastore_id=found.id, kind="full" if full else "incremental", trigger="manual")
+        if run is None:
+            text = f"*{datastore_name}* is already syncing (or waiting to resume); its thread shows where it stands."
+        else:
+            what = "A full resync (every page processed again)" if full else "A resync"
+            text = f"{what} of *{datastore_name}* is queued; progress shows in its thread."
+        respond(response_type="ephemeral", text=text)
 
-def register(app: App, services: Services) -> None:
-    app.action(ActionId.RETRY_SYNC)(SyncActions(services).retry)
+
+def register(app: App, services: Services) -> SyncActions:
+    actions = SyncActions(services)
+    app.action(ActionId.RETRY_SYNC)(actions.retry)
+    return actions

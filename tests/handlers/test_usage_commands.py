@@ -78,3 +78,26 @@ def test_list_and_status(synced: tuple[SyncWorld, RunningBot]) -> None:
     status = _reply(bot, "status eng-wiki")
     assert "Synced ✅" in str(status["text"]) and "64 documents searchable" in str(status["text"])
     assert "next scheduled sync" in str(status["text"])
+
+
+def test_sync_now_queues_once_and_refuses_politely_while_one_is_queued(synced: tuple[SyncWorld, RunningBot]) -> None:
+    world, bot = synced
+    bot.slack.add_user("U1", "creator")
+    reply = _reply(bot, "sync eng-wiki")
+    assert "is queued" not in str(reply["text"])  # the tester did not create it and is no admin
+    assert "or a workspace admin can sync it" in str(reply["text"])
+    bot.slack.add_user("U0BOSS", "boss", is_admin=True)
+    bot.slack.add_channel_member(bot.slack.default_channel_id, "U0BOSS")
+    before = len(bot.slack.calls("response_url"))
+    assert bot.sender.slash_command("sync eng-wiki --full", user_id="U0BOSS").status == 200
+    queued = bot.slack.wait_for_call("response_url", count=before + 1, timeout=5).args
+    assert "A full resync (every page processed again) of *eng-wiki* is queued" in str(queued["text"])
+    assert bot.sender.slash_command("sync eng-wiki", user_id="U0BOSS").status == 200
+    again = bot.slack.wait_for_call("response_url", count=before + 2, timeout=5).args
+    assert "is already syncing" in str(again["text"])
+    with world.services.sessions() as session:
+        from sqlalchemy import select
+
+        from storage.models import SyncRun
+
+        assert [r.kind for r in session.scalars(select(SyncRun).where(SyncRun.state == "queued"))] == ["full"]
