@@ -58,7 +58,7 @@ def _list_datastores(services: Services, _args: argparse.Namespace) -> int:
         for datastore, connection in rows:
             run = latest_run(session, datastore_id=datastore.id)
             finished = run.finished_at.strftime("%Y-%m-%d %H:%M") if run and run.finished_at else "-"
-            site = connection.site_url.removeprefix("https://") if connection else "-"
+            site = connection.site_host if connection else "-"
             print(
                 f"{datastore.name[:24]:24} {datastore.team_id:12} {site[:28]:28} {datastore.status:18} "
                 f"{datastore.document_count:>9,}  {finished}"

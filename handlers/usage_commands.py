@@ -54,11 +54,11 @@ class UsageCommands:
         ack()
         value = json.loads(body["actions"][0]["value"])
         team_id = body["user"].get("team_id") or body["team"]["id"]
-        info = next((i for i in self.queries.list(team_id) if i.id == int(value["d"])), None)
+        info = self.queries.get(team_id, int(value["d"]))
         if info is None:
             respond(response_type="ephemeral", replace_original=False, text="That datastore no longer exists.")
             return
-        answer = self.queries.search(team_id, info.name, str(value["q"]))
+        answer = self.queries.search_in(info, str(value["q"]))
         respond(replace_original=False, **search_message(answer, shared_by=body["user"]["id"]))
 
 

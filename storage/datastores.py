@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import ConfluenceSpace, Connection, Datastore
+from storage.models import ConfluenceSpace, Datastore
 
 __all__ = [
     "count_datastores",
     "find_datastore_by_name",
-    "get_connection",
     "replace_spaces",
     "search_spaces",
 ]
@@ -25,10 +24,6 @@ def find_datastore_by_name(session: Session, *, team_id: str, name_key: str) -> 
 
 def count_datastores(session: Session, *, team_id: str) -> int:
     return int(session.scalar(select(func.count()).select_from(Datastore).where(Datastore.team_id == team_id)) or 0)
-
-
-def get_connection(session: Session, *, connection_id: int) -> Connection | None:
-    return session.get(Connection, connection_id)
 
 
 def replace_spaces(session: Session, *, connection_id: int, spaces: Iterable[tuple[str, str, str]]) -> int:

@@ -153,6 +153,11 @@ class Connection(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    @property
+    def site_host(self) -> str:
+        """The site as people name it: ``acme.atlassian.net``."""
+        return self.site_url.removeprefix("https://")
+
 
 class ConfluenceSpace(Base):
     """A space a connection can see: feeds the wizard's type-ahead picker and names spaces in results."""

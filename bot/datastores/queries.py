@@ -65,7 +65,7 @@ class Queries:
         return DatastoreInfo(
             id=datastore.id,
             name=datastore.name,
-            site=connection.site_url.removeprefix("https://") if connection else "",
+            site=connection.site_host if connection else "",
             status=datastore.status,
             status_detail=datastore.status_detail,
             documents=datastore.document_count,
@@ -97,8 +97,18 @@ class Queries:
                 raise UserFacingError(f"There is no datastore named *{name}* here. Datastores: {known}.")
             return self._info(session, datastore)
 
+    def get(self, team_id: str, datastore_id: int) -> DatastoreInfo | None:
+        """The datastore with this id in this workspace, if it still exists."""
+        with self.services.sessions() as session:
+            datastore = session.get(Datastore, datastore_id)
+            if datastore is None or datastore.team_id != team_id:
+                return None
+            return self._info(session, datastore)
+
     def search(self, team_id: str, name: str, query: str, *, limit: int = 5) -> SearchAnswer:
-        info = self.find(team_id, name)
+        return self.search_in(self.find(team_id, name), query, limit=limit)
+
+    def search_in(self, info: DatastoreInfo, query: str, *, limit: int = 5) -> SearchAnswer:
         with self.services.sessions() as session:
             hits = search(session, datastore_id=info.id, query=query, limit=limit)
         syncing = info.status in ("initializing", "syncing_metadata", "processing")

@@ -94,7 +94,7 @@ def snapshot_of(session: Session, datastore: Datastore, run: SyncRun, now: datet
     return ProgressSnapshot(
         datastore_id=datastore.id,
         name=datastore.name,
-        site=connection.site_url.removeprefix("https://") if connection else "",
+        site=connection.site_host if connection else "",
         team_id=datastore.team_id,
         creator_id=datastore.created_by,
         channel_id=datastore.channel_id,

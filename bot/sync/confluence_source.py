@@ -14,7 +14,7 @@ from bot.confluence.client import ConfluenceClient, ContentItem, RequestBudget
 from bot.errors import AtlassianError, AtlassianRequestError, RateLimited, ReconnectRequired
 from bot.services import Services
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
-from storage.datastores import get_connection
+from storage.connections import get_connection
 from storage.models import Datastore
 
 __all__ = ["ConfluenceSource", "ConfluenceSources"]

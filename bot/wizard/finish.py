@@ -16,7 +16,8 @@ from bot.wizard.service import WizardService, new_wizard_id
 from bot.wizard.snapshots import snapshot_of
 from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot
-from storage.datastores import get_connection, search_spaces
+from storage.connections import get_connection
+from storage.datastores import search_spaces
 from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun, Wizard
 from storage.wizards import get_wizard
 
@@ -209,7 +210,7 @@ class WizardFinish:
             datastore_id=datastore.id,
             name=datastore.name,
             channel_id=datastore.channel_id,
-            site=(connection.site_url if connection else site_url or "").removeprefix("https://"),
+            site=connection.site_host if connection else (site_url or "").removeprefix("https://"),
             account=connection.account_name if connection else None,
             share_all=datastore.share_all,
             space_names=tuple(str(item["name"]) for item in items),

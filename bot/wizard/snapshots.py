@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.wizard.steps import SpaceChoice, Step, TopOffView, WizardSnapshot
-from storage.datastores import get_connection
+from storage.connections import get_connection
 from storage.models import Wizard
 from storage.workspaces import get_workspace
 
@@ -38,7 +38,7 @@ def snapshot_of(
         authorize_url=authorize_url,
         oauth_error=wizard.oauth_error,
         offered_sites=tuple((wizard.offered_sites or {}).get("urls") or ()),
-        connected_site=connection.site_url.removeprefix("https://") if connection else None,
+        connected_site=connection.site_host if connection else None,
         connected_account=connection.account_name if connection else None,
         share_all=wizard.share_all,
         spaces=_spaces(wizard),

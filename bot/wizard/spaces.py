@@ -14,7 +14,8 @@ from bot.atlassian.tokens import TokenManager
 from bot.confluence.client import ConfluenceClient
 from bot.errors import AtlassianError
 from bot.services import Services
-from storage.datastores import get_connection, replace_spaces
+from storage.connections import get_connection
+from storage.datastores import replace_spaces
 from storage.models import utcnow
 
 __all__ = ["SpaceLister"]
