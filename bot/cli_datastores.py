@@ -1,4 +1,5 @@
-"""Operator commands: `datastores`, `sync NAME [--full]`, `search NAME QUERY`, `credits add TEAM N`."""
+"""Operator commands: `datastores`, `sync NAME [--full]`, `search NAME QUERY`, `delete NAME`,
+`credits show TEAM` and `credits add TEAM N`."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.errors import UserFacingError
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.wizard.inputs import name_key
-from storage.credits import add_credits
+from storage.credits import add_credits, resume_paused_for_credits
 from storage.migrate import upgrade_to_head
 from storage.models import Connection, Datastore, SyncRun, utcnow
 from storage.search_index import search
@@ -144,16 +145,62 @@ def _add_credits(services: Services, args: argparse.Namespace) -> int:
         balance = add_credits(
             session, team_id=args.team_id, amount=args.amount, now=utcnow(), note="datastore-bot credits add"
         )
-        team_datastores = select(Datastore.id).where(Datastore.team_id == args.team_id)
-        resumed = session.execute(
-            update(SyncRun)
-            .where(
-                SyncRun.datastore_id.in_(team_datastores), SyncRun.state == "paused", SyncRun.pause_kind == "credits"
-            )
-            .values(state="queued")
-            .execution_options(synchronize_session=False)
+        resumed = resume_paused_for_credits(session, team_id=args.team_id)
+    print(f"{args.team_id}: balance {balance:,} credits; {resumed} paused sync(s) resume.")
+    return 0
+
+
+def _delete(services: Services, args: argparse.Namespace) -> int:
+    from bot.datastores.deletion import DatastoreDeletion
+
+    datastore = _find(services, args.name, args.team)
+    deletion = DatastoreDeletion(services)
+    preview = deletion.preview(datastore_id=datastore.id, team_id=datastore.team_id)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserFacingError(f"Not deleted: confirm with --yes to delete {preview.name!r} without a prompt.")
+        keeps = f" (its connection stays: {', '.join(preview.shares_connection_with)} use it)"
+        print(
+            f"This deletes {preview.name} ({datastore.team_id}, {preview.site or 'no site'}): "
+            f"{preview.documents:,} documents"
+            + (keeps if preview.shares_connection_with else " and its Confluence connection's tokens")
+            + ". It cannot be undone."
         )
-    print(f"{args.team_id}: balance {balance:,} credits; {getattr(resumed, 'rowcount', 0)} paused sync(s) resume.")
+        if name_key(input("Type its name to confirm: ").strip()) != name_key(preview.name):
+            raise UserFacingError("Not deleted: the name did not match.")
+    deleted = deletion.delete(datastore_id=datastore.id, team_id=datastore.team_id, deleted_by=None)
+    tokens = "its Confluence tokens deleted" if deleted.connection_deleted else "its connection kept (shared)"
+    print(
+        f"Deleted {deleted.name}: {deleted.documents:,} documents, {deleted.chunks:,} chunks, {deleted.runs} sync "
+        f"runs; {tokens}. A running `serve` marks its Slack message as deleted."
+    )
+    return 0
+
+
+def _show_credits(services: Services, args: argparse.Namespace) -> int:
+    from bot.datastores.credits import Credits
+
+    overview = Credits(services).overview(args.team_id, entries=args.entries)
+    print(f"{args.team_id}: {overview.balance:,} credits")
+    top_off = overview.top_off
+    if top_off is None:
+        print("auto top-off: off")
+    else:
+        cap = f", at most {top_off.monthly_cap:,}/month" if top_off.monthly_cap else ", no monthly cap"
+        print(
+            f"auto top-off: below {top_off.threshold:,} add {top_off.amount:,}{cap} "
+            f"({overview.topped_off_this_month:,} added this month)"
+        )
+    print(f"{'WHEN':16}  {'KIND':8} {'AMOUNT':>10} {'BALANCE':>10}  DETAIL")
+    for row in overview.ledger:
+        entry = row.entry
+        detail = " · ".join(part for part in (row.datastore, entry.note) if part)
+        print(
+            f"{entry.created_at:%Y-%m-%d %H:%M}  {entry.kind:8} {entry.amount:>+10,} {entry.balance_after:>10,}  "
+            f"{detail}"
+        )
+    if not overview.ledger:
+        print("no entries yet")
     return 0
 
 
@@ -179,8 +226,19 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     find.add_argument("--team")
     find.add_argument("--limit", type=int, default=5)
     find.set_defaults(handler=_command(_search_datastore))
-    credits = commands.add_parser("credits", help="manage ingestion credits")
+    remove = commands.add_parser(
+        "delete", help="delete a datastore: its documents, runs and (unless shared) its Confluence tokens"
+    )
+    remove.add_argument("name")
+    remove.add_argument("--team")
+    remove.add_argument("--yes", action="store_true", help="do not ask to type the name")
+    remove.set_defaults(handler=_command(_delete))
+    credits = commands.add_parser("credits", help="show or add ingestion credits")
     actions = credits.add_subparsers(dest="action", required=True)
+    show = actions.add_parser("show", help="a workspace's balance, auto top-off and latest ledger entries")
+    show.add_argument("team_id")
+    show.add_argument("--entries", type=int, default=20)
+    show.set_defaults(handler=_command(_show_credits))
     add = actions.add_parser("add", help="add credits to a workspace and resume syncs paused for credits")
     add.add_argument("team_id")
     add.add_argument("amount", type=int)

@@ -13,18 +13,28 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.services import Services
-from storage.models import Datastore, utcnow
+from storage.models import Datastore, SyncRun, utcnow
 from storage.sync_runs import queue_run
 
-__all__ = ["PROGRESS_JOB_ID", "Jobs", "progress_tick", "rebuild_resyncs", "resync_job_id", "scheduled_resync"]
+__all__ = [
+    "PROGRESS_JOB_ID",
+    "REBUILD_JOB_ID",
+    "Jobs",
+    "progress_tick",
+    "rebuild_resyncs",
+    "remove_datastore_jobs",
+    "resync_job_id",
+    "scheduled_resync",
+]
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_JOB_ID = "progress-tick"
 REBUILD_JOB_ID = "rebuild-resyncs"
+REBUILD_SECONDS = 60
 _TICKS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
 _JOBS: dict[str, Jobs] = {}
@@ -56,11 +66,19 @@ def rebuild_resyncs(context: str) -> None:
     _JOBS[context].rebuild_resyncs()
 
 
+def remove_datastore_jobs(datastore_id: int) -> None:
+    """Stop a deleted datastore's jobs in this process now (other processes drop them at their next rebuild,
+    and a resync of a datastore that no longer exists does nothing)."""
+    for jobs in list(_JOBS.values()):
+        jobs.remove_datastore(datastore_id)
+
+
 class Jobs:
     def __init__(self, services: Services, *, context: str = "default", tick_seconds: float = 1.0) -> None:
         self.services, self.context, self.tick_seconds = services, context, tick_seconds
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         _SERVICES[context] = services
+        _JOBS[context] = self
 
     def start(self, tick: Callable[[], None]) -> None:
         _TICKS[self.context] = tick
@@ -72,30 +90,46 @@ class Jobs:
             id=PROGRESS_JOB_ID,
             replace_existing=True,
         )
+        self.scheduler.add_job(
+            rebuild_resyncs,
+            "interval",
+            seconds=REBUILD_SECONDS,
+            args=[self.context],
+            id=REBUILD_JOB_ID,
+            replace_existing=True,
+        )
         self.rebuild_resyncs()
         self.scheduler.start()
 
-    def interval_for(self, datastore: Datastore) -> timedelta:
-        minutes = datastore.sync_interval_minutes or self.services.settings.sync_interval_minutes
-        return timedelta(minutes=minutes)
-
     def rebuild_resyncs(self) -> None:
-        """One resync job per datastore, from the database; jobs of deleted datastores go."""
+        """One resync job per datastore, from the database: a new datastore (or one whose interval changed)
+        gets a job due one interval after its last finished run; jobs of deleted datastores go. Jobs that
+        are already right are left alone, so rebuilding every minute never postpones a resync."""
         with self.services.sessions() as session:
-            datastores = list(session.scalars(select(Datastore)))
-        wanted = {resync_job_id(d.id): d for d in datastores}
+            rows = session.execute(
+                select(Datastore.id, Datastore.sync_interval_minutes, func.max(SyncRun.finished_at))
+                .outerjoin(SyncRun, SyncRun.datastore_id == Datastore.id)
+                .group_by(Datastore.id, Datastore.sync_interval_minutes)
+            ).all()
+        wanted = {resync_job_id(row[0]): row for row in rows}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("resync-") and job.id not in wanted:
                 job.remove()
-        for job_id, datastore in wanted.items():
+        now = utcnow()
+        for job_id, (datastore_id, minutes, last_finished) in wanted.items():
+            interval = timedelta(minutes=minutes or self.services.settings.sync_interval_minutes)
+            existing = self.scheduler.get_job(job_id)
+            if existing is not None and getattr(existing.trigger, "interval", None) == interval:
+                continue
+            due = (last_finished or now) + interval
             self.scheduler.add_job(
                 scheduled_resync,
                 "interval",
-                seconds=self.interval_for(datastore).total_seconds(),
-                args=[self.context, datastore.id],
+                seconds=interval.total_seconds(),
+                args=[self.context, datastore_id],
                 id=job_id,
                 replace_existing=True,
-                next_run_time=utcnow() + self.interval_for(datastore),
+                next_run_time=max(due, now + timedelta(seconds=1)),
             )
 
     def remove_datastore(self, datastore_id: int) -> None:

@@ -5,6 +5,7 @@ The environment variable names are a fixed contract with deployments and other t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from bot.errors import ConfigurationError
 __all__ = ["Settings", "load_settings"]
 
 DEFAULT_DATABASE_FILE = "datastore.db"
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 #: Where to get each required value, shown when it is missing.
 WHERE_TO_GET: dict[str, str] = {
@@ -56,6 +58,7 @@ class Settings(BaseSettings):
     atlassian_points_per_hour: Annotated[int, Field(ge=100)] = 65_000
     sync_lease_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     sync_interval_minutes: Annotated[int, Field(ge=1)] = 180
+    datastore_admins: str = ""
     log_level: str = "INFO"
 
     @field_validator("slack_api_url")
@@ -72,6 +75,19 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("datastore_admins")
+    @classmethod
+    def _slack_user_ids(cls, value: str) -> str:
+        for user_id in value.replace(",", " ").split():
+            if not _SLACK_USER_ID.fullmatch(user_id):
+                raise ValueError(f"{user_id!r} is not a Slack user id (like U012AB3CD): list ids, not names")
+        return value
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        """DATASTORE_ADMINS: Slack users who may manage every datastore and the credits, like workspace admins."""
+        return frozenset(self.datastore_admins.replace(",", " ").split())
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -9,12 +9,27 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.datastores.credits import Credits
+from bot.datastores.deletion import DatastoreDeletion
 from bot.datastores.queries import Queries
 from bot.services import Services
 from bot.web import OAuthCallback
-from handlers import commands, errors, home, sync_actions, usage_commands, wizard_actions, wizard_submissions
+from handlers import (
+    commands,
+    credits,
+    delete,
+    errors,
+    home,
+    sync_actions,
+    usage_commands,
+    wizard_actions,
+    wizard_submissions,
+)
 from handlers import reconnect as reconnect_handlers
+from handlers.home import HomeTabs
+from handlers.notices import NoticeDelivery
 from handlers.oauth_callback import build_oauth_callback
+from handlers.permissions import Permissions
 from handlers.progress import ProgressUpdater
 from handlers.reconnect import Reconnect
 from handlers.usage_commands import UsageCommands
@@ -39,14 +54,29 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     wizard = WizardDeps.build(services)
     errors.register(app)
     queries = Queries(services)
+    permissions = Permissions(services.settings.admin_user_ids)
     usage = UsageCommands(queries)
-    reconnect = Reconnect(wizard, queries)
-    sync = sync_actions.register(app, services)
-    commands.register(app, wizard, usage, reconnect, sync)
+    reconnect = Reconnect(wizard, queries, permissions)
+    sync = sync_actions.register(app, services, queries, permissions)
+    tabs = HomeTabs(services, queries, client_for_team)
+    notices = NoticeDelivery(services, client_for_team)
+    deletion = delete.DeleteHandlers(DatastoreDeletion(services), queries, permissions, notices, tabs)
+    delete.register(app, deletion)
+    credit_handlers = credits.CreditsHandlers(Credits(services), permissions, services.settings)
+    credits.register(app, credit_handlers)
+    commands.register(app, commands.CommandDeps(wizard, usage, reconnect, sync, deletion, credit_handlers))
     usage_commands.register(app, usage)
     reconnect_handlers.register(app, reconnect)
-    home.register(app, wizard, queries)
+    home.register(app, home.HomeHandlers(wizard, tabs, sync.request, deletion.open_confirm))
     wizard_submissions.register(app, wizard)
     wizard_actions.register(app, wizard)
-    updater = ProgressUpdater(services, client_for_team, owner=f"progress:{uuid.uuid4().hex[:12]}")
-    return Wiring(oauth_callback=build_oauth_callback(client_for_team, wizard), progress_tick=updater.tick)
+    updater = ProgressUpdater(
+        services, client_for_team, owner=f"progress:{uuid.uuid4().hex[:12]}", on_finished=tabs.refresh_team
+    )
+
+    def tick() -> None:
+        updater.tick()
+        for team_id in notices.deliver():
+            tabs.refresh_team(team_id)
+
+    return Wiring(oauth_callback=build_oauth_callback(client_for_team, wizard), progress_tick=tick)

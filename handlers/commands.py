@@ -13,6 +13,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.errors import CommandUsageError
+from handlers.credits import CreditsHandlers
+from handlers.delete import DeleteHandlers
 from handlers.ids import SLASH_COMMAND
 from handlers.reconnect import Reconnect
 from handlers.sync_actions import SyncActions
@@ -20,7 +22,7 @@ from handlers.usage_commands import UsageCommands
 from handlers.views.help import SubcommandHelp, help_message
 from handlers.wizard_open import WizardDeps
 
-__all__ = ["ParsedCommand", "parse_command", "register"]
+__all__ = ["CommandDeps", "ParsedCommand", "parse_command", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +57,22 @@ def parse_command(text: str) -> ParsedCommand:
 Subcommand = Callable[[list[str], Ack, dict[str, Any], WebClient, Respond], None]
 
 
+@dataclass(frozen=True)
+class CommandDeps:
+    wizard: WizardDeps
+    usage: UsageCommands
+    reconnect: Reconnect
+    sync: SyncActions
+    delete: DeleteHandlers
+    credits: CreditsHandlers
+
+
 class DatastoreCommand:
     """Routes `/datastore <subcommand>`; each subcommand acks first and does slow work after."""
 
-    def __init__(self, wizard: WizardDeps, usage: UsageCommands, reconnect: Reconnect, sync: SyncActions) -> None:
-        self._wizard = wizard
+    def __init__(self, deps: CommandDeps) -> None:
+        self._wizard = deps.wizard
+        usage, reconnect, sync = deps.usage, deps.reconnect, deps.sync
         self._routes: dict[str, tuple[SubcommandHelp, Subcommand]] = {
             "create": (
                 SubcommandHelp("create", "create [name]", "connect a Confluence site as a new datastore"),
@@ -74,6 +87,14 @@ class DatastoreCommand:
                 usage.search,
             ),
             "sync": (SubcommandHelp("sync", "sync NAME [--full]", "resync a datastore now"), sync.command),
+            "delete": (
+                SubcommandHelp("delete", "delete NAME", "delete a datastore and everything it holds (asks first)"),
+                deps.delete.command,
+            ),
+            "credits": (
+                SubcommandHelp("credits", "credits", "ingestion credits: balance, latest entries, auto top-off"),
+                deps.credits.command,
+            ),
             "reconnect": (
                 SubcommandHelp("reconnect", "reconnect NAME", "connect Confluence again when its access expired"),
                 reconnect.command,
@@ -121,5 +142,5 @@ class DatastoreCommand:
         )
 
 
-def register(app: App, wizard: WizardDeps, usage: UsageCommands, reconnect: Reconnect, sync: SyncActions) -> None:
-    app.command(SLASH_COMMAND)(DatastoreCommand(wizard, usage, reconnect, sync))
+def register(app: App, deps: CommandDeps) -> None:
+    app.command(SLASH_COMMAND)(DatastoreCommand(deps))

@@ -1,29 +1,110 @@
-"""App Home: publish the home tab (every datastore) when it is opened, and its "Create datastore" button."""
+"""App Home: the tab (every datastore, with Sync now / Open thread / Delete…) published when it is opened, when
+someone acts on it, and for recent viewers when a sync finishes or a datastore is deleted."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot.datastores.queries import Queries
-from handlers.ids import ActionId
+from bot.datastores.queries import DatastoreInfo, Queries
+from bot.errors import UserFacingError
+from bot.services import Services
+from handlers.ids import ActionId, HomeMenuValue
 from handlers.views.home import home_view
 from handlers.wizard_open import WizardDeps
+from storage.home_viewers import recent_home_viewers, record_home_viewer
+from storage.models import Datastore, utcnow
 
-__all__ = ["register"]
+__all__ = ["HomeTabs", "register"]
+
+logger = logging.getLogger(__name__)
+
+#: Permalinks looked up per publish (the rest get theirs on a later publish; each is stored once found).
+LINKS_PER_PUBLISH = 20
+#: A finished sync refreshes the tabs of this many of the workspace's most recent viewers…
+VIEWERS_REFRESHED = 50
+#: …who opened the tab within this long.
+VIEWER_MEMORY = timedelta(days=30)
+
+
+class HomeTabs:
+    """Publishes the App Home tab; the same view serves everyone in a workspace (permissions apply on click)."""
+
+    def __init__(
+        self,
+        services: Services,
+        queries: Queries,
+        client_for_team: Callable[[str], WebClient],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.services, self.queries, self.client_for_team, self.clock = services, queries, client_for_team, clock
+
+    def _view(self, client: WebClient, team_id: str, notice: str | None = None) -> dict[str, Any]:
+        infos = self.queries.list(team_id)
+        return home_view(infos, links=self._thread_links(client, infos), notice=notice)
+
+    def _thread_links(self, client: WebClient, infos: list[DatastoreInfo]) -> dict[int, str]:
+        links = {info.id: info.thread_url for info in infos if info.thread_url}
+        missing = [info for info in infos if info.thread_url is None and info.channel_id and info.parent_ts]
+        for info in missing[:LINKS_PER_PUBLISH]:
+            assert info.channel_id is not None and info.parent_ts is not None
+            try:
+                link = str(client.chat_getPermalink(channel=info.channel_id, message_ts=info.parent_ts)["permalink"])
+            except SlackApiError as exc:
+                logger.info("no permalink for the thread of %s: %s", info.name, exc.response.get("error"))
+                continue
+            links[info.id] = link
+            with self.services.sessions.begin() as session:
+                datastore = session.get(Datastore, info.id)
+                if datastore is not None and datastore.parent_ts == info.parent_ts:
+                    datastore.thread_url = link
+        return links
+
+    def publish(self, client: WebClient, *, team_id: str, user_id: str, notice: str | None = None) -> None:
+        client.views_publish(user_id=user_id, view=self._view(client, team_id, notice))
+
+    def refresh_team(self, team_id: str) -> None:
+        """Publish the tab again for the workspace's recent viewers (after a sync finished or a deletion)."""
+        with self.services.sessions() as session:
+            since = self.clock() - VIEWER_MEMORY
+            viewers = recent_home_viewers(session, team_id=team_id, since=since, limit=VIEWERS_REFRESHED)
+        if not viewers:
+            return
+        try:
+            client = self.client_for_team(team_id)
+            view = self._view(client, team_id)
+            for user_id in viewers:
+                client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:  # a stale tab is shown until it is opened again; nothing is lost
+            logger.info("App Home refresh of %s stopped: %s", team_id, exc.response.get("error"))
+        except UserFacingError as exc:
+            logger.info("App Home refresh of %s skipped: %s", team_id, exc)
 
 
 class HomeHandlers:
-    def __init__(self, wizard: WizardDeps, queries: Queries) -> None:
-        self._wizard, self._queries = wizard, queries
+    def __init__(
+        self,
+        wizard: WizardDeps,
+        tabs: HomeTabs,
+        sync_now: Callable[..., str],
+        open_delete: Callable[..., str | None],
+    ) -> None:
+        self._wizard, self._tabs, self._sync_now, self._open_delete = wizard, tabs, sync_now, open_delete
 
     def home_opened(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
         team_id = body.get("team_id") or event.get("view", {}).get("team_id", "")
-        client.views_publish(user_id=event["user"], view=home_view(self._queries.list(team_id)))
+        with self._tabs.services.sessions.begin() as session:
+            record_home_viewer(session, team_id=team_id, user_id=event["user"], now=self._tabs.clock())
+        self._tabs.publish(client, team_id=team_id, user_id=event["user"])
 
     def create_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -35,8 +116,39 @@ class HomeHandlers:
             channel_id=None,
         )
 
+    def menu_selected(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """A datastore's menu: "Sync now" and "Delete…" act here; "Open thread" is a link Slack opens itself."""
+        ack()
+        choice, _, raw_id = str(body["actions"][0]["selected_option"]["value"]).partition(":")
+        team_id, user_id = body["user"].get("team_id") or body["team"]["id"], body["user"]["id"]
+        try:
+            if choice == HomeMenuValue.SYNC:
+                notice: str | None = self._sync_now(
+                    client,
+                    team_id=team_id,
+                    user_id=user_id,
+                    datastore_id=int(raw_id),
+                    kind="incremental",
+                    trigger="manual",
+                )
+            elif choice == HomeMenuValue.DELETE:
+                notice = self._open_delete(
+                    client,
+                    trigger_id=body["trigger_id"],
+                    team_id=team_id,
+                    user_id=user_id,
+                    datastore_id=int(raw_id),
+                    response_url=None,
+                )
+            else:
+                return
+        except UserFacingError as exc:
+            notice = str(exc)
+        if notice is not None:
+            self._tabs.publish(client, team_id=team_id, user_id=user_id, notice=notice)
 
-def register(app: App, wizard: WizardDeps, queries: Queries) -> None:
-    handlers = HomeHandlers(wizard, queries)
+
+def register(app: App, handlers: HomeHandlers) -> None:
     app.event("app_home_opened")(handlers.home_opened)
     app.action(ActionId.HOME_CREATE)(handlers.create_clicked)
+    app.action(ActionId.HOME_DATASTORE_MENU)(handlers.menu_selected)

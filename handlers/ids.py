@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["SLASH_COMMAND", "ActionId", "BlockId", "CallbackId", "MethodValue", "ShareValue", "TopOffValue"]
+__all__ = [
+    "SLASH_COMMAND",
+    "ActionId",
+    "BlockId",
+    "CallbackId",
+    "HomeMenuValue",
+    "MethodValue",
+    "ShareValue",
+    "TopOffValue",
+]
 
 SLASH_COMMAND = "/datastore"
 
@@ -20,6 +29,9 @@ class CallbackId(StrEnum):
     WIZARD_RESUME = "wizard-resume"
     WIZARD_ENDED = "wizard-ended"
     RECONNECT = "reconnect"
+    DELETE_CONFIRM = "delete-confirm"
+    CREDITS_TOP_OFF = "credits-top-off"
+    NOTICE = "notice"
 
 
 class BlockId(StrEnum):
@@ -52,6 +64,13 @@ class BlockId(StrEnum):
     COMPLETION_ACTIONS = "sync-completion-actions"
     SEARCH_ACTIONS = "search-actions"
     PAUSED_ACTIONS = "sync-paused-actions"
+    HOME_NOTICE = "home-notice"
+    HOME_DATASTORE = "home-datastore"  # + "-<datastore id>": one section per datastore
+    DELETE_SUMMARY = "delete-summary"
+    DELETE_NAME = "delete-name"
+    CREDITS_SUMMARY = "credits-summary"
+    CREDITS_LEDGER = "credits-ledger"
+    CREDITS_ACTIONS = "credits-actions"
 
 
 class ActionId(StrEnum):
@@ -75,6 +94,9 @@ class ActionId(StrEnum):
     RETRY_SYNC = "sync-retry"
     SHARE_RESULTS = "search-share"
     RECONNECT = "reconnect-confluence"
+    HOME_DATASTORE_MENU = "home-datastore-menu"
+    DELETE_NAME_INPUT = "delete-name-input"
+    CREDITS_CHANGE = "credits-change"
 
 
 class MethodValue(StrEnum):
@@ -89,3 +111,11 @@ class TopOffValue(StrEnum):
 class ShareValue(StrEnum):
     SPECIFIC = "specific"
     ALL = "all"
+
+
+class HomeMenuValue(StrEnum):
+    """The App Home menu of a datastore: option values are ``<choice>:<datastore id>``."""
+
+    SYNC = "sync"
+    THREAD = "thread"
+    DELETE = "delete"

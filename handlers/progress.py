@@ -60,8 +60,10 @@ class ProgressUpdater:
         per_minute: int = 40,
         clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
+        on_finished: Callable[[str], None] = lambda _team_id: None,
     ) -> None:
         self.services, self.client_for_team, self.owner = services, client_for_team, owner
+        self.on_finished = on_finished
         self.min_interval, self.per_minute, self.clock, self.monotonic = min_interval, per_minute, clock, monotonic
         self._budgets: dict[str, _TeamBudget] = {}
 
@@ -152,6 +154,7 @@ class ProgressUpdater:
                     if exc.response.get("error") != "already_reacted":
                         raise
         self._set_run(s.run_id, announced_ts=posted_ts)
+        self.on_finished(s.team_id)  # App Home tabs show the new state
 
     def _move_to_dm(self, s: ProgressSnapshot, reason: str) -> None:
         """The channel is gone or closed to the bot: carry the thread on in a DM with the datastore's creator."""
@@ -166,7 +169,11 @@ class ProgressUpdater:
         client.chat_postMessage(channel=channel, thread_ts=str(parent["ts"]), text=note)
         reply = client.chat_postMessage(channel=channel, thread_ts=str(parent["ts"]), **progress_message(s))
         self._set_datastore(
-            s.datastore_id, channel_id=channel, parent_ts=str(parent["ts"]), progress_ts=str(reply["ts"])
+            s.datastore_id,
+            channel_id=channel,
+            parent_ts=str(parent["ts"]),
+            progress_ts=str(reply["ts"]),
+            thread_url=None,
         )
         self._set_run(s.run_id, progress_digest=None, progress_updated_at=None)
 

@@ -12,7 +12,7 @@ from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.wizard.inputs import InvalidInput
 from handlers.ids import SLASH_COMMAND, ActionId
-from handlers.permissions import may_manage, refusal
+from handlers.permissions import Permissions
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
 from storage.models import Datastore
@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 
 
 class Reconnect:
-    def __init__(self, deps: WizardDeps, queries: Queries) -> None:
-        self.deps, self.queries = deps, queries
+    def __init__(self, deps: WizardDeps, queries: Queries, permissions: Permissions) -> None:
+        self.deps, self.queries, self.permissions = deps, queries, permissions
 
     def open_for(self, client: WebClient, *, trigger_id: str, team_id: str, user_id: str, datastore_id: int) -> None:
         with self.deps.services.sessions() as session:
@@ -32,8 +32,9 @@ class Reconnect:
             if datastore is None or datastore.team_id != team_id:
                 raise UserFacingError("That datastore no longer exists.")
             session.expunge(datastore)
-        if not may_manage(client, user_id=user_id, creator_id=datastore.created_by):
-            raise UserFacingError(refusal(creator_id=datastore.created_by, name=datastore.name, action="reconnect"))
+        if not self.permissions.may_manage(client, user_id=user_id, creator_id=datastore.created_by):
+            refused = self.permissions.refusal(creator_id=datastore.created_by, name=datastore.name, action="reconnect")
+            raise UserFacingError(refused)
         try:
             snapshot = self.deps.finish.start_reconnect(team_id=team_id, user_id=user_id, datastore_id=datastore_id)
         except InvalidInput as exc:

@@ -1,4 +1,5 @@
-"""Buttons in a sync's thread: "Retry" and "Retry failed" queue a new run (creator or admins only)."""
+"""Queueing a resync from Slack: `/datastore sync NAME [--full]`, the thread's "Retry" buttons and App Home's
+"Sync now" — for the datastore's creator and admins, politely refused while one is queued or running."""
 
 from __future__ import annotations
 
@@ -6,43 +7,56 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlalchemy import select
 
+from bot.datastores.queries import Queries
+from bot.errors import UserFacingError
 from bot.services import Services
-from bot.wizard.inputs import name_key
 from handlers.ids import SLASH_COMMAND, ActionId
-from handlers.permissions import may_manage, refusal
+from handlers.permissions import Permissions
 from storage.models import Datastore
 from storage.sync_runs import queue_run
 
-__all__ = ["register"]
+__all__ = ["SyncActions", "register"]
 
 
 class SyncActions:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, services: Services, queries: Queries, permissions: Permissions) -> None:
+        self.services, self.queries, self.permissions = services, queries, permissions
+
+    def request(
+        self, client: WebClient, *, team_id: str, user_id: str, datastore_id: int, kind: str, trigger: str
+    ) -> str:
+        """Queue a run if ``user_id`` may; returns what to tell them (queued, already running, or who can)."""
+        info = self.queries.get(team_id, datastore_id)
+        if info is None:
+            raise UserFacingError("That datastore no longer exists.")
+        if not self.permissions.may_manage(client, user_id=user_id, creator_id=info.created_by):
+            action = "retry" if trigger == "retry" else "sync"
+            return self.permissions.refusal(creator_id=info.created_by, name=info.name, action=action)
+        with self.services.sessions.begin() as session:
+            datastore = session.get(Datastore, datastore_id)
+            run = queue_run(session, datastore_id=datastore_id, kind=kind, trigger=trigger) if datastore else None
+        if datastore is None:
+            raise UserFacingError("That datastore no longer exists.")
+        if run is None:
+            return f"*{info.name}* is already syncing (or waiting to resume); its thread shows where it stands."
+        if trigger == "retry":
+            return f"Retrying *{info.name}*: failed pages are fetched again. Progress shows in its thread."
+        what = "A full resync (every page processed again)" if kind == "full" else "A resync"
+        return f"{what} of *{info.name}* is queued; progress shows in its thread."
 
     def retry(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-        with self.services.sessions() as session:
-            found = session.get(Datastore, int(body["actions"][0]["value"]))
-            creator, name = (found.created_by, found.name) if found is not None else ("", "")
-        if found is not None and not may_manage(client, user_id=user, creator_id=creator):
-            if channel:
-                client.chat_postEphemeral(
-                    channel=channel, user=user, text=refusal(creator_id=creator, name=name, action="retry")
-                )
-            return
-        with self.services.sessions.begin() as session:
-            datastore = session.get(Datastore, int(body["actions"][0]["value"]))
-            if datastore is None or datastore.team_id != body["user"].get("team_id", datastore.team_id):
-                text = "That datastore no longer exists."
-            elif queue_run(session, datastore_id=datastore.id, kind="incremental", trigger="retry") is None:
-                text = f"A sync of *{datastore.name}* is already queued or running."
-            else:
-                text = f"Retrying *{datastore.name}*: failed pages are fetched again. Progress shows in this thread."
+        text = self.request(
+            client,
+            team_id=body["user"].get("team_id") or body["team"]["id"],
+            user_id=user,
+            datastore_id=int(body["actions"][0]["value"]),
+            kind="incremental",
+            trigger="retry",
+        )
         if channel:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
 
@@ -54,30 +68,19 @@ class SyncActions:
             ack(response_type="ephemeral", text=f"Say which datastore: `{SLASH_COMMAND} sync NAME [--full]`.")
             return
         ack()
-        with self.services.sessions() as session:
-            found = session.scalars(
-                select(Datastore).where(
-                    Datastore.team_id == command["team_id"], Datastore.name_key == name_key(names[0])
-                )
-            ).first()
-            creator, datastore_name = (found.created_by, found.name) if found is not None else ("", names[0])
-        if found is None:
-            respond(response_type="ephemeral", text=f"There is no datastore named *{names[0]}* here.")
-            return
-        if not may_manage(client, user_id=command["user_id"], creator_id=creator):
-            respond(response_type="ephemeral", text=refusal(creator_id=creator, name=datastore_name, action="sync"))
-            return
-        with self.services.sessions.begin() as session:
-            run = queue_run(session, datastore_id=found.id, kind="full" if full else "incremental", trigger="manual")
-        if run is None:
-            text = f"*{datastore_name}* is already syncing (or waiting to resume); its thread shows where it stands."
-        else:
-            what = "A full resync (every page processed again)" if full else "A resync"
-            text = f"{what} of *{datastore_name}* is queued; progress shows in its thread."
+        info = self.queries.find(command["team_id"], names[0])
+        text = self.request(
+            client,
+            team_id=command["team_id"],
+            user_id=command["user_id"],
+            datastore_id=info.id,
+            kind="full" if full else "incremental",
+            trigger="manual",
+        )
         respond(response_type="ephemeral", text=text)
 
 
-def register(app: App, services: Services) -> SyncActions:
-    actions = SyncActions(services)
+def register(app: App, services: Services, queries: Queries, permissions: Permissions) -> SyncActions:
+    actions = SyncActions(services, queries, permissions)
     app.action(ActionId.RETRY_SYNC)(actions.retry)
     return actions

@@ -15,6 +15,7 @@ from bot.wizard.service import NotYourWizard, WizardGone
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.announce import announce_datastore
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue, TopOffValue
+from handlers.view_state import FIELD_BLOCKS, Values, selected_value, text_value
 from handlers.views.wizard import (
     name_step_view,
     parse_channel_metadata,
@@ -27,29 +28,6 @@ from handlers.wizard_open import WizardDeps
 __all__ = ["register"]
 
 logger = logging.getLogger(__name__)
-
-FIELD_BLOCKS: dict[str, str] = {
-    "name": BlockId.NAME,
-    "threshold": BlockId.TOPOFF_THRESHOLD,
-    "amount": BlockId.TOPOFF_AMOUNT,
-    "monthly_cap": BlockId.TOPOFF_CAP,
-    "site_url": BlockId.SITE_URL,
-    "spaces": BlockId.SPACES,
-    "share": BlockId.SHARE_CHOICE,
-    "top_off": BlockId.TOPOFF_CHOICE,
-}
-
-Values = dict[str, dict[str, dict[str, Any]]]
-
-
-def _text(values: Values, block: str, action: str) -> str | None:
-    value = values.get(block, {}).get(action, {}).get("value")
-    return value if isinstance(value, str) else None
-
-
-def _selected(values: Values, block: str, action: str) -> str | None:
-    chosen = values.get(block, {}).get(action, {}).get("selected_option")
-    return chosen.get("value") if isinstance(chosen, dict) else None
 
 
 class WizardSubmissions:
@@ -84,7 +62,7 @@ class WizardSubmissions:
         return snapshot
 
     def name(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        raw = _text(view["state"]["values"], BlockId.NAME, ActionId.NAME_INPUT) or ""
+        raw = text_value(view["state"]["values"], BlockId.NAME, ActionId.NAME_INPUT) or ""
         user = body["user"]["id"]
         team = body["user"].get("team_id") or body["team"]["id"]
         metadata = view.get("private_metadata")
@@ -100,7 +78,7 @@ class WizardSubmissions:
     def connection_setup(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values: Values = view["state"]["values"]
         user = body["user"]["id"]
-        choice = _selected(values, BlockId.TOPOFF_CHOICE, ActionId.TOPOFF_CHOICE)
+        choice = selected_value(values, BlockId.TOPOFF_CHOICE, ActionId.TOPOFF_CHOICE)
 
         def step(wizard_id: str) -> WizardSnapshot:
             if choice is None:
@@ -111,9 +89,9 @@ class WizardSubmissions:
                 self.deps.wizards.choose_top_off(wizard_id, user, TopOffValue.CONFIGURE)
                 raise InvalidInput("top_off", "Fill in the auto top-off amounts that appear below, then click Next.")
             settings = parse_top_off(
-                _text(values, BlockId.TOPOFF_THRESHOLD, ActionId.TOPOFF_THRESHOLD),
-                _text(values, BlockId.TOPOFF_AMOUNT, ActionId.TOPOFF_AMOUNT),
-                _text(values, BlockId.TOPOFF_CAP, ActionId.TOPOFF_CAP),
+                text_value(values, BlockId.TOPOFF_THRESHOLD, ActionId.TOPOFF_THRESHOLD),
+                text_value(values, BlockId.TOPOFF_AMOUNT, ActionId.TOPOFF_AMOUNT),
+                text_value(values, BlockId.TOPOFF_CAP, ActionId.TOPOFF_CAP),
             )
             return self.deps.wizards.submit_connection_setup(wizard_id, user, settings)
 
@@ -124,7 +102,7 @@ class WizardSubmissions:
         self._advance(ack, view, lambda w: self.deps.wizards.submit_review(w, user), None)
 
     def site_url(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        raw = _text(view["state"]["values"], BlockId.SITE_URL, ActionId.SITE_URL) or ""
+        raw = text_value(view["state"]["values"], BlockId.SITE_URL, ActionId.SITE_URL) or ""
         user = body["user"]["id"]
         configured = bool(self.deps.services.settings.atlassian_client_id)
 
@@ -143,7 +121,7 @@ class WizardSubmissions:
     def grant_access(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values: Values = view["state"]["values"]
         user = body["user"]["id"]
-        share = _selected(values, BlockId.SHARE_CHOICE, ActionId.SHARE_CHOICE)
+        share = selected_value(values, BlockId.SHARE_CHOICE, ActionId.SHARE_CHOICE)
         picked = values.get(BlockId.SPACES, {}).get(ActionId.SPACES, {}).get("selected_options") or []
         space_ids = [str(item["value"]) for item in picked]
 

@@ -9,12 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import CreditEntry, Workspace
+from storage.models import CreditEntry, Datastore, SyncRun, Workspace
 
-__all__ = ["ChargeResult", "add_credits", "charge", "ledger", "top_offs_this_month"]
+__all__ = [
+    "ChargeResult",
+    "LedgerRow",
+    "add_credits",
+    "charge",
+    "ledger",
+    "ledger_with_datastores",
+    "resume_paused_for_credits",
+    "top_offs_this_month",
+]
 
 
 @dataclass(frozen=True)
@@ -111,3 +120,34 @@ def add_credits(
 def ledger(session: Session, *, team_id: str, limit: int = 10) -> list[CreditEntry]:
     statement = select(CreditEntry).where(CreditEntry.team_id == team_id).order_by(CreditEntry.id.desc()).limit(limit)
     return list(session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    entry: CreditEntry
+    datastore: str | None  # the datastore a charge or top-off was for (None: none, or deleted since)
+
+
+def ledger_with_datastores(session: Session, *, team_id: str, limit: int = 10) -> list[LedgerRow]:
+    """The newest ledger entries with the name of the datastore each run belonged to."""
+    statement = (
+        select(CreditEntry, Datastore.name)
+        .outerjoin(SyncRun, SyncRun.id == CreditEntry.run_id)
+        .outerjoin(Datastore, Datastore.id == SyncRun.datastore_id)
+        .where(CreditEntry.team_id == team_id)
+        .order_by(CreditEntry.id.desc())
+        .limit(limit)
+    )
+    return [LedgerRow(entry=entry, datastore=name) for entry, name in session.execute(statement)]
+
+
+def resume_paused_for_credits(session: Session, *, team_id: str) -> int:
+    """Queue again the workspace's runs paused for lack of credits; returns how many."""
+    team_datastores = select(Datastore.id).where(Datastore.team_id == team_id)
+    result = session.execute(
+        update(SyncRun)
+        .where(SyncRun.datastore_id.in_(team_datastores), SyncRun.state == "paused", SyncRun.pause_kind == "credits")
+        .values(state="queued")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

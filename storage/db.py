@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["database_is_reachable", "make_engine", "make_sessionmaker"]
+__all__ = ["database_is_reachable", "make_engine", "make_sessionmaker", "upsert_into"]
 
 
 def _prepare_sqlite(url: str) -> None:
@@ -53,3 +54,13 @@ def database_is_reachable(engine: Engine) -> bool:
     except SQLAlchemyError:
         return False
     return True
+
+
+def upsert_into(session: Session, table: Any) -> Any:
+    """``INSERT`` for ``table`` (a Table or a model) with the dialect's ``on_conflict_do_*`` methods."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for the {dialect} dialect")

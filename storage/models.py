@@ -15,6 +15,8 @@ __all__ = [
     "Connection",
     "CreditEntry",
     "Datastore",
+    "DeletionNotice",
+    "HomeViewer",
     "OAuthState",
     "SyncItem",
     "SyncRun",
@@ -196,6 +198,7 @@ class Datastore(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     parent_ts: Mapped[str | None] = mapped_column(String(32))
     progress_ts: Mapped[str | None] = mapped_column(String(32))
+    thread_url: Mapped[str | None] = mapped_column(Text)  # permalink of parent_ts, looked up once
     document_count: Mapped[int] = mapped_column(default=0)
     sync_interval_minutes: Mapped[int | None]  # None: the SYNC_INTERVAL_MINUTES default
     progress_owner: Mapped[str | None] = mapped_column(String(64))  # the process updating its Slack thread
@@ -289,6 +292,36 @@ class CreditEntry(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HomeViewer(Base):
+    """Someone who opened the bot's App Home: their tab is published again when a sync finishes."""
+
+    __tablename__ = "home_viewers"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeletionNotice(Base):
+    """A deleted datastore's channel message still to be marked "deleted by …" (written with the deletion,
+    delivered by whichever process speaks Slack, so a deletion from the CLI or a rate limit loses nothing)."""
+
+    __tablename__ = "deletion_notices"
+    __table_args__ = (Index("ix_deletion_notices_pending", "delivered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(255), default="")
+    deleted_by: Mapped[str | None] = mapped_column(String(32))  # a Slack user id; None: an operator (CLI)
+    documents: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]  # a process is updating the message
+    delivered_at: Mapped[datetime | None]
 
 
 # Imported for its models: every table must be on Base.metadata for Alembic and the migration test.

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Datastore, SyncRun
+from storage.models import Datastore, DeletionNotice, SyncRun
 
-__all__ = ["claim_announcement", "claim_thread", "runs_needing_slack"]
+__all__ = ["claim_announcement", "claim_notice", "claim_thread", "pending_notices", "runs_needing_slack"]
 
 
 def runs_needing_slack(session: Session, *, limit: int = 200) -> list[tuple[Datastore, SyncRun]]:
@@ -59,6 +59,29 @@ def claim_announcement(session: Session, *, run_id: int, now: datetime, stale_af
             or_(SyncRun.announce_claimed_at.is_(None), and_(SyncRun.announce_claimed_at < now - stale_after)),
         )
         .values(announce_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def pending_notices(session: Session, *, team_id: str | None = None, limit: int = 50) -> list[DeletionNotice]:
+    """Deletion notices not delivered yet (of one workspace, or all), oldest first."""
+    statement = select(DeletionNotice).where(DeletionNotice.delivered_at.is_(None))
+    if team_id is not None:
+        statement = statement.where(DeletionNotice.team_id == team_id)
+    return list(session.scalars(statement.order_by(DeletionNotice.id).limit(limit)))
+
+
+def claim_notice(session: Session, *, notice_id: int, now: datetime, stale_after: timedelta) -> bool:
+    """One process delivers a notice; a claim left by a crash (or released on a 429) is taken again."""
+    result = session.execute(
+        update(DeletionNotice)
+        .where(
+            DeletionNotice.id == notice_id,
+            DeletionNotice.delivered_at.is_(None),
+            or_(DeletionNotice.claimed_at.is_(None), DeletionNotice.claimed_at < now - stale_after),
+        )
+        .values(claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)

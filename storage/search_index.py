@@ -25,10 +25,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_into
 from storage.documents import Chunk, Document, DocumentFailure
 from storage.models import utcnow
 
@@ -125,15 +124,6 @@ def _batches(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + _BATCH]
 
 
-def _upsert(session: Session, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql_insert(table)
-    if dialect == "sqlite":
-        return sqlite_insert(table)
-    raise NotImplementedError(f"no search index for the {dialect} dialect")
-
-
 def _document_row(datastore_id: int, doc: DocumentInput, now: datetime) -> dict[str, Any]:
     return {
         "datastore_id": datastore_id,
@@ -165,7 +155,7 @@ def bulk_replace_documents(
     if not latest:
         return {}
     now = utcnow()
-    insert = _upsert(session, _DOCUMENTS)
+    insert = upsert_into(session, _DOCUMENTS)
     updated = {name: insert.excluded[name] for name in _document_row(datastore_id, next(iter(latest.values()))[0], now)}
     statement = insert.on_conflict_do_update(index_elements=["datastore_id", "source_id"], set_=updated).returning(
         _DOCUMENTS.c.id, _DOCUMENTS.c.source_id
@@ -247,7 +237,7 @@ def count_documents(session: Session, *, datastore_id: int) -> int:
 def record_failure(session: Session, *, datastore_id: int, source_id: str, title: str | None, reason: str) -> None:
     """Remember why an item could not be indexed (replacing an earlier failure of the same item)."""
     row = {"datastore_id": datastore_id, "source_id": source_id, "title": title, "reason": reason}
-    insert = _upsert(session, _FAILURES).values(occurred_at=utcnow(), **row)
+    insert = upsert_into(session, _FAILURES).values(occurred_at=utcnow(), **row)
     session.execute(
         insert.on_conflict_do_update(
             index_elements=["datastore_id", "source_id"],

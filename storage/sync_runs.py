@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_into
 from storage.models import SyncItem, SyncRun, SyncRunSpace
 
 __all__ = [
@@ -109,9 +109,7 @@ def run_spaces(session: Session, *, run_id: int) -> list[SyncRunSpace]:
 
 
 def _insert_ignoring_duplicates(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(SyncItem).on_conflict_do_nothing(index_elements=["run_id", "source_id"])
+    return upsert_into(session, SyncItem).on_conflict_do_nothing(index_elements=["run_id", "source_id"])
 
 
 def add_items(session: Session, *, run_id: int, items: Sequence[ItemRow]) -> None:

@@ -30,6 +30,7 @@ class DatastoreInfo:
     created_by: str
     channel_id: str | None
     parent_ts: str | None
+    thread_url: str | None
     last_sync: datetime | None
     next_sync: datetime | None
     run_phase: str | None
@@ -72,6 +73,7 @@ class Queries:
             created_by=datastore.created_by,
             channel_id=datastore.channel_id,
             parent_ts=datastore.parent_ts,
+            thread_url=datastore.thread_url,
             last_sync=last,
             next_sync=last + timedelta(minutes=minutes) if last else None,
             run_phase=current.phase if current else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["button", "context", "mrkdwn", "option", "plain", "section"]
+__all__ = ["button", "context", "mrkdwn", "option", "plain", "section", "text_input"]
 
 Block = dict[str, Any]
 
@@ -54,3 +54,33 @@ def button(
 def escape_mrkdwn(text: str) -> str:
     """Escape the three characters Slack treats as control characters in mrkdwn."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    *,
+    initial: str | None = None,
+    hint: str | None = None,
+    placeholder: str | None = None,
+    optional: bool = False,
+    max_length: int | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id}
+    if initial:
+        element["initial_value"] = initial
+    if placeholder:
+        element["placeholder"] = plain(placeholder)
+    if max_length:
+        element["max_length"] = max_length
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint)
+    return block

@@ -1,4 +1,4 @@
-"""The App Home tab: every datastore of the workspace, and a button that opens the create wizard."""
+"""The App Home tab: every datastore of the workspace with its menu, and a button that opens the wizard."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from bot.datastores.queries import DatastoreInfo
-from handlers.ids import SLASH_COMMAND, ActionId, BlockId
-from handlers.views.blocks import context, escape_mrkdwn, section
+from handlers.ids import SLASH_COMMAND, ActionId, BlockId, HomeMenuValue
+from handlers.views.blocks import context, escape_mrkdwn, option, plain, section
 from handlers.views.progress import STATUS_LABELS
 
 __all__ = ["MAX_HOME_DATASTORES", "home_view"]
 
-#: A home tab holds at most 100 blocks: one per datastore, plus the header, intro and actions.
+#: A home tab holds at most 100 blocks: one per datastore, plus the header, intro, notice and actions.
 MAX_HOME_DATASTORES = 90
 
 
@@ -28,18 +28,41 @@ def _line(info: DatastoreInfo) -> str:
     )
 
 
-def home_view(datastores: list[DatastoreInfo]) -> dict[str, Any]:
-    """The home tab: what the bot does, the workspace's datastores, and "Create datastore"."""
+def _menu(info: DatastoreInfo, thread_url: str | None) -> dict[str, Any]:
+    """Sync now, Open thread (a link, when the thread is known) and Delete… for one datastore."""
+    options = [option("Sync now", f"{HomeMenuValue.SYNC}:{info.id}")]
+    if thread_url:
+        options.append({**option("Open thread", f"{HomeMenuValue.THREAD}:{info.id}"), "url": thread_url})
+    options.append(option("Delete…", f"{HomeMenuValue.DELETE}:{info.id}"))
+    return {"type": "overflow", "action_id": ActionId.HOME_DATASTORE_MENU, "options": options}
+
+
+def _datastore_block(info: DatastoreInfo, thread_url: str | None) -> dict[str, Any]:
+    block = section(_line(info), block_id=f"{BlockId.HOME_DATASTORE}-{info.id}")
+    block["accessory"] = _menu(info, thread_url)
+    return block
+
+
+def home_view(
+    datastores: list[DatastoreInfo], *, links: dict[int, str] | None = None, notice: str | None = None
+) -> dict[str, Any]:
+    """The home tab: what the bot does, an optional notice for this viewer (the answer to what they just
+    clicked), "Create datastore", and the workspace's datastores, each with its menu."""
+    links = links or {}
     if datastores:
         summary = f"This workspace has {len(datastores)} datastore{'s' if len(datastores) != 1 else ''}."
     else:
         summary = "No datastores yet. Create one to make a Confluence site searchable from Slack."
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Datastore Bot"}},
+        {"type": "header", "text": plain("Datastore Bot")},
         section(
             "Connect a Confluence site, follow its sync in a thread, then search it from any channel with "
             f"`{SLASH_COMMAND} search NAME words`. `{SLASH_COMMAND} help` lists every command.\n\n{summary}"
         ),
+    ]
+    if notice:
+        blocks.append(context(notice[:3000], block_id=BlockId.HOME_NOTICE))
+    blocks.append(
         {
             "type": "actions",
             "block_id": BlockId.HOME_ACTIONS,
@@ -48,12 +71,12 @@ def home_view(datastores: list[DatastoreInfo]) -> dict[str, Any]:
                     "type": "button",
                     "action_id": ActionId.HOME_CREATE,
                     "style": "primary",
-                    "text": {"type": "plain_text", "text": "Create datastore"},
+                    "text": plain("Create datastore"),
                 },
             ],
-        },
-    ]
-    blocks += [section(_line(info)) for info in datastores[:MAX_HOME_DATASTORES]]
+        }
+    )
+    blocks += [_datastore_block(info, links.get(info.id)) for info in datastores[:MAX_HOME_DATASTORES]]
     if len(datastores) > MAX_HOME_DATASTORES:
         blocks.append(context(f"…and {len(datastores) - MAX_HOME_DATASTORES} more: `{SLASH_COMMAND} list` shows all."))
     return {"type": "home", "blocks": blocks}

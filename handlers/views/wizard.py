@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.ids import ActionId, BlockId, CallbackId, MethodValue, TopOffValue
-from handlers.views.blocks import button, context, escape_mrkdwn, option, plain, section
+from handlers.views.blocks import button, context, escape_mrkdwn, option, plain, section, text_input
+from handlers.views.top_off import top_off_fields
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -92,36 +93,6 @@ def modal(
     return view
 
 
-def _text_input(
-    block_id: str,
-    action_id: str,
-    label: str,
-    *,
-    initial: str | None = None,
-    hint: str | None = None,
-    placeholder: str | None = None,
-    optional: bool = False,
-    max_length: int | None = None,
-) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id}
-    if initial:
-        element["initial_value"] = initial
-    if placeholder:
-        element["placeholder"] = plain(placeholder)
-    if max_length:
-        element["max_length"] = max_length
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = plain(hint)
-    return block
-
-
 def name_step_view(
     *,
     wizard_id: str,
@@ -136,7 +107,7 @@ def name_step_view(
     if notice:
         blocks.append(section(f":warning: {escape_mrkdwn(notice)}", block_id=BlockId.NOTICE))
     blocks += [
-        _text_input(
+        text_input(
             BlockId.NAME,
             ActionId.NAME_INPUT,
             "Name",
@@ -159,37 +130,6 @@ def name_step_view(
         context("Source: *Confluence* (Atlassian Cloud)", block_id=BlockId.SOURCE),
     ]
     return modal(CallbackId.WIZARD_NAME, wizard_id, blocks, submit="Next", channel_id=channel_id, user_id=user_id)
-
-
-def _top_off_fields(snapshot: WizardSnapshot) -> list[dict[str, Any]]:
-    current = snapshot.top_off
-    cap = str(current.monthly_cap) if current and current.monthly_cap else None
-    return [
-        _text_input(
-            BlockId.TOPOFF_THRESHOLD,
-            ActionId.TOPOFF_THRESHOLD,
-            "When the balance drops below",
-            initial=str(current.threshold) if current else None,
-            placeholder="e.g. 1000",
-            hint="Credits. Whole number.",
-        ),
-        _text_input(
-            BlockId.TOPOFF_AMOUNT,
-            ActionId.TOPOFF_AMOUNT,
-            "Add this many credits",
-            initial=str(current.amount) if current else None,
-            placeholder="e.g. 10000",
-        ),
-        _text_input(
-            BlockId.TOPOFF_CAP,
-            ActionId.TOPOFF_CAP,
-            "Monthly cap (optional)",
-            initial=cap,
-            placeholder="e.g. 50000",
-            optional=True,
-            hint="Top-offs stop for the month once they add up to this. Must be at least the amount.",
-        ),
-    ]
 
 
 def connection_setup_view(snapshot: WizardSnapshot) -> View:
@@ -217,7 +157,7 @@ def connection_setup_view(snapshot: WizardSnapshot) -> View:
         },
     ]
     if choice == TopOffValue.CONFIGURE:
-        blocks += _top_off_fields(snapshot)
+        blocks += top_off_fields(snapshot.top_off)
     return modal(CallbackId.WIZARD_CONNECTION_SETUP, snapshot.id, blocks, submit="Next")
 
 
@@ -244,7 +184,7 @@ def site_url_view(snapshot: WizardSnapshot) -> View:
     """Step 3b, "Enter additional information": the Confluence site URL."""
     blocks = [
         step_context(Step.SITE_URL, "Connect Confluence · Enter additional information"),
-        _text_input(
+        text_input(
             BlockId.SITE_URL,
             ActionId.SITE_URL,
             "Confluence site URL",

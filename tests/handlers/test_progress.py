@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.jobs import Jobs, scheduled_resync
+from bot.jobs import Jobs
 from handlers.progress import ProgressUpdater
 from storage.credits import add_credits
 from storage.models import Datastore, SyncRun, utcnow
@@ -159,6 +160,11 @@ def test_two_processes_post_one_completion(thread: tuple[SyncWorld, FakeSlack, W
     assert [r.text[:1] for r in slack.thread_replies(channel, parent_ts)].count("✅") == 1
 
 
+def _has_scheduled_run(world: SyncWorld) -> bool:
+    with world.services.sessions() as session:
+        return session.scalars(select(SyncRun).where(SyncRun.trigger == "schedule")).first() is not None
+
+
 def test_a_scheduled_resync_runs_and_only_updates_the_status_line(
     thread: tuple[SyncWorld, FakeSlack, WebClient],
 ) -> None:
@@ -169,11 +175,15 @@ def test_a_scheduled_resync_runs_and_only_updates_the_status_line(
     _tick_until_announced(world, updater, first)
     channel, parent_ts, _ = _ts(world)
     replies_before = len(slack.thread_replies(channel, parent_ts))
+    with world.services.sessions.begin() as session:  # the last sync was longer ago than the interval
+        finished = session.get(SyncRun, first)
+        assert finished is not None and finished.finished_at is not None
+        finished.finished_at -= timedelta(minutes=world.services.settings.sync_interval_minutes + 1)
     jobs = Jobs(world.services, context="test-schedule")
     try:
-        jobs.rebuild_resyncs()
+        jobs.start(lambda: None)  # the real scheduler: rebuilt from the database, the overdue resync fires
         assert jobs.scheduler.get_job(f"resync-{world.datastore_id}") is not None
-        scheduled_resync("test-schedule", world.datastore_id)
+        wait_until(lambda: _has_scheduled_run(world), timeout=10)
     finally:
         jobs.stop()
     world.worker().run_until_idle()

@@ -23,6 +23,7 @@ def info(index: int, status: str = "synced") -> DatastoreInfo:
         created_by="U1",
         channel_id="C1",
         parent_ts="1.1",
+        thread_url=None,
         last_sync=WHEN,
         next_sync=WHEN,
         run_phase=None,
@@ -34,16 +35,25 @@ def info(index: int, status: str = "synced") -> DatastoreInfo:
 
 
 def test_home_with_50_datastores_passes_block_kit_validation() -> None:
-    view = home_view([info(i) for i in range(50)])
+    links = {i: f"https://fake.slack.com/archives/C1/p{i}" for i in range(0, 50, 2)}
+    notice = "Only <@U1>, who created *store-3*, or a workspace admin can delete it. Nothing changed."
+    view = home_view([info(i) for i in range(50)], links=links, notice=notice)
     assert validate_view(view) == []
     View(**view).validate_json()
     text = str(view["blocks"])
     assert "store-49 &lt;&amp;&gt;" in text and "Synced ✅" in text and "1,049 documents" in text
+    menus = [block["accessory"] for block in view["blocks"] if "accessory" in block]
+    assert len(menus) == 50
+    assert [o["text"]["text"] for o in menus[0]["options"]] == ["Sync now", "Open thread", "Delete…"]
+    assert menus[0]["options"][1]["url"] == links[0]
+    assert [o["text"]["text"] for o in menus[1]["options"]] == ["Sync now", "Delete…"]  # thread not known yet
+    assert notice in text
 
 
 def test_home_with_more_datastores_than_blocks_allow_says_how_many_more() -> None:
-    view = home_view([info(i) for i in range(120)])
+    view = home_view([info(i) for i in range(120)], notice="A resync of *store-1* is queued.")
     assert validate_view(view) == []
+    View(**view).validate_json()
     assert "…and 30 more" in str(view["blocks"][-1])
 
 

@@ -1,0 +1,122 @@
+"""Deletion notices: mark a deleted datastore's channel message "deleted by …". Each notice is written with the
+deletion (from Slack or the CLI) and delivered here by whichever process speaks Slack; a rate limit or a crash
+only delays it, and a message that is gone needs nothing more."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import UserFacingError
+from bot.services import Services
+from handlers.views.delete import deleted_parent_message
+from storage.models import DeletionNotice, utcnow
+from storage.progress import claim_notice, pending_notices
+
+__all__ = ["NoticeDelivery"]
+
+logger = logging.getLogger(__name__)
+
+#: Nothing left to update: the message, its channel, or the bot's access to it is gone.
+NOTHING_TO_UPDATE = {
+    "message_not_found",
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    "cant_update_message",
+    "edit_window_closed",
+    "restricted_action",
+}
+#: A claim older than this (a crash mid-delivery, or a failure) is taken again.
+CLAIM_STALE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class _Notice:
+    id: int
+    team_id: str
+    channel_id: str
+    message_ts: str
+    name: str
+    site: str
+    deleted_by: str | None
+    documents: int
+    created_at: datetime
+
+
+class NoticeDelivery:
+    def __init__(
+        self,
+        services: Services,
+        client_for_team: Callable[[str], WebClient],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.services, self.client_for_team, self.clock = services, client_for_team, clock
+
+    def _claim(self, team_id: str | None) -> list[_Notice]:
+        now = self.clock()
+        with self.services.sessions.begin() as session:
+            return [
+                _Notice(
+                    id=n.id,
+                    team_id=n.team_id,
+                    channel_id=n.channel_id,
+                    message_ts=n.message_ts,
+                    name=n.name,
+                    site=n.site,
+                    deleted_by=n.deleted_by,
+                    documents=n.documents,
+                    created_at=n.created_at,
+                )
+                for n in pending_notices(session, team_id=team_id)
+                if claim_notice(session, notice_id=n.id, now=now, stale_after=CLAIM_STALE)
+            ]
+
+    def _finish(self, notice_id: int, *, delivered: bool) -> None:
+        with self.services.sessions.begin() as session:
+            notice = session.get(DeletionNotice, notice_id)
+            if notice is not None:
+                if delivered:
+                    notice.delivered_at = self.clock()
+                else:
+                    notice.claimed_at = None
+
+    def deliver(self, team_id: str | None = None) -> set[str]:
+        """Deliver pending notices (of one workspace, or all); returns the workspaces that had some."""
+        teams: set[str] = set()
+        limited: set[str] = set()
+        for notice in self._claim(team_id):
+            if notice.team_id in limited:
+                self._finish(notice.id, delivered=False)
+                continue
+            teams.add(notice.team_id)
+            try:
+                client = self.client_for_team(notice.team_id)
+                message = deleted_parent_message(
+                    name=notice.name,
+                    site=notice.site,
+                    deleted_by=notice.deleted_by,
+                    documents=notice.documents,
+                    deleted_at=notice.created_at,
+                )
+                client.chat_update(channel=notice.channel_id, ts=notice.message_ts, **message)
+            except SlackApiError as exc:
+                error = str(exc.response.get("error", ""))
+                if exc.response.status_code == 429:
+                    limited.add(notice.team_id)
+                    self._finish(notice.id, delivered=False)
+                    continue
+                if error not in NOTHING_TO_UPDATE:
+                    logger.warning("could not mark %s deleted in Slack (%s); retrying later", notice.name, error)
+                    continue  # the claim goes stale and the notice is tried again
+                logger.info("the message of deleted datastore %s is gone (%s)", notice.name, error)
+            except UserFacingError as exc:  # the bot is no longer installed in that workspace
+                logger.info("deletion notice for %s dropped: %s", notice.name, exc)
+            self._finish(notice.id, delivered=True)
+        return teams
