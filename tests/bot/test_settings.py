@@ -65,6 +65,17 @@ def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     assert caught.value.message.startswith("PORT is invalid")
 
 
+def test_datastore_admins_are_slack_user_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATASTORE_ADMINS", "U012AB3CD, W0ENTERPRISE,U045EF6GH")
+    assert load_settings(env_file=None).admin_user_ids == {"U012AB3CD", "W0ENTERPRISE", "U045EF6GH"}
+    monkeypatch.setenv("DATASTORE_ADMINS", "U012AB3CD,@alice")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(env_file=None)
+    assert caught.value.variable == "DATASTORE_ADMINS" and "'@alice' is not a Slack user id" in caught.value.message
+    monkeypatch.delenv("DATASTORE_ADMINS")
+    assert load_settings(env_file=None).admin_user_ids == frozenset()
+
+
 def test_secrets_do_not_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
     assert "xoxb-very-secret" not in repr(load_settings(env_file=None))

@@ -11,9 +11,12 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
+from bot.datastores.queries import Queries
 from bot.jobs import Jobs
+from handlers.home import HomeTabs
 from handlers.progress import ProgressUpdater
 from storage.credits import add_credits
+from storage.home_viewers import record_home_viewer
 from storage.models import Datastore, SyncRun, utcnow
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec
@@ -194,3 +197,18 @@ def test_a_scheduled_resync_runs_and_only_updates_the_status_line(
     assert len(slack.thread_replies(channel, parent_ts)) == replies_before
     assert "last sync" in slack.message(channel, parent_ts).text
     wait_until(lambda: world.run(run_id).announced_ts == "quiet")
+
+
+def test_app_home_tabs_of_recent_viewers_show_the_finished_sync(thread: tuple[SyncWorld, FakeSlack, WebClient]) -> None:
+    world, slack, client = thread
+    tabs = HomeTabs(world.services, Queries(world.services), lambda _team: client)
+    with world.services.sessions.begin() as session:
+        record_home_viewer(session, team_id=TEAM, user_id=CREATOR, now=utcnow())
+        record_home_viewer(session, team_id=TEAM, user_id="U0LONGAGO", now=utcnow() - timedelta(days=90))
+    updater = _updater(world, client, min_interval=0.0, on_finished=tabs.refresh_team)
+    run_id = world.queue(kind="full")
+    world.worker().run_until_idle()
+    _tick_until_announced(world, updater, run_id)
+    home = slack.home_view(CREATOR)
+    assert home is not None and "Synced ✅" in str(home.blocks) and "200 documents" in str(home.blocks)
+    assert [c.args["user_id"] for c in slack.calls("views.publish")] == [CREATOR]  # not who left long ago

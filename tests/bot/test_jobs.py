@@ -1,0 +1,76 @@
+"""The scheduler's jobs: one resync per datastore, due one interval after its last sync, rebuilt from the
+database without ever postponing a resync, and gone as soon as the datastore is deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from bot.jobs import REBUILD_JOB_ID, Jobs, remove_datastore_jobs, resync_job_id
+from bot.services import Services, build_services
+from bot.settings import Settings
+from storage.migrate import upgrade_to_head
+from storage.models import Datastore, SyncRun, utcnow
+
+
+@pytest.fixture
+def services(database_url: str) -> Iterator[Services]:
+    built = build_services(Settings(_env_file=None, database_url=database_url, encryption_key="x" * 43 + "="))
+    upgrade_to_head(built.engine)
+    yield built
+    built.engine.dispose()
+
+
+def _datastore(services: Services, name: str, *, finished_ago: timedelta | None, minutes: int | None = None) -> int:
+    with services.sessions.begin() as session:
+        datastore = Datastore(team_id="T1", name=name, name_key=name, created_by="U1", sync_interval_minutes=minutes)
+        session.add(datastore)
+        session.flush()
+        if finished_ago is not None:
+            session.add(
+                SyncRun(
+                    datastore_id=datastore.id, state="finished", outcome="synced", finished_at=utcnow() - finished_ago
+                )
+            )
+        return datastore.id
+
+
+def test_resyncs_are_due_an_interval_after_the_last_sync_and_rebuilding_keeps_them(services: Services) -> None:
+    recent = _datastore(services, "recent", finished_ago=timedelta(minutes=30))
+    overdue = _datastore(services, "overdue", finished_ago=timedelta(hours=5))
+    hourly = _datastore(services, "hourly", finished_ago=timedelta(minutes=10), minutes=60)
+    jobs = Jobs(services, context="test-jobs")
+    try:
+        jobs.scheduler.start(paused=True)  # jobs get their times, none runs
+        jobs.rebuild_resyncs()
+        due = {d: jobs.scheduler.get_job(resync_job_id(d)).next_run_time for d in (recent, overdue, hourly)}  # type: ignore[union-attr]
+        now = utcnow()
+        assert timedelta(minutes=149) < due[recent] - now <= timedelta(minutes=150)  # 180 min after the last sync
+        assert due[overdue] - now <= timedelta(seconds=1)  # missed while the bot was down: runs now
+        assert timedelta(minutes=49) < due[hourly] - now <= timedelta(minutes=50)
+        jobs.rebuild_resyncs()  # the minutely rebuild leaves correct jobs alone
+        assert {d: jobs.scheduler.get_job(resync_job_id(d)).next_run_time for d in due} == due  # type: ignore[union-attr]
+        with services.sessions.begin() as session:
+            changed = session.get(Datastore, hourly)
+            assert changed is not None
+            changed.sync_interval_minutes = 30
+        jobs.rebuild_resyncs()
+        assert jobs.scheduler.get_job(resync_job_id(hourly)).trigger.interval == timedelta(minutes=30)  # type: ignore[union-attr]
+        remove_datastore_jobs(recent)  # a deletion in this process stops its resync at once
+        assert jobs.scheduler.get_job(resync_job_id(recent)) is None
+    finally:
+        jobs.stop()
+
+
+def test_start_schedules_the_minutely_rebuild(services: Services) -> None:
+    _datastore(services, "one", finished_ago=None)
+    jobs = Jobs(services, context="test-jobs-start")
+    try:
+        jobs.start(lambda: None)
+        rebuild = jobs.scheduler.get_job(REBUILD_JOB_ID)
+        assert rebuild is not None and rebuild.trigger.interval == timedelta(seconds=60)
+        assert len([job for job in jobs.scheduler.get_jobs() if job.id.startswith("resync-")]) == 1
+    finally:
+        jobs.stop()
