@@ -33,8 +33,8 @@ class UsageCommands:
             raise CommandUsageError(f"Say which datastore: `{SLASH_COMMAND} status NAME`.")
         ack()
         info = self.queries.find(command["team_id"], args[0])
-        link = None
-        if info.channel_id and info.parent_ts:
+        link = info.thread_url
+        if link is None and info.channel_id and info.parent_ts:
             try:
                 link = client.chat_getPermalink(channel=info.channel_id, message_ts=info.parent_ts)["permalink"]
             except SlackApiError as exc:
