@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
 from handlers.ids import ActionId
+from storage.documents import Document
+from storage.sync_runs import pending_items
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec
 from tests.fakes.slack_api import FakeSlack
-from tests.harness import RunningBot, running_bot
+from tests.harness import RunningBot, running_bot, wait_until
 
 
 @pytest.fixture
@@ -101,3 +106,33 @@ def test_sync_now_queues_once_and_refuses_politely_while_one_is_queued(synced: t
         from storage.models import SyncRun
 
         assert [r.kind for r in session.scalars(select(SyncRun).where(SyncRun.state == "queued"))] == ["full"]
+
+
+def test_search_during_a_sync_covers_what_is_processed_and_says_so(database_url: str) -> None:
+    spec = SiteSpec(spaces=2, pages_per_space=100, blogposts_per_space=0, body_bytes=2000)
+    with FakeSlack(team_id=TEAM) as slack:
+        for world in make_world(database_url, spec):
+            world.atlassian.set_latency(0.3)
+            run_id = world.queue(kind="full")
+            worker = threading.Thread(target=world.worker(batch_size=20).run_until_idle, daemon=True)
+            worker.start()
+            wait_until(lambda w=world: w.datastore().document_count >= 20, timeout=30)  # type: ignore[misc]
+            settings = world.services.settings
+            assert settings.encryption_key is not None
+            key = settings.encryption_key.get_secret_value()
+            with running_bot(slack, database_url, encryption_key=key) as bot:
+                with world.services.sessions() as session:
+                    done = sorted(session.scalars(select(Document.source_id)))
+                    waiting = pending_items(session, run_id=run_id, limit=1000)[-1].source_id  # processed last
+                site = world.atlassian.site
+                found = _reply(bot, f"search eng-wiki {site.page_text_hints(done[0]).tag}")
+                assert site.page_text_hints(done[0]).title in str(found["blocks"][2])  # type: ignore[index]
+                assert re.search(r"Searching \d+ of ~200 documents — sync in progress", str(found["blocks"]))
+                missing = _reply(bot, f"search eng-wiki {site.page_text_hints(waiting).tag}")
+                assert "No results" in str(missing["text"])
+                assert "the sync is still running, so more pages become searchable soon" in str(missing["blocks"])
+                with world.services.sessions() as session:  # it was indeed not processed yet when searched
+                    assert session.scalars(select(Document).where(Document.source_id == waiting)).first() is None
+                bot.sender.close()
+            worker.join(timeout=60)
+            assert world.run(run_id).outcome == "synced"
