@@ -11,7 +11,7 @@ from bench.fakesite import FakeSite
 from bench.stats import percentile
 from bot.services import Services
 from bot.sync.runtime import SyncRuntime
-from storage.search_index import search
+from storage.search import search
 
 COMMON_WORDS = ("deployment", "service", "release", "team", "configuration", "migration", "customer")
 

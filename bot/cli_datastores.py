@@ -20,7 +20,7 @@ from bot.wizard.inputs import name_key
 from storage.credits import add_credits, resume_paused_for_credits
 from storage.migrate import upgrade_to_head
 from storage.models import Connection, Datastore, SyncRun, utcnow
-from storage.search_index import search
+from storage.search import search
 from storage.sync_runs import latest_run, queue_run, unfinished_run
 
 __all__ = ["add_parsers", "progress_line"]

@@ -13,7 +13,7 @@ from bot.errors import UserFacingError
 from bot.services import Services
 from bot.wizard.inputs import name_key
 from storage.models import Connection, Datastore, SyncRun
-from storage.search_index import SearchHit, search
+from storage.search import SearchHit, search
 from storage.sync_runs import latest_run, unfinished_run
 
 __all__ = ["DatastoreInfo", "Queries", "SearchAnswer"]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from handlers.ids import ActionId, BlockId, CallbackId
 from storage.documents import Chunk, Document
 from storage.models import Connection, Datastore, DeletionNotice, SyncRun, Workspace
-from storage.search_index import search
+from storage.search import search
 from storage.sync_runs import queue_run
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec

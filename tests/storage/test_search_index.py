@@ -12,6 +12,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.documents import Chunk, Document
 from storage.migrate import upgrade_to_head
 from storage.models import Base, Datastore
+from storage.search import search
 from storage.search_index import (
     ChunkInput,
     DocumentInput,
@@ -26,7 +27,6 @@ from storage.search_index import (
     list_failures,
     record_failure,
     replace_document,
-    search,
 )
 
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -262,3 +262,17 @@ def test_numbers_match_text_not_the_datastore_scope(sessions: sessionmaker[Sessi
     assert titles(sessions, "1") == []
     assert titles(sessions, "2", datastore_id=1) == []
     assert titles(sessions, "2", datastore_id=2) == ["Version"]
+
+
+def test_a_word_on_most_pages_ranks_title_and_heading_matches_first(sessions: sessionmaker[Session]) -> None:
+    """Past 2,000 matching chunks the SQLite index ranks title/heading matches first (a bounded tier)."""
+    with sessions.begin() as session:
+        filler = "deployment deployment rollout notes " * 3
+        batch = [(doc(f"p{i}", f"Page {i}"), [ChunkInput(text=filler, heading="")]) for i in range(2100)]
+        batch.append((doc("about", "Deployment guide"), [ChunkInput(text="how we ship with a deployment", heading="")]))
+        batch.append((doc("steps", "Runbook"), [ChunkInput(text="first deployment step", heading="Deployment")]))
+        bulk_replace_documents(session, 1, batch)
+    found = titles(sessions, "deployment")
+    assert found[:2] == ["Deployment guide", "Runbook"] and len(found) == 5
+    assert titles(sessions, "rollout")[0].startswith("Page ")  # in no title or heading: every match is ranked
+    assert titles(sessions, "deployment", datastore_id=2) == []

@@ -8,7 +8,7 @@ from bot.sync.engine import NO_PAGES
 from storage.credits import add_credits
 from storage.documents import DocumentFailure
 from storage.models import Connection, CreditEntry, SyncItem, utcnow
-from storage.search_index import search
+from storage.search import search
 from tests.bot.sync.conftest import TEAM, SyncWorld, ids_of
 
 
