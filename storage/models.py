@@ -20,6 +20,7 @@ __all__ = [
     "OAuthState",
     "SyncItem",
     "SyncRun",
+    "SyncRunSeen",
     "SyncRunSpace",
     "Wizard",
     "Workspace",
@@ -276,6 +277,18 @@ class SyncItem(Base):
     last_modified: Mapped[datetime | None]
     webui: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | unchanged | failed
+
+
+class SyncRunSeen(Base):
+    """Items a run listed that are already indexed at their version: only their ids, one row per listing page
+    (an incremental sync of a large site then writes a few rows, not one per page). Deletions are pruned
+    against these ids plus the run's items."""
+
+    __tablename__ = "sync_run_seen"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"), index=True)
+    source_ids: Mapped[str] = mapped_column(Text)  # content ids, one per line
 
 
 class CreditEntry(Base):

@@ -15,11 +15,12 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_into
-from storage.models import SyncItem, SyncRun, SyncRunSpace
+from storage.models import SyncItem, SyncRun, SyncRunSeen, SyncRunSpace
 
 __all__ = [
     "ItemRow",
     "add_items",
+    "add_seen",
     "claim_run",
     "count_items",
     "forget_work",
@@ -133,6 +134,12 @@ def add_items(session: Session, *, run_id: int, items: Sequence[ItemRow]) -> Non
     session.execute(_insert_ignoring_duplicates(session), rows)
 
 
+def add_seen(session: Session, *, run_id: int, source_ids: Sequence[str]) -> None:
+    """Record listed items that are already indexed at their version (ids only)."""
+    if source_ids:
+        session.add(SyncRunSeen(run_id=run_id, source_ids="\n".join(source_ids)))
+
+
 def pending_items(session: Session, *, run_id: int, limit: int) -> list[SyncItem]:
     statement = (
         select(SyncItem)
@@ -164,10 +171,14 @@ def count_items(session: Session, *, run_id: int) -> dict[str, int]:
 def listed_source_ids(session: Session, *, run_id: int) -> set[str]:
     """What the run found in Confluence (items that vanished while it ran excepted)."""
     statement = select(SyncItem.source_id).where(SyncItem.run_id == run_id, SyncItem.state != "gone")
-    return set(session.scalars(statement))
+    listed = set(session.scalars(statement))
+    for ids in session.scalars(select(SyncRunSeen.source_ids).where(SyncRunSeen.run_id == run_id)):
+        listed.update(ids.split("\n"))
+    return listed
 
 
 def forget_work(session: Session, *, run_id: int) -> None:
     """Drop a finished run's work list and checkpoints (its counters stay on the run)."""
     session.execute(delete(SyncItem).where(SyncItem.run_id == run_id))
+    session.execute(delete(SyncRunSeen).where(SyncRunSeen.run_id == run_id))
     session.execute(delete(SyncRunSpace).where(SyncRunSpace.run_id == run_id))

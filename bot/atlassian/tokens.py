@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 
 #: While another process refreshes, the old access token is still handed out if it lives at least this long.
 STILL_VALID_FOR = timedelta(seconds=30)
+#: A token read this recently is handed out again without reading the database (see TokenManager.current).
+REUSE_SECONDS = 5.0
 _ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 RECONNECT_MESSAGE = "Atlassian no longer accepts this Confluence connection: someone must reconnect it."
 
@@ -139,17 +142,32 @@ class TokenManager:
         self._poll_interval = poll_interval
         self._lease_timeout = lease_timeout
         self._wait_timeout = wait_timeout
+        self._recent: dict[int, tuple[float, AccessToken]] = {}
+        self._recent_lock = threading.Lock()
 
     def access_token(self, connection_id: int) -> str:
         """A valid decrypted access token, refreshed first when it expires within the margin."""
         return self.current(connection_id).value
 
     def current(self, connection_id: int) -> AccessToken:
-        """Like :meth:`access_token`, with the version to pass to :meth:`force_refresh` after a 401."""
-        return self._obtain(connection_id, rejected_version=None)
+        """Like :meth:`access_token`, with the version to pass to :meth:`force_refresh` after a 401.
+
+        A token read in the last few seconds is reused while it stays valid beyond the refresh margin (a
+        sync asks for it on every request); a connection marked for reconnect is noticed within that time."""
+        now = time.monotonic()
+        with self._recent_lock:
+            read_at, token = self._recent.get(connection_id, (0.0, None))
+        if token is not None and now - read_at < REUSE_SECONDS and token.expires_at > self._clock() + self._margin:
+            return token
+        token = self._obtain(connection_id, rejected_version=None)
+        with self._recent_lock:
+            self._recent[connection_id] = (now, token)
+        return token
 
     def force_refresh(self, connection_id: int, seen_version: int) -> AccessToken:
         """After a 401 with the token read at ``seen_version``: a newer token, refreshing once if nobody has."""
+        with self._recent_lock:
+            self._recent.pop(connection_id, None)
         return self._obtain(connection_id, rejected_version=seen_version)
 
     # ----- the protocol ------------------------------------------------------------------------

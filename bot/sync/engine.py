@@ -3,7 +3,8 @@ or Paused (credits, rate limit, reconnect), resumable from its checkpoints after
 
 * Metadata: every (space, kind) is listed page by page — several spaces at once — and each listing page is
   stored together with the cursor of the next one, so a restart continues where the listing stopped. An item
-  whose version is already indexed is marked unchanged (an incremental sync neither fetches nor converts it).
+  whose version is already indexed is unchanged: only its id is kept (an incremental sync neither fetches
+  nor converts it).
 * Processing: pending items in batches — fetch bodies, convert (process pool), then in ONE transaction charge
   credits, replace the documents and their chunks, and mark the items done. A killed worker therefore
   neither loses a page nor processes or charges one twice.
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, object_session
 from bot.errors import AtlassianError, LeaseLost, OutOfCredits, RateLimited, ReconnectRequired
 from bot.services import Services
 from bot.sync.convert import ConvertedDocument, Converter
+from bot.sync.listing import ListedPage, ParallelListing
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Source
 from storage import search_index as index
 from storage import sync_runs as runs
@@ -140,13 +142,8 @@ class SyncEngine:
             force = run.kind == "full"
             known = {} if force else index.document_versions(session, datastore_id=datastore.id)
             todo = [(s.space_id, s.kind, s.cursor) for s in runs.run_spaces(session, run_id=run_id) if not s.done]
-        with ThreadPoolExecutor(max_workers=self.options.metadata_threads, thread_name_prefix="sync-list") as pool:
-            jobs = [
-                pool.submit(self._list_space, run_id, source, space, kind, cursor, known)
-                for space, kind, cursor in todo
-            ]
-            for job in jobs:
-                job.result()
+        for pages in ParallelListing(source, threads=self.options.metadata_threads).groups(todo):
+            self._store_listing(run_id, pages, known)
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)
             spaces = runs.run_spaces(session, run_id=run_id)
@@ -156,39 +153,32 @@ class SyncEngine:
             run.phase, datastore.status = "processing", "processing"
             run.processing_started_at = self.clock()
 
-    def _list_space(
-        self,
-        run_id: int,
-        source: Source,
-        space_id: str,
-        kind: str,
-        cursor: str | None,
-        known: dict[str, tuple[int, str]],
-    ) -> None:
-        while True:
-            try:
-                listing = source.list_page(space_id, kind, cursor)
-            except (ReconnectRequired, RateLimited):
-                raise
-            except AtlassianError as exc:
-                self._space_failed(run_id, space_id, kind, str(exc))
-                return
-            rows = [self._item_row(ref, known) for ref in listing.refs]
-            with self.services.sessions.begin() as session:
-                self._owned(session, run_id)
-                runs.add_items(session, run_id=run_id, items=rows)
-                unchanged = sum(1 for row in rows if row.state == "unchanged")
-                session.execute(
-                    update(SyncRun)
-                    .where(SyncRun.id == run_id)
-                    .values(found=SyncRun.found + len(rows), unchanged=SyncRun.unchanged + unchanged)
-                )
-                space = session.get(SyncRunSpace, (run_id, space_id, kind))
+    def _store_listing(self, run_id: int, pages: Sequence[ListedPage], known: dict[str, tuple[int, str]]) -> None:
+        """One transaction for a group of listing pages: their new or changed items (the work list), the ids
+        of the unchanged ones, and each space's next cursor (the checkpoint)."""
+        found = unchanged = 0
+        with self.services.sessions.begin() as session:
+            self._owned(session, run_id)
+            for page in pages:
+                space = session.get(SyncRunSpace, (run_id, page.space_id, page.kind))
                 assert space is not None
-                space.cursor, space.done = listing.next_cursor, listing.next_cursor is None
-            if listing.next_cursor is None:
-                return
-            cursor = listing.next_cursor
+                if page.error is not None:
+                    logger.warning(
+                        "listing space %s (%s) of run %s failed: %s", page.space_id, page.kind, run_id, page.error
+                    )
+                    space.done, space.error = True, page.error
+                    continue
+                rows = [self._item_row(ref, known) for ref in page.refs]
+                same = [row.source_id for row in rows if row.state == "unchanged"]
+                runs.add_items(session, run_id=run_id, items=[row for row in rows if row.state == "pending"])
+                runs.add_seen(session, run_id=run_id, source_ids=same)
+                found, unchanged = found + len(rows), unchanged + len(same)
+                space.cursor, space.done = page.next_cursor, page.next_cursor is None
+            session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run_id)
+                .values(found=SyncRun.found + found, unchanged=SyncRun.unchanged + unchanged)
+            )
 
     @staticmethod
     def _item_row(ref: ContentRef, known: dict[str, tuple[int, str]]) -> runs.ItemRow:
@@ -197,14 +187,6 @@ class SyncEngine:
         return runs.ItemRow(
             ref.source_id, ref.kind, ref.space_id, ref.title, ref.version, ref.last_modified, ref.webui, state
         )
-
-    def _space_failed(self, run_id: int, space_id: str, kind: str, reason: str) -> None:
-        logger.warning("listing space %s (%s) of run %s failed: %s", space_id, kind, run_id, reason)
-        with self.services.sessions.begin() as session:
-            self._owned(session, run_id)
-            space = session.get(SyncRunSpace, (run_id, space_id, kind))
-            assert space is not None
-            space.done, space.error = True, reason
 
     # --- Processing -----------------------------------------------------------------------------------------
     def _process(self, run_id: int, source: Source) -> None:

@@ -1,4 +1,4 @@
-"""datastore deletion notices, App Home viewers, thread permalinks
+"""datastore deletion notices, App Home viewers, thread permalinks, compact "seen" listing rows
 
 Revision ID: 0004
 Revises: 0003
@@ -42,9 +42,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deletion_notices")),
     )
     op.create_index("ix_deletion_notices_pending", "deletion_notices", ["delivered_at"])
+    op.create_table(
+        "sync_run_seen",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("source_ids", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["sync_runs.id"], name=op.f("fk_sync_run_seen_run_id_sync_runs"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_run_seen")),
+    )
+    op.create_index(op.f("ix_sync_run_seen_run_id"), "sync_run_seen", ["run_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_sync_run_seen_run_id"), table_name="sync_run_seen")
+    op.drop_table("sync_run_seen")
     op.drop_index("ix_deletion_notices_pending", table_name="deletion_notices")
     op.drop_table("deletion_notices")
     op.drop_table("home_viewers")

@@ -1,0 +1,108 @@
+"""Syncing Metadata's network half: every (space, kind) is listed page by page in its own thread, several
+at once, and the listed pages are handed to ONE writer in groups, so the database sees a few transactions
+instead of one per listing page from sixteen threads competing for SQLite's write lock."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from bot.errors import AtlassianError, RateLimited, ReconnectRequired
+from bot.sync.source import ContentRef, Source
+
+__all__ = ["ListedPage", "ParallelListing"]
+
+#: At most this many listing pages per writer transaction.
+GROUP_PAGES = 40
+#: How often the writer looks at the listing threads while nothing arrives.
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class ListedPage:
+    """One listing page of a space and kind, with the cursor of the next; or why listing it stopped."""
+
+    space_id: str
+    kind: str
+    refs: list[ContentRef]
+    next_cursor: str | None  # None: the space and kind are fully listed (or failed)
+    error: str | None = None
+
+
+class _Finished:
+    """A listing thread's last word."""
+
+
+_FINISHED = _Finished()
+
+
+class ParallelListing:
+    def __init__(self, source: Source, *, threads: int) -> None:
+        self.source, self.threads = source, threads
+
+    def _list(
+        self,
+        space_id: str,
+        kind: str,
+        cursor: str | None,
+        events: queue.Queue[ListedPage | _Finished],
+        stop: threading.Event,
+    ) -> None:
+        """List one space and kind from ``cursor``; a Confluence error ends it with an error page, except the
+        ones that stop the whole run (reconnect, rate limit), which the writer re-raises."""
+        try:
+            while not stop.is_set():
+                try:
+                    listing = self.source.list_page(space_id, kind, cursor)
+                except (ReconnectRequired, RateLimited):
+                    raise
+                except AtlassianError as exc:
+                    events.put(ListedPage(space_id, kind, [], None, error=str(exc)))
+                    return
+                events.put(ListedPage(space_id, kind, listing.refs, listing.next_cursor))
+                if listing.next_cursor is None:
+                    return
+                cursor = listing.next_cursor
+        finally:
+            events.put(_FINISHED)
+
+    @staticmethod
+    def _raise_failures(futures: Sequence[Future[None]]) -> None:
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                future.result()
+
+    def groups(self, todo: Sequence[tuple[str, str, str | None]]) -> Iterator[list[ListedPage]]:
+        """Groups of listed pages as they arrive (each space's pages in order). An error that stops the run
+        is raised here as soon as it happens; the other threads then stop after their current request."""
+        if not todo:
+            return
+        events: queue.Queue[ListedPage | _Finished] = queue.Queue()
+        stop = threading.Event()
+        with ThreadPoolExecutor(max_workers=min(self.threads, len(todo)), thread_name_prefix="sync-list") as pool:
+            futures = [pool.submit(self._list, space, kind, cursor, events, stop) for space, kind, cursor in todo]
+            try:
+                running = len(futures)
+                while running:
+                    try:
+                        group = [events.get(timeout=POLL_SECONDS)]
+                    except queue.Empty:
+                        self._raise_failures(futures)
+                        continue
+                    while len(group) < GROUP_PAGES:
+                        try:
+                            group.append(events.get_nowait())
+                        except queue.Empty:
+                            break
+                    running -= sum(1 for event in group if isinstance(event, _Finished))
+                    self._raise_failures(futures)
+                    pages = [event for event in group if isinstance(event, ListedPage)]
+                    if pages:
+                        yield pages
+                for future in futures:
+                    future.result()
+            finally:
+                stop.set()
