@@ -1,0 +1,68 @@
+"""ParallelListing: spaces listed at once, each in order, errors kept to their space or stopping the run."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from bot.errors import AtlassianRequestError, ReconnectRequired
+from bot.sync.listing import ListedPage, ParallelListing
+from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
+
+
+class PagedSource:
+    """Three listing pages per space; "broken" fails with a request error, "expired" needs a reconnect."""
+
+    kinds = ("page",)
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+        self.lock = threading.Lock()
+
+    def spaces(self, space_ids: Sequence[str] | None) -> list[SpaceRef]:
+        return []
+
+    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
+        with self.lock:
+            self.calls.append((space_id, cursor))
+        time.sleep(0.01)
+        if space_id == "broken" and cursor == "2":
+            raise AtlassianRequestError(500, "Confluence answered 500")
+        if space_id == "expired":
+            raise ReconnectRequired("reconnect")
+        page = int(cursor or "1")
+        refs = [ContentRef(f"{space_id}-{page}-{i}", kind, space_id, "t", 1, None, None) for i in range(3)]
+        return Listing(refs=refs, next_cursor=str(page + 1) if page < 3 else None)
+
+    def fetch(self, refs: Sequence[ContentRef]) -> Iterator[FetchedContent | ItemFailure | ItemGone]:
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+
+def test_every_space_is_listed_in_order_and_a_failing_space_only_stops_itself() -> None:
+    listing = ParallelListing(PagedSource(), threads=4)
+    pages: list[ListedPage] = [
+        page
+        for group in listing.groups([(s, "page", None) for s in "abcd"] + [("broken", "page", None)])
+        for page in group
+    ]
+    for space in "abcd":
+        mine = [page for page in pages if page.space_id == space]
+        assert [page.next_cursor for page in mine] == ["2", "3", None]  # in order, resumable at each step
+        assert [ref.source_id for ref in mine[0].refs] == [f"{space}-1-0", f"{space}-1-1", f"{space}-1-2"]
+    broken = [page for page in pages if page.space_id == "broken"]
+    assert [(page.next_cursor, page.error is not None) for page in broken] == [("2", False), (None, True)]
+
+
+def test_resuming_from_a_cursor_and_a_reconnect_stops_everything() -> None:
+    source = PagedSource()
+    resumed = [page for group in ParallelListing(source, threads=2).groups([("a", "page", "3")]) for page in group]
+    assert [page.next_cursor for page in resumed] == [None] and source.calls == [("a", "3")]
+    with pytest.raises(ReconnectRequired):
+        for _group in ParallelListing(source, threads=2).groups([("a", "page", None), ("expired", "page", None)]):
+            pass
