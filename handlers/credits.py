@@ -44,7 +44,7 @@ class CreditsHandlers:
         ack()
         overview = self.credits.overview(command["team_id"])
         admin = self.permissions.is_admin(client, user_id=command["user_id"])
-        refusal = None if admin else self.permissions.admin_refusal(CHANGE)
+        refusal = None if admin else self.permissions.admin_refusal(CHANGE, attempted=False)
         respond(**credits_message(overview, cost_per_page=self.settings.credits_per_page, change_refusal=refusal))
 
     def change_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:

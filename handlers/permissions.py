@@ -36,5 +36,6 @@ class Permissions:
     def refusal(self, *, creator_id: str, name: str, action: str) -> str:
         return f"Only <@{creator_id}>, who created *{name}*, or {self._admins_text()} can {action} it. Nothing changed."
 
-    def admin_refusal(self, action: str) -> str:
-        return f"Only {self._admins_text()} can {action}. Nothing changed."
+    def admin_refusal(self, action: str, *, attempted: bool = True) -> str:
+        """Who can ``action``; ``attempted`` says the person tried (and that nothing changed)."""
+        return f"Only {self._admins_text()} can {action}." + (" Nothing changed." if attempted else "")
