@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,8 +51,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_bot(slack: FakeSlack, database_url: str, *, port: int = 0, **overrides: Any) -> Iterator[RunningBot]:
-    """The bot's HTTP server on ``port`` (0: any), wired exactly as `datastore-bot serve` wires it."""
+def running_bot(
+    slack: FakeSlack, database_url: str, *, port: int = 0, background: bool = False, **overrides: Any
+) -> Iterator[RunningBot]:
+    """The bot's HTTP server on ``port`` (0: any), wired exactly as `datastore-bot serve` wires it.
+
+    With ``background`` it also runs what `serve` runs beside the server: a sync worker (converting inline,
+    no process pool in the test process) and the scheduler whose progress tick keeps the threads updated.
+    """
+    from bot.jobs import Jobs
+    from bot.sync.runtime import SyncRuntime
+
     services = build_services(bot_settings(slack, database_url, **overrides))
     upgrade_to_head(services.engine)
     app = create_app(services)
@@ -59,11 +69,23 @@ def running_bot(slack: FakeSlack, database_url: str, *, port: int = 0, **overrid
     server = start_http_server(router, port=port)
     url = f"http://127.0.0.1:{server.port}"
     sender = SlackRequestSender(f"{url}/slack/events", SIGNING_SECRET, slack)
+    sync = SyncRuntime(services, processes=0) if background else None
+    worker = sync.worker(poll_seconds=0.2) if sync is not None else None
+    jobs = Jobs(services, context=f"bot-{uuid.uuid4().hex[:8]}") if background else None
     try:
+        if worker is not None and jobs is not None:
+            worker.start()
+            jobs.start(app.progress_tick)
         yield RunningBot(url=url, services=services, slack=slack, sender=sender, server=server)
     finally:
         server.close()
         app.close()
+        if jobs is not None:
+            jobs.stop()
+        if worker is not None:
+            worker.stop()
+        if sync is not None:
+            sync.close()
         services.engine.dispose()
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +23,8 @@ __all__ = ["ConvertedDocument", "Converter", "convert_batch"]
 
 #: One job per this many documents: large enough to amortise the inter-process hop.
 JOB_SIZE = 64
+#: How often a pool worker checks that the process that started it is still alive.
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,20 @@ def convert_batch(items: Sequence[tuple[str, str, str]]) -> list[ConvertedDocume
     return converted
 
 
+def _exit_with_parent() -> None:
+    """Pool initializer: a worker exits once the process that started it is gone. A SIGKILLed `serve` or `sync`
+    (kill -9, the OOM killer) cannot shut its pool down, and forked workers never see their job pipe close (each
+    holds a copy of its write end), so without this they would wait for jobs forever as orphans."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class Converter:
     """Converts batches inline (``processes=0``) or on a process pool shared by every sync in the process."""
 
@@ -49,7 +67,11 @@ class Converter:
         # fork: workers share the parent's already-imported pages copy-on-write (measured lower PSS than a
         # forkserver, whose workers each import lxml and the converter afresh).
         context = multiprocessing.get_context("fork")
-        self._pool: Executor | None = ProcessPoolExecutor(max_workers=count, mp_context=context) if count > 0 else None
+        self._pool: Executor | None = (
+            ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_exit_with_parent)
+            if count > 0
+            else None
+        )
 
     def convert(self, items: Sequence[tuple[str, str, str]]) -> list[ConvertedDocument]:
         if self._pool is None or len(items) <= JOB_SIZE:

@@ -22,14 +22,13 @@ class World:
     atlassian: FakeAtlassian
 
 
-@pytest.fixture
-def world(fake_slack: FakeSlack, database_url: str) -> Iterator[World]:
+def make_world(
+    fake_slack: FakeSlack, database_url: str, sites: list[SiteConfig], *, background: bool = False
+) -> Iterator[World]:
+    """The bot served on a free port whose callback the fake Atlassian app knows; consent covers the first site.
+    ``background``: also run the sync worker and the progress scheduler, as `serve` does."""
     port = free_port()
     callback = f"http://127.0.0.1:{port}/oauth/confluence/callback"
-    sites = [
-        SiteConfig(name="acme", spec=SiteSpec(spaces=4, pages_per_space=3, blogposts_per_space=0)),
-        SiteConfig(name="other", spec=SiteSpec(spaces=1, pages_per_space=1, blogposts_per_space=0)),
-    ]
     apps = [OAuthApp(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uris=(callback,))]
     with FakeAtlassian(sites=sites, apps=apps) as atlassian:
         atlassian.set_consent(site_ids=(atlassian.cloud_id,))
@@ -37,6 +36,7 @@ def world(fake_slack: FakeSlack, database_url: str) -> Iterator[World]:
             fake_slack,
             database_url,
             port=port,
+            background=background,
             public_url=f"http://127.0.0.1:{port}",
             atlassian_client_id=CLIENT_ID,
             atlassian_client_secret=CLIENT_SECRET,
@@ -45,3 +45,12 @@ def world(fake_slack: FakeSlack, database_url: str) -> Iterator[World]:
         ) as bot:
             yield World(bot=bot, slack=fake_slack, atlassian=atlassian)
             bot.sender.close()
+
+
+@pytest.fixture
+def world(fake_slack: FakeSlack, database_url: str) -> Iterator[World]:
+    sites = [
+        SiteConfig(name="acme", spec=SiteSpec(spaces=4, pages_per_space=3, blogposts_per_space=0)),
+        SiteConfig(name="other", spec=SiteSpec(spaces=1, pages_per_space=1, blogposts_per_space=0)),
+    ]
+    yield from make_world(fake_slack, database_url, sites)

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue, TopOffValue
-from tests.fakes.slack_requests import BotResponse
-from tests.handlers.conftest import World
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import BotResponse, SlackRequestSender
+
+
+class _Bot(Protocol):
+    @property
+    def sender(self) -> SlackRequestSender: ...
+
+
+class DrivenWorld(Protocol):
+    """What the driver needs: the fake Slack and a sender to the bot (tests.handlers.conftest.World has both)."""
+
+    @property
+    def slack(self) -> FakeSlack: ...
+
+    @property
+    def bot(self) -> _Bot: ...
 
 
 class WizardDriver:
-    def __init__(self, world: World, user_id: str | None = None, channel_id: str | None = None) -> None:
+    def __init__(self, world: DrivenWorld, user_id: str | None = None, channel_id: str | None = None) -> None:
         self.world = world
         self.slack = world.slack
         self.sender = world.bot.sender
