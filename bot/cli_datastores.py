@@ -1,5 +1,5 @@
 """Operator commands: `datastores`, `sync NAME [--full]`, `search NAME QUERY`, `delete NAME`,
-`credits show TEAM` and `credits add TEAM N`."""
+`schedule NAME EVERY`, `credits show TEAM` and `credits add TEAM N`."""
 
 from __future__ import annotations
 
@@ -177,6 +177,15 @@ def _delete(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _schedule(services: Services, args: argparse.Namespace) -> int:
+    from bot.datastores.schedule import describe_interval, parse_interval, set_interval
+
+    datastore = _find(services, args.name, args.team)
+    effective = set_interval(services, datastore_id=datastore.id, minutes=parse_interval(args.every))
+    print(f"{datastore.name} resyncs {describe_interval(effective)}; a running `serve` applies it within a minute.")
+    return 0
+
+
 def _show_credits(services: Services, args: argparse.Namespace) -> int:
     from bot.datastores.credits import Credits
 
@@ -233,6 +242,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     remove.add_argument("--team")
     remove.add_argument("--yes", action="store_true", help="do not ask to type the name")
     remove.set_defaults(handler=_command(_delete))
+    schedule = commands.add_parser("schedule", help="how often a datastore resyncs: 90m, 6h, 1d or default")
+    schedule.add_argument("name")
+    schedule.add_argument("every")
+    schedule.add_argument("--team")
+    schedule.set_defaults(handler=_command(_schedule))
     credits = commands.add_parser("credits", help="show or add ingestion credits")
     actions = credits.add_subparsers(dest="action", required=True)
     show = actions.add_parser("show", help="a workspace's balance, auto top-off and latest ledger entries")

@@ -26,6 +26,7 @@ __all__ = [
     "progress_tick",
     "rebuild_resyncs",
     "remove_datastore_jobs",
+    "reschedule_resyncs",
     "resync_job_id",
     "scheduled_resync",
 ]
@@ -64,6 +65,12 @@ def scheduled_resync(context: str, datastore_id: int) -> None:
 def rebuild_resyncs(context: str) -> None:
     """Job: add resync jobs for new datastores and drop those of deleted ones."""
     _JOBS[context].rebuild_resyncs()
+
+
+def reschedule_resyncs() -> None:
+    """Apply changed intervals in this process now (other processes do at their next minutely rebuild)."""
+    for jobs in list(_JOBS.values()):
+        jobs.rebuild_resyncs()
 
 
 def remove_datastore_jobs(datastore_id: int) -> None:

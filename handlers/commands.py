@@ -87,6 +87,10 @@ class DatastoreCommand:
                 usage.search,
             ),
             "sync": (SubcommandHelp("sync", "sync NAME [--full]", "resync a datastore now"), sync.command),
+            "schedule": (
+                SubcommandHelp("schedule", "schedule NAME 6h", "how often it resyncs by itself (90m, 6h, 1d, default)"),
+                sync.schedule,
+            ),
             "delete": (
                 SubcommandHelp("delete", "delete NAME", "delete a datastore and everything it holds (asks first)"),
                 deps.delete.command,

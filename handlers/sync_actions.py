@@ -1,5 +1,6 @@
 """Queueing a resync from Slack: `/datastore sync NAME [--full]`, the thread's "Retry" buttons and App Home's
-"Sync now" — for the datastore's creator and admins, politely refused while one is queued or running."""
+"Sync now" — for the datastore's creator and admins, politely refused while one is queued or running — and
+`/datastore schedule NAME EVERY`, how often it resyncs by itself."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.datastores.queries import Queries
-from bot.errors import UserFacingError
+from bot.datastores.schedule import describe_interval, parse_interval, set_interval
+from bot.errors import CommandUsageError, UserFacingError
 from bot.services import Services
 from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.permissions import Permissions
@@ -78,6 +80,30 @@ class SyncActions:
             trigger="manual",
         )
         respond(response_type="ephemeral", text=text)
+
+    def schedule(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """`/datastore schedule NAME EVERY`: how often it resyncs (`6h`, `90m`, `1d`, `default`)."""
+        if len(args) != 2:
+            raise CommandUsageError(
+                f"Say which datastore and how often: `{SLASH_COMMAND} schedule NAME 6h` (or `90m`, `1d`, `default`)."
+            )
+        try:
+            minutes = parse_interval(args[1])
+        except UserFacingError as exc:
+            raise CommandUsageError(str(exc)) from None
+        ack()
+        info = self.queries.find(command["team_id"], args[0])
+        if not self.permissions.may_manage(client, user_id=command["user_id"], creator_id=info.created_by):
+            refused = self.permissions.refusal(creator_id=info.created_by, name=info.name, action="reschedule")
+            respond(response_type="ephemeral", text=refused)
+            return
+        effective = set_interval(self.services, datastore_id=info.id, minutes=minutes)
+        default = " (the default)" if minutes is None else ""
+        respond(
+            response_type="ephemeral",
+            text=f"*{info.name}* now resyncs {describe_interval(effective)}{default}; each resync also removes "
+            "pages deleted in Confluence.",
+        )
 
 
 def register(app: App, services: Services, queries: Queries, permissions: Permissions) -> SyncActions:

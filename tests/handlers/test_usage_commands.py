@@ -32,9 +32,9 @@ def synced(database_url: str) -> Iterator[tuple[SyncWorld, RunningBot]]:
                 bot.sender.close()
 
 
-def _reply(bot: RunningBot, text: str) -> dict[str, object]:
+def _reply(bot: RunningBot, text: str, user_id: str | None = None) -> dict[str, object]:
     before = len(bot.slack.calls("response_url"))
-    assert bot.sender.slash_command(text).status == 200
+    assert bot.sender.slash_command(text, user_id=user_id).status == 200
     return bot.slack.wait_for_call("response_url", count=before + 1, timeout=5).args
 
 
@@ -136,3 +136,25 @@ def test_search_during_a_sync_covers_what_is_processed_and_says_so(database_url:
                 bot.sender.close()
             worker.join(timeout=60)
             assert world.run(run_id).outcome == "synced"
+
+
+def test_schedule_changes_how_often_it_resyncs(synced: tuple[SyncWorld, RunningBot]) -> None:
+    world, bot = synced
+    refused = _reply(bot, "schedule eng-wiki 6h")  # the tester neither created it nor is an admin
+    assert "or a workspace admin can reschedule it. Nothing changed." in str(refused["text"])
+    assert world.datastore().sync_interval_minutes is None
+    bot.slack.add_user("U1", "creator")
+    bot.slack.add_channel_member(bot.slack.default_channel_id, "U1")
+    set_reply = _reply(bot, "schedule eng-wiki 6h", user_id="U1")
+    assert "*eng-wiki* now resyncs every 6 hours" in str(set_reply["text"])
+    assert world.datastore().sync_interval_minutes == 360
+    status = _reply(bot, "status eng-wiki")
+    assert "next scheduled sync" in str(status["text"])
+    unreadable = bot.sender.slash_command("schedule eng-wiki often", user_id="U1")
+    assert unreadable.json is not None and "say `90m`, `6h`, `1d` or `default`" in unreadable.json["text"]
+    too_often = bot.sender.slash_command("schedule eng-wiki 5m", user_id="U1")
+    assert too_often.json is not None and "every 15 minutes at the most often" in too_often.json["text"]
+    assert world.datastore().sync_interval_minutes == 360
+    reset = _reply(bot, "schedule eng-wiki default", user_id="U1")
+    assert "now resyncs every 3 hours (the default)" in str(reset["text"])
+    assert world.datastore().sync_interval_minutes is None
