@@ -17,8 +17,10 @@ __all__ = ["ListedPage", "ParallelListing"]
 
 #: At most this many listing pages per writer transaction.
 GROUP_PAGES = 40
-#: How often the writer looks at the listing threads while nothing arrives.
+#: How often the writer looks at the listing threads while nothing arrives (and a blocked thread at ``stop``).
 POLL_SECONDS = 0.2
+#: Listed pages waiting for the writer; listing threads wait when it is full, so memory stays bounded.
+QUEUE_PAGES = 2 * GROUP_PAGES
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,17 @@ class _Finished:
 
 
 _FINISHED = _Finished()
+
+
+def _put(events: queue.Queue[ListedPage | _Finished], event: ListedPage | _Finished, stop: threading.Event) -> bool:
+    """Hand ``event`` to the writer, waiting while the queue is full; False once the writer has stopped."""
+    while not stop.is_set():
+        try:
+            events.put(event, timeout=POLL_SECONDS)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 class ParallelListing:
@@ -60,14 +73,15 @@ class ParallelListing:
                 except (ReconnectRequired, RateLimited):
                     raise
                 except AtlassianError as exc:
-                    events.put(ListedPage(space_id, kind, [], None, error=str(exc)))
+                    _put(events, ListedPage(space_id, kind, [], None, error=str(exc)), stop)
                     return
-                events.put(ListedPage(space_id, kind, listing.refs, listing.next_cursor))
+                if not _put(events, ListedPage(space_id, kind, listing.refs, listing.next_cursor), stop):
+                    return
                 if listing.next_cursor is None:
                     return
                 cursor = listing.next_cursor
         finally:
-            events.put(_FINISHED)
+            _put(events, _FINISHED, stop)
 
     @staticmethod
     def _raise_failures(futures: Sequence[Future[None]]) -> None:
@@ -80,7 +94,7 @@ class ParallelListing:
         is raised here as soon as it happens; the other threads then stop after their current request."""
         if not todo:
             return
-        events: queue.Queue[ListedPage | _Finished] = queue.Queue()
+        events: queue.Queue[ListedPage | _Finished] = queue.Queue(maxsize=QUEUE_PAGES)
         stop = threading.Event()
         with ThreadPoolExecutor(max_workers=min(self.threads, len(todo)), thread_name_prefix="sync-list") as pool:
             futures = [pool.submit(self._list, space, kind, cursor, events, stop) for space, kind, cursor in todo]

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from bot.errors import AtlassianRequestError, ReconnectRequired
-from bot.sync.listing import ListedPage, ParallelListing
+from bot.sync.listing import GROUP_PAGES, QUEUE_PAGES, ListedPage, ParallelListing
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
 
 
@@ -66,3 +66,25 @@ def test_resuming_from_a_cursor_and_a_reconnect_stops_everything() -> None:
     with pytest.raises(ReconnectRequired):
         for _group in ParallelListing(source, threads=2).groups([("a", "page", None), ("expired", "page", None)]):
             pass
+
+
+class EndlessSource(PagedSource):
+    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
+        with self.lock:
+            self.calls.append((space_id, cursor))
+        page = int(cursor or "1")
+        return Listing(refs=[], next_cursor=str(page + 1) if page < 10_000 else None)
+
+
+def test_listing_waits_for_a_slow_writer_and_stops_when_it_stops() -> None:
+    source = EndlessSource()
+    groups = ParallelListing(source, threads=2).groups([("a", "page", None), ("b", "page", None)])
+    next(groups)
+    time.sleep(0.3)  # the writer is busy: the threads must not list the whole site into memory meanwhile
+    assert len(source.calls) <= QUEUE_PAGES + GROUP_PAGES + 4
+    started = time.monotonic()
+    groups.close()  # the writer stops (a lost lease, say): the threads stop too
+    assert time.monotonic() - started < 5
+    listed = len(source.calls)
+    time.sleep(0.3)
+    assert len(source.calls) == listed
