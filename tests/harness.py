@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
 import uuid
@@ -44,10 +45,23 @@ def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
     return Settings(_env_file=None, **values)
 
 
+#: Ports handed out for servers that must know their port before they start. Below the kernel's ephemeral
+#: range (32768–60999 on Linux), so no client connection or port-0 server can take one between the pick and
+#: the bind, which a port-0 probe could not promise (seen as "Address already in use" under load).
+_PICKED_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port that is free now and outside the ephemeral range; random so parallel runs rarely meet."""
+    for _attempt in range(200):
+        port = random.choice(_PICKED_PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port between 20000 and 32000")
 
 
 @contextmanager
