@@ -16,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from bot.services import Services
-from storage.models import Datastore, SyncRun, utcnow
+from storage.models import SYNCING_STATUSES, Datastore, SyncRun, utcnow
 from storage.sync_runs import queue_run
 
 __all__ = [
@@ -55,7 +55,7 @@ def scheduled_resync(context: str, datastore_id: int) -> None:
     services = _SERVICES[context]
     with services.sessions.begin() as session:
         datastore = session.get(Datastore, datastore_id)
-        if datastore is None or datastore.status in ("initializing", "syncing_metadata", "processing"):
+        if datastore is None or datastore.status in SYNCING_STATUSES:
             return
         run = queue_run(session, datastore_id=datastore_id, kind="incremental", trigger="schedule")
     if run is not None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "SYNCING_STATUSES",
     "Base",
     "ConfluenceSpace",
     "Connection",
@@ -174,6 +175,10 @@ class ConfluenceSpace(Base):
     name: Mapped[str] = mapped_column(String(255))
     name_folded: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="current")
+
+
+#: Datastore statuses while a sync is under way (its documents are still changing).
+SYNCING_STATUSES = ("initializing", "syncing_metadata", "processing")
 
 
 class Datastore(Base):

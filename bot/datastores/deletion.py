@@ -13,11 +13,9 @@ from bot.errors import UserFacingError
 from bot.jobs import remove_datastore_jobs
 from bot.services import Services
 from storage.deletion import DeletedRows, delete_datastore
-from storage.models import Connection, Datastore, utcnow
+from storage.models import SYNCING_STATUSES, Connection, Datastore, utcnow
 
 __all__ = ["DatastoreDeletion", "DeletionPreview"]
-
-ACTIVE = ("initializing", "syncing_metadata", "processing")
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class DatastoreDeletion:
                 site=connection.site_host if connection else "",
                 documents=datastore.document_count,
                 creator_id=datastore.created_by,
-                syncing=datastore.status in ACTIVE,
+                syncing=datastore.status in SYNCING_STATUSES,
                 shares_connection_with=others,
             )
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.errors import UserFacingError
 from bot.services import Services
 from bot.wizard.inputs import name_key
-from storage.models import Connection, Datastore, SyncRun
+from storage.models import SYNCING_STATUSES, Connection, Datastore, SyncRun
 from storage.search import SearchHit, search
 from storage.sync_runs import latest_run, unfinished_run
 
@@ -113,5 +113,5 @@ class Queries:
     def search_in(self, info: DatastoreInfo, query: str, *, limit: int = 5) -> SearchAnswer:
         with self.services.sessions() as session:
             hits = search(session, datastore_id=info.id, query=query, limit=limit)
-        syncing = info.status in ("initializing", "syncing_metadata", "processing")
+        syncing = info.status in SYNCING_STATUSES
         return SearchAnswer(datastore=info, query=query, hits=hits, syncing=syncing)
