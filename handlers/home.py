@@ -12,14 +12,15 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.datastores.queries import DatastoreInfo, Queries
+from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.services import Services
 from handlers.ids import ActionId, HomeMenuValue
+from handlers.thread_links import ThreadLinks
 from handlers.views.home import home_view
 from handlers.wizard_open import WizardDeps
 from storage.home_viewers import recent_home_viewers, record_home_viewer
-from storage.models import Datastore, utcnow
+from storage.models import utcnow
 
 __all__ = ["HomeTabs", "register"]
 
@@ -45,27 +46,11 @@ class HomeTabs:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.services, self.queries, self.client_for_team, self.clock = services, queries, client_for_team, clock
+        self.links = ThreadLinks(services)
 
     def _view(self, client: WebClient, team_id: str, notice: str | None = None) -> dict[str, Any]:
         infos = self.queries.list(team_id)
-        return home_view(infos, links=self._thread_links(client, infos), notice=notice)
-
-    def _thread_links(self, client: WebClient, infos: list[DatastoreInfo]) -> dict[int, str]:
-        links = {info.id: info.thread_url for info in infos if info.thread_url}
-        missing = [info for info in infos if info.thread_url is None and info.channel_id and info.parent_ts]
-        for info in missing[:LINKS_PER_PUBLISH]:
-            assert info.channel_id is not None and info.parent_ts is not None
-            try:
-                link = str(client.chat_getPermalink(channel=info.channel_id, message_ts=info.parent_ts)["permalink"])
-            except SlackApiError as exc:
-                logger.info("no permalink for the thread of %s: %s", info.name, exc.response.get("error"))
-                continue
-            links[info.id] = link
-            with self.services.sessions.begin() as session:
-                datastore = session.get(Datastore, info.id)
-                if datastore is not None and datastore.parent_ts == info.parent_ts:
-                    datastore.thread_url = link
-        return links
+        return home_view(infos, links=self.links.links(client, infos, lookups=LINKS_PER_PUBLISH), notice=notice)
 
     def publish(self, client: WebClient, *, team_id: str, user_id: str, notice: str | None = None) -> None:
         client.views_publish(user_id=user_id, view=self._view(client, team_id, notice))

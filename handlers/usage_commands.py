@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.datastores.queries import Queries
 from bot.errors import CommandUsageError
 from handlers.ids import SLASH_COMMAND, ActionId
+from handlers.thread_links import ThreadLinks
 from handlers.views.usage import list_message, search_message, status_message
 
 __all__ = ["UsageCommands", "register"]
-
-logger = logging.getLogger(__name__)
 
 
 class UsageCommands:
     def __init__(self, queries: Queries) -> None:
         self.queries = queries
+        self.links = ThreadLinks(queries.services)
 
     def list_all(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
@@ -33,13 +31,7 @@ class UsageCommands:
             raise CommandUsageError(f"Say which datastore: `{SLASH_COMMAND} status NAME`.")
         ack()
         info = self.queries.find(command["team_id"], args[0])
-        link = info.thread_url
-        if link is None and info.channel_id and info.parent_ts:
-            try:
-                link = client.chat_getPermalink(channel=info.channel_id, message_ts=info.parent_ts)["permalink"]
-            except SlackApiError as exc:
-                logger.info("no permalink for the thread of %s: %s", info.name, exc.response.get("error"))
-        respond(**status_message(info, thread_link=link))
+        respond(**status_message(info, thread_link=self.links.link(client, info)))
 
     def search(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         if len(args) < 2:
