@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -36,19 +35,6 @@ NOTHING_TO_UPDATE = {
 CLAIM_STALE = timedelta(minutes=2)
 
 
-@dataclass(frozen=True)
-class _Notice:
-    id: int
-    team_id: str
-    channel_id: str
-    message_ts: str
-    name: str
-    site: str
-    deleted_by: str | None
-    documents: int
-    created_at: datetime
-
-
 class NoticeDelivery:
     def __init__(
         self,
@@ -59,23 +45,14 @@ class NoticeDelivery:
     ) -> None:
         self.services, self.client_for_team, self.clock = services, client_for_team, clock
 
-    def _claim(self, team_id: str | None) -> list[_Notice]:
+    def _claim(self, team_id: str | None) -> list[DeletionNotice]:
+        """The pending notices this process claimed (detached rows: everything they hold is loaded)."""
         now = self.clock()
         with self.services.sessions.begin() as session:
             return [
-                _Notice(
-                    id=n.id,
-                    team_id=n.team_id,
-                    channel_id=n.channel_id,
-                    message_ts=n.message_ts,
-                    name=n.name,
-                    site=n.site,
-                    deleted_by=n.deleted_by,
-                    documents=n.documents,
-                    created_at=n.created_at,
-                )
-                for n in pending_notices(session, team_id=team_id)
-                if claim_notice(session, notice_id=n.id, now=now, stale_after=CLAIM_STALE)
+                notice
+                for notice in pending_notices(session, team_id=team_id)
+                if claim_notice(session, notice_id=notice.id, now=now, stale_after=CLAIM_STALE)
             ]
 
     def _finish(self, notice_id: int, *, delivered: bool) -> None:
