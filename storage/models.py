@@ -98,6 +98,7 @@ class Wizard(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))  # the Enterprise Grid org, if any
     user_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | abandoned
