@@ -24,6 +24,7 @@ Pure functions: no I/O, safe inside Slack's 3-second window.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -59,6 +60,12 @@ _IGNORABLE_RANGES = (
 _REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 #: What a query keeps as a space: tab, line feed, vertical tab, form feed, carriage return, NEL, LS, PS.
 _QUERY_SPACES = frozenset("\t\n\v\f\r\x85\u2028\u2029")
+
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+_DISPLAY_DROP = re.compile(f"[{''.join(sorted(_REORDERING))}{_NONCHARACTERS}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DISPLAY_SPACE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # Cc except LF, and LS/PS
+_DISPLAY_SPACE_OR_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _C0_NAMES = (
     "NULL|START OF HEADING|START OF TEXT|END OF TEXT|END OF TRANSMISSION|ENQUIRY|ACKNOWLEDGE|BELL|BACKSPACE|"
@@ -171,15 +178,6 @@ def displayable(text: str, *, newlines: bool = True) -> str:
     control characters and line breaks become spaces (``newlines`` keeps line feeds), and a lone surrogate
     becomes U+FFFD so the text can be encoded at all. Zero-width joiners, variation selectors and tags stay:
     emoji sequences are made of them."""
-    out: list[str] = []
-    for char in text:
-        category = unicodedata.category(char)
-        if char == "\n" and newlines:
-            out.append(char)
-        elif category == "Cs":
-            out.append("\ufffd")
-        elif char in _QUERY_SPACES or category == "Cc":
-            out.append(" ")
-        elif char not in _REORDERING and not _is_noncharacter(ord(char)):
-            out.append(char)
-    return "".join(out)
+    shown = _DISPLAY_DROP.sub("", text)
+    shown = _SURROGATE.sub("\ufffd", shown)
+    return (_DISPLAY_SPACE if newlines else _DISPLAY_SPACE_OR_LINE).sub(" ", shown)

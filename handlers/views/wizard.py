@@ -104,7 +104,7 @@ def name_step_view(
 ) -> View:
     """Step 1, "Set data source name & type": the name and the (single) connection method."""
     method = option("Third-Party Connection", MethodValue.THIRD_PARTY, "Connect Confluence Cloud and keep it in sync")
-    blocks = [step_context(Step.NAME, "Set data source name & type")]
+    blocks = [step_context(Step.NAME, "Set data source name &amp; type")]
     if notice:
         blocks.append(section(f":warning: {escape_mrkdwn(notice, newlines=True)}", block_id=BlockId.NOTICE))
     blocks += [
