@@ -29,7 +29,7 @@ def _top_off_from(values: Values) -> TopOffSettings | None:
     cap = text_value(values, BlockId.TOPOFF_CAP, ActionId.TOPOFF_CAP)
     for field, label, raw in (
         ("threshold", "threshold", threshold),
-        ("amount", "amount", amount),
+        ("amount", "top-off amount", amount),
         ("monthly_cap", "monthly cap", cap),
     ):
         require_visible(field, label, raw)  # before "empty": strip() would make a lone control character vanish
