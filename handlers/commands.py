@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: How much of an unreadable command is echoed back.
 ECHOED_COMMAND = 200
+#: The subcommands whose arguments name a datastore.
+_NAMING_SUBCOMMANDS = frozenset({"create", "status", "search", "sync", "schedule", "delete", "reconnect"})
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,12 @@ def _argument_roles(parsed: ParsedCommand) -> list[tuple[str, str]]:
         words = words[:1]
     roles = [("command", parsed.subcommand)]
     for index, word in enumerate(words):
-        role = "interval" if parsed.subcommand == "schedule" and index == 1 else "datastore name"
+        if parsed.subcommand == "schedule" and index == 1:
+            role = "interval"
+        elif parsed.subcommand in _NAMING_SUBCOMMANDS:
+            role = "datastore name"
+        else:
+            role = "command"
         roles.append((role, word))
     return roles
 

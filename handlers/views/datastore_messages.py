@@ -6,10 +6,13 @@ from typing import Any
 
 from bot.wizard.finish import CreatedDatastore
 from handlers.views.blocks import channel_mention, context, escape_mrkdwn, fallback, section, user_mention
+from handlers.views.limits import clip_plain
 
 __all__ = ["announcement_message", "first_progress_reply", "not_posted_dm"]
 
 Message = dict[str, Any]
+#: How much of one space name the announcement lists (ten of them, and "and N more", fit one context).
+SPACE_NAME = 150
 
 
 def _status_line(created: CreatedDatastore, creator_id: str, status: str) -> str:
@@ -20,7 +23,8 @@ def _status_line(created: CreatedDatastore, creator_id: str, status: str) -> str
 def announcement_message(created: CreatedDatastore, *, creator_id: str, status: str = "Initializing") -> Message:
     """The parent message in the channel; its status line is kept current as the datastore changes."""
     line = _status_line(created, creator_id, status)
-    scope = "all content" if created.share_all else ", ".join(escape_mrkdwn(n) for n in created.space_names[:10])
+    names = [escape_mrkdwn(clip_plain(name, SPACE_NAME)) for name in created.space_names[:10]]
+    scope = "all content" if created.share_all else ", ".join(names)
     if not created.share_all and len(created.space_names) > 10:
         scope += f" and {len(created.space_names) - 10} more"
     account = f" as {escape_mrkdwn(created.account)}" if created.account else ""
