@@ -20,6 +20,7 @@ from bot.text_policy import displayable, is_hidden
 from handlers.views import limits
 
 __all__ = [
+    "LABEL_BAR",
     "button",
     "channel_mention",
     "context",

@@ -85,7 +85,7 @@ def share_value(datastore_id: int, query: str) -> str:
     text = clean_query(query).text
     while True:
         value = json.dumps({"d": datastore_id, "q": text}, ensure_ascii=False, separators=(",", ":"))
-        if utf16_length(value) <= BUTTON_VALUE:
+        if utf16_length(value) <= BUTTON_VALUE or not text:
             return value
         text = text[: len(text) * 3 // 4]
 
