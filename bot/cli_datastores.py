@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.errors import UserFacingError
 from bot.services import Services, build_services
 from bot.settings import Settings
+from bot.text_policy import clean_query, refusal
 from bot.wizard.inputs import name_key
 from storage.credits import add_credits, resume_paused_for_credits
 from storage.migrate import upgrade_to_head
@@ -39,6 +40,9 @@ def _services(settings: Settings) -> Iterator[Services]:
 
 
 def _find(services: Services, name: str, team: str | None) -> Datastore:
+    hidden = refusal(name, "datastore name")
+    if hidden is not None:  # PostgreSQL refuses a NUL outright; no name holds any of these
+        raise UserFacingError(hidden)
     with services.sessions() as session:
         statement = select(Datastore).where(Datastore.name_key == name_key(name))
         if team:
@@ -130,10 +134,13 @@ def _sync_now(services: Services, args: argparse.Namespace) -> int:
 
 def _search_datastore(services: Services, args: argparse.Namespace) -> int:
     datastore = _find(services, args.name, args.team)
+    query = clean_query(args.query)  # tabs and line breaks become spaces, other hidden characters go
+    if query.shortened:
+        print(f"(searching the first {len(query.text)} characters of the query)", file=sys.stderr)
     with services.sessions() as session:
-        hits = search(session, datastore_id=datastore.id, query=args.query, limit=args.limit)
+        hits = search(session, datastore_id=datastore.id, query=query.text, limit=args.limit)
     if not hits:
-        print(f"No results for {args.query!r} in {datastore.name}.")
+        print(f"No results for {query.text!r} in {datastore.name}.")
         return 1
     for number, hit in enumerate(hits, 1):
         print(f"{number}. {hit.title} — {hit.space_name or hit.space_key or ''}\n   {hit.url}\n   {hit.snippet}")

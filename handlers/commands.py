@@ -13,18 +13,26 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.errors import CommandUsageError
+from bot.text_policy import refusal
 from handlers.credits import CreditsHandlers
 from handlers.delete import DeleteHandlers
 from handlers.ids import SLASH_COMMAND
 from handlers.reconnect import Reconnect
 from handlers.sync_actions import SyncActions
 from handlers.usage_commands import UsageCommands
+from handlers.views.blocks import escape_mrkdwn
 from handlers.views.help import SubcommandHelp, help_message
+from handlers.views.limits import clip_plain
 from handlers.wizard_open import WizardDeps
 
-__all__ = ["CommandDeps", "ParsedCommand", "parse_command", "register"]
+__all__ = ["CommandDeps", "ParsedCommand", "argument_refusal", "parse_command", "register"]
 
 logger = logging.getLogger(__name__)
+
+#: How much of an unreadable command is echoed back.
+ECHOED_COMMAND = 200
+#: The subcommands whose arguments name a datastore.
+_NAMING_SUBCOMMANDS = frozenset({"create", "status", "search", "sync", "schedule", "delete", "reconnect"})
 
 
 @dataclass(frozen=True)
@@ -45,13 +53,42 @@ def parse_command(text: str) -> ParsedCommand:
     try:
         words = list(lexer)
     except ValueError:
+        shown = escape_mrkdwn(clip_plain(text, ECHOED_COMMAND))
         raise CommandUsageError(
-            f"I couldn't read `{SLASH_COMMAND} {text}`: a quote is not closed. "
+            f"I couldn't read `{SLASH_COMMAND} {shown}`: a quote is not closed. "
             f'Put names with spaces in quotes, like `{SLASH_COMMAND} create "Eng Wiki"`.'
         ) from None
     if not words:
         return ParsedCommand(subcommand="help", args=[])
     return ParsedCommand(subcommand=words[0].lower(), args=words[1:])
+
+
+def _argument_roles(parsed: ParsedCommand) -> list[tuple[str, str]]:
+    """Each word that must be typed exactly, with what it is; a search's query words are free text (cleaned
+    by the search, never refused) and ``--full`` is a flag."""
+    words = [arg for arg in parsed.args if arg != "--full"]
+    if parsed.subcommand == "search":
+        words = words[:1]
+    roles = [("command", parsed.subcommand)]
+    for index, word in enumerate(words):
+        if parsed.subcommand == "schedule" and index == 1:
+            role = "interval"
+        elif parsed.subcommand in _NAMING_SUBCOMMANDS:
+            role = "datastore name"
+        else:
+            role = "command"
+        roles.append((role, word))
+    return roles
+
+
+def argument_refusal(parsed: ParsedCommand) -> str | None:
+    """Why the command is refused for a hidden character in the subcommand, a datastore name or an interval
+    (see :func:`bot.text_policy.refusal`), or None. Shown in the ack: nothing runs, nothing is looked up."""
+    for role, word in _argument_roles(parsed):
+        message = refusal(word, role)
+        if message is not None:
+            return message
+    return None
 
 
 Subcommand = Callable[[list[str], Ack, dict[str, Any], WebClient, Respond], None]
@@ -115,6 +152,10 @@ class DatastoreCommand:
             parsed = parse_command(command.get("text", ""))
         except CommandUsageError as exc:
             ack(response_type="ephemeral", text=str(exc))
+            return
+        refused = argument_refusal(parsed)
+        if refused is not None:
+            ack(response_type="ephemeral", text=refused)
             return
         route = self._routes.get(parsed.subcommand)
         if route is None:

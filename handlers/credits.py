@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.datastores.credits import Credits
 from bot.settings import Settings
-from bot.wizard.inputs import InvalidInput, TopOffSettings, parse_top_off
+from bot.wizard.inputs import InvalidInput, TopOffSettings, parse_top_off, require_visible
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.permissions import Permissions
 from handlers.view_state import FIELD_BLOCKS, Values, text_value
@@ -27,6 +27,12 @@ def _top_off_from(values: Values) -> TopOffSettings | None:
     threshold = text_value(values, BlockId.TOPOFF_THRESHOLD, ActionId.TOPOFF_THRESHOLD)
     amount = text_value(values, BlockId.TOPOFF_AMOUNT, ActionId.TOPOFF_AMOUNT)
     cap = text_value(values, BlockId.TOPOFF_CAP, ActionId.TOPOFF_CAP)
+    for field, label, raw in (
+        ("threshold", "threshold", threshold),
+        ("amount", "top-off amount", amount),
+        ("monthly_cap", "monthly cap", cap),
+    ):
+        require_visible(field, label, raw)  # before "empty": strip() would make a lone control character vanish
     if not (threshold or "").strip() and not (amount or "").strip():
         if (cap or "").strip():
             raise InvalidInput(

@@ -14,9 +14,11 @@ from slack_sdk.webhook import WebhookClient
 from bot.datastores.deletion import DatastoreDeletion
 from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
+from bot.text_policy import refusal
 from bot.wizard.inputs import name_key
 from handlers.home import HomeTabs
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId, CallbackId
+from handlers.lookup import find_datastore
 from handlers.notices import NoticeDelivery
 from handlers.permissions import Permissions
 from handlers.view_state import Values, text_value
@@ -65,7 +67,7 @@ class DeleteHandlers:
             )
             return
         ack()
-        info = self.queries.find(command["team_id"], args[0])
+        info = find_datastore(self.queries, command["team_id"], args[0])
         refusal = self.open_confirm(
             client,
             trigger_id=command["trigger_id"],
@@ -83,6 +85,10 @@ class DeleteHandlers:
         team_id, user_id = body["user"].get("team_id") or body["team"]["id"], body["user"]["id"]
         values: Values = view["state"]["values"]
         typed = text_value(values, BlockId.DELETE_NAME, ActionId.DELETE_NAME_INPUT) or ""
+        hidden = refusal(typed, "name")
+        if hidden is not None:
+            ack(response_action="errors", errors={BlockId.DELETE_NAME: hidden})
+            return
         try:
             preview = self.deletion.preview(datastore_id=int(metadata["d"]), team_id=team_id)
         except UserFacingError as exc:

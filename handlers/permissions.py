@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
+from handlers.views.blocks import escape_mrkdwn, user_mention
+
 __all__ = ["Permissions"]
 
 #: At most this many DATASTORE_ADMINS are named in a refusal.
@@ -30,11 +32,12 @@ class Permissions:
         named = sorted(self.admins)[:NAMED_ADMINS]
         if not named:
             return "a workspace admin"
-        people = ", ".join(f"<@{user_id}>" for user_id in named)
+        people = ", ".join(user_mention(user_id) for user_id in named)
         return f"a workspace admin or {people}"
 
     def refusal(self, *, creator_id: str, name: str, action: str) -> str:
-        return f"Only <@{creator_id}>, who created *{name}*, or {self._admins_text()} can {action} it. Nothing changed."
+        creator, shown = user_mention(creator_id), escape_mrkdwn(name)
+        return f"Only {creator}, who created *{shown}*, or {self._admins_text()} can {action} it. Nothing changed."
 
     def admin_refusal(self, action: str, *, attempted: bool = True) -> str:
         """Who can ``action``; ``attempted`` says the person tried (and that nothing changed)."""

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.progress.snapshot import ProgressSnapshot, snapshot_of
 from bot.services import Services
+from handlers.views.blocks import channel_mention, escape_mrkdwn
 from handlers.views.progress import STATUS_LABELS, completion_message, parent_message, progress_message, reaction_for
 from storage.models import Datastore, SyncRun, utcnow
 from storage.progress import claim_announcement, claim_thread, runs_needing_slack
@@ -162,7 +163,8 @@ class ProgressUpdater:
         dm = client.conversations_open(users=s.creator_id)
         channel = str(dm["channel"]["id"])
         why = reason.replace("_", " ")
-        note = f"I can no longer post in <#{s.channel_id}> ({why}), so the sync of *{s.name}* continues here."
+        where, name = channel_mention(s.channel_id or ""), escape_mrkdwn(s.name)
+        note = f"I can no longer post in {where} ({escape_mrkdwn(why)}), so the sync of *{name}* continues here."
         parent = client.chat_postMessage(
             channel=channel, **parent_message(s, status=STATUS_LABELS.get(s.phase, s.phase))
         )

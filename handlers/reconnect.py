@@ -12,6 +12,7 @@ from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.wizard.inputs import InvalidInput
 from handlers.ids import SLASH_COMMAND, ActionId
+from handlers.lookup import find_datastore
 from handlers.permissions import Permissions
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
@@ -54,11 +55,14 @@ class Reconnect:
         )
 
     def command(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, _respond: Any) -> None:
-        if not args:
-            ack(response_type="ephemeral", text=f"Say which datastore: `{SLASH_COMMAND} reconnect NAME`.")
+        if len(args) != 1:
+            ack(
+                response_type="ephemeral",
+                text=f'Say which datastore: `{SLASH_COMMAND} reconnect NAME` (quote names with spaces: "Eng Wiki").',
+            )
             return
         ack()
-        datastore_id = self.queries.find(command["team_id"], args[0]).id
+        datastore_id = find_datastore(self.queries, command["team_id"], args[0]).id
         self.open_for(
             client,
             trigger_id=command["trigger_id"],

@@ -14,7 +14,9 @@ from bot.datastores.schedule import describe_interval, parse_interval, set_inter
 from bot.errors import CommandUsageError, UserFacingError
 from bot.services import Services
 from handlers.ids import SLASH_COMMAND, ActionId
+from handlers.lookup import find_datastore, shown_error
 from handlers.permissions import Permissions
+from handlers.views.blocks import escape_mrkdwn
 from storage.models import Datastore
 from storage.sync_runs import queue_run
 
@@ -40,12 +42,13 @@ class SyncActions:
             run = queue_run(session, datastore_id=datastore_id, kind=kind, trigger=trigger) if datastore else None
         if datastore is None:
             raise UserFacingError("That datastore no longer exists.")
+        name = escape_mrkdwn(info.name)
         if run is None:
-            return f"*{info.name}* is already syncing (or waiting to resume); its thread shows where it stands."
+            return f"*{name}* is already syncing (or waiting to resume); its thread shows where it stands."
         if trigger == "retry":
-            return f"Retrying *{info.name}*: failed pages are fetched again. Progress shows in its thread."
+            return f"Retrying *{name}*: failed pages are fetched again. Progress shows in its thread."
         what = "A full resync (every page processed again)" if kind == "full" else "A resync"
-        return f"{what} of *{info.name}* is queued; progress shows in its thread."
+        return f"{what} of *{name}* is queued; progress shows in its thread."
 
     def retry(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -70,7 +73,7 @@ class SyncActions:
             ack(response_type="ephemeral", text=f"Say which datastore: `{SLASH_COMMAND} sync NAME [--full]`.")
             return
         ack()
-        info = self.queries.find(command["team_id"], names[0])
+        info = find_datastore(self.queries, command["team_id"], names[0])
         text = self.request(
             client,
             team_id=command["team_id"],
@@ -90,9 +93,9 @@ class SyncActions:
         try:
             minutes = parse_interval(args[1])
         except UserFacingError as exc:
-            raise CommandUsageError(str(exc)) from None
+            raise CommandUsageError(shown_error(exc)) from None
         ack()
-        info = self.queries.find(command["team_id"], args[0])
+        info = find_datastore(self.queries, command["team_id"], args[0])
         if not self.permissions.may_manage(client, user_id=command["user_id"], creator_id=info.created_by):
             refused = self.permissions.refusal(creator_id=info.created_by, name=info.name, action="reschedule")
             respond(response_type="ephemeral", text=refused)
@@ -101,8 +104,8 @@ class SyncActions:
         default = " (the default)" if minutes is None else ""
         respond(
             response_type="ephemeral",
-            text=f"*{info.name}* now resyncs {describe_interval(effective)}{default}; each resync also removes "
-            "pages deleted in Confluence.",
+            text=f"*{escape_mrkdwn(info.name)}* now resyncs {describe_interval(effective)}{default}; each resync "
+            "also removes pages deleted in Confluence.",
         )
 
 

@@ -10,7 +10,9 @@ from slack_sdk import WebClient
 
 from bot.datastores.queries import Queries
 from bot.errors import CommandUsageError
+from bot.text_policy import clean_query
 from handlers.ids import SLASH_COMMAND, ActionId
+from handlers.lookup import find_datastore
 from handlers.thread_links import ThreadLinks
 from handlers.views.usage import list_message, search_message, status_message
 
@@ -27,20 +29,23 @@ class UsageCommands:
         respond(**list_message(self.queries.list(command["team_id"])))
 
     def status(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        if not args:
-            raise CommandUsageError(f"Say which datastore: `{SLASH_COMMAND} status NAME`.")
+        if len(args) != 1:
+            raise CommandUsageError(
+                f'Say which datastore: `{SLASH_COMMAND} status NAME` (quote names with spaces: "Eng Wiki").'
+            )
         ack()
-        info = self.queries.find(command["team_id"], args[0])
+        info = find_datastore(self.queries, command["team_id"], args[0])
         respond(**status_message(info, thread_link=self.links.link(client, info)))
 
     def search(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        if len(args) < 2:
+        query = " ".join(args[1:])
+        if not clean_query(query).text:  # nothing left once tabs, line breaks and hidden characters are gone
             raise CommandUsageError(
                 f'Say where and what: `{SLASH_COMMAND} search NAME your words` (quote names with spaces: "Eng Wiki").'
             )
         ack()
-        answer = self.queries.search(command["team_id"], args[0], " ".join(args[1:]))
-        respond(**search_message(answer))
+        info = find_datastore(self.queries, command["team_id"], args[0])
+        respond(**search_message(self.queries.search_in(info, query)))
 
     def share(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()

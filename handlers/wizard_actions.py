@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.text_policy import clean_query
 from bot.wizard.inputs import InvalidInput, normalize_site_url
 from bot.wizard.service import NotYourWizard, WizardGone
 from bot.wizard.steps import Step, WizardSnapshot
@@ -132,7 +133,8 @@ class WizardActions:
             ack(options=[])
             return
         try:
-            rows = self.deps.finish.space_options(wizard_id, body["user"]["id"], str(body.get("value") or ""))
+            typed = clean_query(str(body.get("value") or "")).text  # a NUL would make PostgreSQL refuse the query
+            rows = self.deps.finish.space_options(wizard_id, body["user"]["id"], typed)
         except (WizardGone, NotYourWizard):
             ack(options=[])
             return

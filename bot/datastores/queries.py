@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.errors import UserFacingError
 from bot.services import Services
+from bot.text_policy import clean_query
 from bot.wizard.inputs import name_key
 from storage.models import SYNCING_STATUSES, Connection, Datastore, SyncRun
 from storage.search import SearchHit, search
@@ -46,6 +47,7 @@ class SearchAnswer:
     query: str
     hits: Sequence[SearchHit]
     syncing: bool  # results cover only what is processed so far
+    shortened: bool = False  # the query was cut to text_policy.MAX_QUERY_CHARS
 
 
 class Queries:
@@ -111,7 +113,9 @@ class Queries:
         return self.search_in(self.find(team_id, name), query, limit=limit)
 
     def search_in(self, info: DatastoreInfo, query: str, *, limit: int = 5) -> SearchAnswer:
+        """Search for ``query`` as :func:`bot.text_policy.clean_query` leaves it (the answer echoes that)."""
+        cleaned = clean_query(query)
         with self.services.sessions() as session:
-            hits = search(session, datastore_id=info.id, query=query, limit=limit)
+            hits = search(session, datastore_id=info.id, query=cleaned.text, limit=limit)
         syncing = info.status in SYNCING_STATUSES
-        return SearchAnswer(datastore=info, query=query, hits=hits, syncing=syncing)
+        return SearchAnswer(datastore=info, query=cleaned.text, hits=hits, syncing=syncing, shortened=cleaned.shortened)

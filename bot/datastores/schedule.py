@@ -7,6 +7,7 @@ import re
 from bot.errors import UserFacingError
 from bot.jobs import reschedule_resyncs
 from bot.services import Services
+from bot.text_policy import refusal
 from storage.models import Datastore
 
 __all__ = ["MAX_MINUTES", "MIN_MINUTES", "describe_interval", "parse_interval", "set_interval"]
@@ -18,13 +19,18 @@ _UNIT_MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
 
 
 def parse_interval(text: str) -> int | None:
-    """Minutes from "90m", "6h", "1d" (or "every 6 hours"); None for "default". Refused with a clear message."""
+    """Minutes from "90m", "6h", "1d" (or "every 6 hours"); None for "default". Refused with a clear message
+    (also when it holds a hidden character, which strip() would otherwise make vanish)."""
+    hidden = refusal(text, "interval")
+    if hidden is not None:
+        raise UserFacingError(hidden)
     cleaned = text.strip().lower()
     if cleaned in ("default", "reset"):
         return None
     match = _DURATION.fullmatch(cleaned)
     if match is None:
-        raise UserFacingError(f"I can't read “{text}” as an interval: say `90m`, `6h`, `1d` or `default`.")
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise UserFacingError(f"I can't read “{shown}” as an interval: say `90m`, `6h`, `1d` or `default`.")
     minutes = int(match.group(1)) * _UNIT_MINUTES[match.group(2)[0]]
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
         raise UserFacingError(f"Resync every {MIN_MINUTES} minutes at the most often, and at least once a week.")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.errors import UserFacingError
+from bot.text_policy import refusal
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -22,6 +23,7 @@ __all__ = [
     "normalize_name",
     "normalize_site_url",
     "parse_top_off",
+    "require_visible",
 ]
 
 MAX_NAME_LENGTH = 64
@@ -41,9 +43,22 @@ class InvalidInput(UserFacingError):
         self.message = message
 
 
+def require_visible(field: str, label: str, raw: str | None) -> str:
+    """``raw`` as typed, or InvalidInput naming its first hidden character (control, bidi, zero-width …; see
+    :mod:`bot.text_policy`): refused, never silently dropped or turned into a space."""
+    text = raw or ""
+    message = refusal(text, label)
+    if message is not None:
+        raise InvalidInput(field, message)
+    return text
+
+
 def normalize_name(raw: str) -> str:
-    """The datastore name as it will be stored: trimmed, inner whitespace runs folded to one space."""
-    name = " ".join(raw.split())
+    """The datastore name as it will be stored: refused if it holds a hidden character, otherwise composed
+    (NFC: "é" typed as e + accent is stored as one letter), trimmed, and runs of spaces (also no-break or
+    ideographic ones) folded to one space."""
+    visible = require_visible("name", "name", raw)
+    name = " ".join(unicodedata.normalize("NFC", visible).split())
     if not name:
         raise InvalidInput("name", "Give the datastore a name, like eng-wiki.")
     if len(name) > MAX_NAME_LENGTH:
@@ -66,7 +81,7 @@ def _site_error(message: str) -> InvalidInput:
 
 def normalize_site_url(raw: str) -> str:
     """``acme``, ``acme.atlassian.net`` or ``https://acme.atlassian.net/wiki/…`` → ``https://acme.atlassian.net``."""
-    text = raw.strip()
+    text = require_visible("site_url", "site URL", raw).strip()
     if not text:
         raise _site_error("Enter your Confluence site, like acme.atlassian.net.")
     if "://" not in text:
@@ -114,7 +129,7 @@ class TopOffSettings:
 
 
 def _positive(field: str, label: str, raw: str | None, *, required: bool) -> int | None:
-    text = (raw or "").strip()
+    text = require_visible(field, label, raw).strip()
     if not text:
         if required:
             raise InvalidInput(field, f"Enter the {label} as a whole number of credits.")

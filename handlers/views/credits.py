@@ -8,10 +8,13 @@ from typing import Any
 from bot.datastores.credits import CreditsOverview
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.views.blocks import button, context, escape_mrkdwn, plain, section
+from handlers.views.limits import MODAL_TEXT, clip_plain
 from handlers.views.top_off import top_off_fields
 
 __all__ = ["credits_message", "top_off_modal"]
 
+#: How much of a datastore name or a ledger note one ledger line shows.
+LEDGER_PART = 120
 KINDS = {"grant": "Free credits", "top_off": "Auto top-off", "charge": "Sync", "manual": "Added"}
 
 
@@ -31,11 +34,11 @@ def _ledger_lines(overview: CreditsOverview) -> str:
     lines = []
     for row in overview.ledger:
         entry = row.entry
-        what = KINDS.get(entry.kind, entry.kind)
+        what = KINDS.get(entry.kind) or escape_mrkdwn(clip_plain(entry.kind, LEDGER_PART))
         if row.datastore:
-            what += f" · {escape_mrkdwn(row.datastore)}"
+            what += f" · {escape_mrkdwn(clip_plain(row.datastore, LEDGER_PART))}"
         if entry.kind == "charge" and entry.note:
-            what += f" ({escape_mrkdwn(entry.note)})"
+            what += f" ({escape_mrkdwn(clip_plain(entry.note, LEDGER_PART))})"
         sign = "+" if entry.amount >= 0 else "−"
         lines.append(
             f"`{entry.created_at:%d %b %H:%M}` {sign}{abs(entry.amount):,} · {what} · balance {entry.balance_after:,}"
@@ -73,8 +76,8 @@ def top_off_modal(overview: CreditsOverview) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CallbackId.CREDITS_TOP_OFF,
         "private_metadata": json.dumps({"t": overview.team_id}),
-        "title": plain("Auto top-off"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
+        "title": plain("Auto top-off", MODAL_TEXT),
+        "submit": plain("Save", MODAL_TEXT),
+        "close": plain("Cancel", MODAL_TEXT),
         "blocks": [section(intro), *top_off_fields(overview.top_off, required=False)],
     }

@@ -5,27 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from bot.wizard.finish import CreatedDatastore
-from handlers.views.blocks import context, escape_mrkdwn, section
+from handlers.views.blocks import channel_mention, context, escape_mrkdwn, fallback, section, user_mention
+from handlers.views.limits import clip_plain
 
 __all__ = ["announcement_message", "first_progress_reply", "not_posted_dm"]
 
 Message = dict[str, Any]
+#: How much of one space name the announcement lists (ten of them, and "and N more", fit one context).
+SPACE_NAME = 150
 
 
 def _status_line(created: CreatedDatastore, creator_id: str, status: str) -> str:
-    site = escape_mrkdwn(created.site)
-    return f":books: *{escape_mrkdwn(created.name)}* — Confluence · {site} · created by <@{creator_id}> · {status}"
+    name, site = escape_mrkdwn(created.name), escape_mrkdwn(created.site)
+    return f":books: *{name}* — Confluence · {site} · created by {user_mention(creator_id)} · {status}"
 
 
 def announcement_message(created: CreatedDatastore, *, creator_id: str, status: str = "Initializing") -> Message:
     """The parent message in the channel; its status line is kept current as the datastore changes."""
     line = _status_line(created, creator_id, status)
-    scope = "all content" if created.share_all else ", ".join(escape_mrkdwn(n) for n in created.space_names[:10])
+    names = [escape_mrkdwn(clip_plain(name, SPACE_NAME)) for name in created.space_names[:10]]
+    scope = "all content" if created.share_all else ", ".join(names)
     if not created.share_all and len(created.space_names) > 10:
         scope += f" and {len(created.space_names) - 10} more"
     account = f" as {escape_mrkdwn(created.account)}" if created.account else ""
     return {
-        "text": line,
+        "text": fallback(line),
         "blocks": [section(line), context(f"Syncing {scope} from {escape_mrkdwn(created.site)}{account}.")],
     }
 
@@ -35,7 +39,7 @@ def first_progress_reply(created: CreatedDatastore) -> Message:
     name = escape_mrkdwn(created.name)
     text = f":hourglass_flowing_sand: *Initializing* — the first sync of *{name}* starts in a moment."
     return {
-        "text": text,
+        "text": fallback(text),
         "blocks": [
             section(text),
             context("Progress shows here. Documents become searchable as soon as they are processed."),
@@ -45,9 +49,9 @@ def first_progress_reply(created: CreatedDatastore) -> Message:
 
 def not_posted_dm(created: CreatedDatastore, *, channel_id: str | None, reason: str) -> Message:
     """Sent to the creator by DM when the channel would not take the announcement."""
-    where = f"<#{channel_id}>" if channel_id else "the channel"
+    where = channel_mention(channel_id) if channel_id else "the channel"
     text = (
-        f"I could not post about *{escape_mrkdwn(created.name)}* in {where} ({reason}). "
+        f"I could not post about *{escape_mrkdwn(created.name)}* in {where} ({escape_mrkdwn(reason)}). "
         f"Invite me there with `/invite @Datastore Bot` to follow the sync in the channel; meanwhile it is here."
     )
-    return {"text": text, "blocks": [section(text)]}
+    return {"text": fallback(text), "blocks": [section(text)]}

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.datastores.deletion import DeletionPreview
 from handlers.ids import ActionId, BlockId, CallbackId
-from handlers.views.blocks import context, escape_mrkdwn, plain, section
+from handlers.views.blocks import context, escape_mrkdwn, fallback, plain, section, user_mention
+from handlers.views.limits import INPUT_LABEL, MODAL_TEXT, PLACEHOLDER_TEXT, PRIVATE_METADATA
 from storage.deletion import DeletedRows
 
 __all__ = ["delete_confirm_view", "deleted_parent_message", "deleted_text", "deleting_text", "notice_view"]
@@ -38,23 +39,26 @@ def delete_confirm_view(preview: DeletionPreview, *, response_url: str | None) -
         "• its scheduled resyncs" + (", and stops the sync that is running now" if preview.syncing else ""),
         "\nThis cannot be undone. Credits already used are not refunded.",
     ]
+    metadata = json.dumps({"d": preview.datastore_id, "r": response_url}, separators=(",", ":"))
+    if len(metadata) > PRIVATE_METADATA:  # a response_url is ~100 characters; never send one Slack refuses
+        metadata = json.dumps({"d": preview.datastore_id, "r": None}, separators=(",", ":"))
     return {
         "type": "modal",
         "callback_id": CallbackId.DELETE_CONFIRM,
-        "private_metadata": json.dumps({"d": preview.datastore_id, "r": response_url}),
-        "title": plain(TITLE),
-        "submit": plain("Delete"),
-        "close": plain("Cancel"),
+        "private_metadata": metadata,
+        "title": plain(TITLE, MODAL_TEXT),
+        "submit": plain("Delete", MODAL_TEXT),
+        "close": plain("Cancel", MODAL_TEXT),
         "blocks": [
             section("\n".join(lines), block_id=BlockId.DELETE_SUMMARY),
             {
                 "type": "input",
                 "block_id": BlockId.DELETE_NAME,
-                "label": plain(f"Type {preview.name} to confirm"[:2000]),
+                "label": plain(f"Type {preview.name} to confirm", INPUT_LABEL),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ActionId.DELETE_NAME_INPUT,
-                    "placeholder": plain(preview.name[:150]),
+                    "placeholder": plain(preview.name, PLACEHOLDER_TEXT),
                     "max_length": 200,
                 },
             },
@@ -67,8 +71,8 @@ def notice_view(text: str, *, title: str = TITLE) -> View:
     return {
         "type": "modal",
         "callback_id": CallbackId.NOTICE,
-        "title": plain(title),
-        "close": plain("Close"),
+        "title": plain(title, MODAL_TEXT),
+        "close": plain("Close", MODAL_TEXT),
         "blocks": [section(text)],
     }
 
@@ -94,10 +98,10 @@ def deleted_parent_message(
     *, name: str, site: str, deleted_by: str | None, documents: int, deleted_at: datetime
 ) -> dict[str, Any]:
     """What the datastore's channel message becomes: it no longer claims to be searchable."""
-    who = f"<@{deleted_by}>" if deleted_by else "an operator"
+    who = user_mention(deleted_by) if deleted_by else "an operator"
     where = f" — Confluence · {escape_mrkdwn(site)}" if site else ""
     line = f":wastebasket: ~*{escape_mrkdwn(name)}*~{where} · deleted by {who} on {deleted_at:%d %b %Y %H:%M} UTC"
     return {
-        "text": f"{name} was deleted by {who}",
+        "text": fallback(f"{escape_mrkdwn(name)} was deleted by {who}"),
         "blocks": [section(line), context(f"Its {_plural(documents, 'document')} are no longer searchable.")],
     }

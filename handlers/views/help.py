@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.ids import SLASH_COMMAND
+from handlers.views.blocks import escape_mrkdwn, fallback, section
+from handlers.views.limits import clip_plain
+
+#: How much of an unknown subcommand the help echoes.
+ECHOED_WORD = 60
 
 __all__ = ["SubcommandHelp", "help_message"]
 
@@ -25,22 +30,17 @@ def help_message(
     blocks: list[dict[str, Any]] = []
     lead = ""
     if unknown is not None:
-        lead = f"I don't know `{SLASH_COMMAND} {unknown}`."
+        lead = f"I don't know `{SLASH_COMMAND} {escape_mrkdwn(clip_plain(unknown, ECHOED_WORD))}`."
         if suggestion is not None:
-            lead += f" Did you mean `{SLASH_COMMAND} {suggestion}`?"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": lead}})
+            lead += f" Did you mean `{SLASH_COMMAND} {escape_mrkdwn(suggestion)}`?"
+        blocks.append(section(lead))
     lines = [f"`{SLASH_COMMAND} {item.usage}` — {item.summary}" for item in subcommands]
     blocks.append(
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "*Datastore Bot* connects Confluence to a searchable "
-                "datastore, right from Slack.\n\n" + "\n".join(lines),
-            },
-        }
+        section(
+            "*Datastore Bot* connects Confluence to a searchable datastore, right from Slack.\n\n" + "\n".join(lines)
+        )
     )
-    fallback = (
+    text = (
         (lead + " " if lead else "") + "Commands: " + ", ".join(f"{SLASH_COMMAND} {item.usage}" for item in subcommands)
     )
-    return {"response_type": "ephemeral", "text": fallback, "blocks": blocks}
+    return {"response_type": "ephemeral", "text": fallback(text), "blocks": blocks}

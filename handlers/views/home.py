@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.datastores.queries import DatastoreInfo
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId, HomeMenuValue
-from handlers.views.blocks import context, escape_mrkdwn, option, plain, section
+from handlers.views.blocks import context, escape_mrkdwn, header, option, plain, safe_url, section
+from handlers.views.limits import VIEW_BYTES, json_size
 from handlers.views.progress import STATUS_LABELS
 
 __all__ = ["MAX_HOME_DATASTORES", "home_view"]
@@ -21,7 +22,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _line(info: DatastoreInfo) -> str:
-    status = STATUS_LABELS.get(info.status, info.status)
+    status = STATUS_LABELS.get(info.status) or escape_mrkdwn(info.status)
     return (
         f"*{escape_mrkdwn(info.name)}* · {status}\nConfluence · {escape_mrkdwn(info.site)} · "
         f"{info.documents:,} documents · last sync {_when(info.last_sync)} · next {_when(info.next_sync)}"
@@ -31,8 +32,9 @@ def _line(info: DatastoreInfo) -> str:
 def _menu(info: DatastoreInfo, thread_url: str | None) -> dict[str, Any]:
     """Sync now, Open thread (a link, when the thread is known) and Delete… for one datastore."""
     options = [option("Sync now", f"{HomeMenuValue.SYNC}:{info.id}")]
-    if thread_url:
-        options.append({**option("Open thread", f"{HomeMenuValue.THREAD}:{info.id}"), "url": thread_url})
+    link = safe_url(thread_url)
+    if link is not None:
+        options.append({**option("Open thread", f"{HomeMenuValue.THREAD}:{info.id}"), "url": link})
     options.append(option("Delete…", f"{HomeMenuValue.DELETE}:{info.id}"))
     return {"type": "overflow", "action_id": ActionId.HOME_DATASTORE_MENU, "options": options}
 
@@ -54,14 +56,14 @@ def home_view(
     else:
         summary = "No datastores yet. Create one to make a Confluence site searchable from Slack."
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain("Datastore Bot")},
+        header("Datastore Bot"),
         section(
             "Connect a Confluence site, follow its sync in a thread, then search it from any channel with "
             f"`{SLASH_COMMAND} search NAME words`. `{SLASH_COMMAND} help` lists every command.\n\n{summary}"
         ),
     ]
-    if notice:
-        blocks.append(context(notice[:3000], block_id=BlockId.HOME_NOTICE))
+    if notice:  # mrkdwn written by the handlers (untrusted parts escaped there); clipped by context()
+        blocks.append(context(notice, block_id=BlockId.HOME_NOTICE))
     blocks.append(
         {
             "type": "actions",
@@ -76,7 +78,11 @@ def home_view(
             ],
         }
     )
-    blocks += [_datastore_block(info, links.get(info.id)) for info in datastores[:MAX_HOME_DATASTORES]]
-    if len(datastores) > MAX_HOME_DATASTORES:
-        blocks.append(context(f"…and {len(datastores) - MAX_HOME_DATASTORES} more: `{SLASH_COMMAND} list` shows all."))
+    rows = [_datastore_block(info, links.get(info.id)) for info in datastores[:MAX_HOME_DATASTORES]]
+    budget = VIEW_BYTES - json_size(blocks) - 1000  # room for the view's own fields and the "…more" line
+    while rows and json_size(rows) > budget:  # long non-ASCII names: fewer rows rather than a refused view
+        rows = rows[: len(rows) * 9 // 10]
+    blocks += rows
+    if len(datastores) > len(rows):
+        blocks.append(context(f"…and {len(datastores) - len(rows)} more: `{SLASH_COMMAND} list` shows all."))
     return {"type": "home", "blocks": blocks}

@@ -6,7 +6,8 @@ from typing import Any
 
 from bot.progress.snapshot import ProgressSnapshot
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId
-from handlers.views.blocks import button, context, escape_mrkdwn, section
+from handlers.views.blocks import button, context, escape_mrkdwn, fallback, section, user_mention
+from handlers.views.limits import clip_mrkdwn, clip_plain
 
 __all__ = ["STATUS_LABELS", "completion_message", "duration_text", "parent_message", "progress_bar", "progress_message"]
 
@@ -22,6 +23,14 @@ STATUS_LABELS = {
     "paused": "Paused ⏸️",
 }
 REACTIONS = {"synced": "white_check_mark", "partially_synced": "warning", "failed": "x"}
+#: How much of one failure title and of one reason a thread message shows (UTF-16 units): a few failures
+#: and the run's reason all fit in one section, however long Atlassian's descriptions are.
+FAILURE_TITLE = 150
+REASON = 600
+
+
+def _reason(text: str) -> str:
+    return clip_mrkdwn(escape_mrkdwn(text), REASON)
 
 
 def progress_bar(fraction: float) -> str:
@@ -53,7 +62,7 @@ def _paused_line(s: ProgressSnapshot) -> str:
             ":double_vertical_bar: *Paused* — the Confluence connection expired. Its creator or a workspace "
             "admin needs to connect Confluence again; the sync then resumes where it stopped."
         )
-    return f":double_vertical_bar: *Paused* — {escape_mrkdwn(s.reason or 'waiting')}"
+    return f":double_vertical_bar: *Paused* — {_reason(s.reason or 'waiting')}"
 
 
 def progress_message(s: ProgressSnapshot) -> Message:
@@ -63,7 +72,7 @@ def progress_message(s: ProgressSnapshot) -> Message:
         line = _paused_line(s)
         detail = f"{s.processed:,} of {s.to_process:,} pages processed · {s.documents:,} documents searchable now"
     elif s.state == "finished":
-        label = STATUS_LABELS.get(s.outcome or "", s.outcome or "")
+        label = STATUS_LABELS.get(s.outcome or "") or escape_mrkdwn(s.outcome or "")
         line = f"*{label}* — {s.processed:,} processed, {s.unchanged:,} unchanged, {s.failed:,} failed"
         detail = f"{s.documents:,} documents searchable · took {duration_text(s.duration_seconds)}"
     elif s.phase in ("initializing", "syncing_metadata") or s.state == "queued":
@@ -78,7 +87,7 @@ def progress_message(s: ProgressSnapshot) -> Message:
             f"{s.failed:,} failed · {s.rate:,.0f} pages/s{eta}"
         )
         detail = f"{s.documents:,} documents searchable now"
-    text = f"{name}: {line}"
+    text = fallback(f"{name}: {line}")
     blocks = [section(line, block_id=BlockId.PROGRESS), context(detail)]
     if s.state == "paused" and s.pause_kind == "reconnect":
         reconnect = button("Reconnect Confluence", ActionId.RECONNECT, value=str(s.datastore_id), style="primary")
@@ -96,9 +105,12 @@ def completion_message(s: ProgressSnapshot) -> Message:
         blocks = [section(text), context(f'Search it from any channel: `{SLASH_COMMAND} search "{name}" your words`')]
     elif s.outcome == "partially_synced":
         text = f"⚠️ *{name}* is partly ready — {s.documents:,} synced, {s.failed:,} failed"
-        reasons = [f"• {escape_mrkdwn(title)}: {escape_mrkdwn(reason)}" for title, reason in s.failures[:3]]
+        reasons = [
+            f"• {escape_mrkdwn(clip_plain(title, FAILURE_TITLE))}: {_reason(reason)}"
+            for title, reason in s.failures[:3]
+        ]
         if s.reason:
-            reasons.append(f"• {escape_mrkdwn(s.reason)}")
+            reasons.append(f"• {_reason(s.reason)}")
         blocks = [section(text + ("\n" + "\n".join(reasons) if reasons else ""))]
         blocks.append(
             {
@@ -108,7 +120,7 @@ def completion_message(s: ProgressSnapshot) -> Message:
             }
         )
     else:
-        text = f"❌ Sync of *{name}* failed: {escape_mrkdwn(s.reason or 'an unexpected error')}"
+        text = f"❌ Sync of *{name}* failed: {_reason(s.reason or 'an unexpected error')}"
         blocks = [
             section(text),
             {
@@ -117,18 +129,18 @@ def completion_message(s: ProgressSnapshot) -> Message:
                 "elements": [button("Retry", ActionId.RETRY_SYNC, value=str(s.datastore_id), style="primary")],
             },
         ]
-    return {"text": text, "blocks": blocks}
+    return {"text": fallback(text), "blocks": blocks}
 
 
 def parent_message(s: ProgressSnapshot, *, status: str) -> Message:
     """The channel message's status line: `📚 *eng-wiki* — Confluence · site · created by @x · Synced ✅ · …`."""
     line = (
         f":books: *{escape_mrkdwn(s.name)}* — Confluence · {escape_mrkdwn(s.site)} · created by "
-        f"<@{s.creator_id}> · {status}"
+        f"{user_mention(s.creator_id)} · {status}"
     )
     if s.finished_at is not None and s.state == "finished":
         line += f" · last sync {s.finished_at:%H:%M} UTC · {s.documents:,} documents"
-    return {"text": line, "blocks": [section(line)]}
+    return {"text": fallback(line), "blocks": [section(line)]}
 
 
 def reaction_for(outcome: str | None) -> str | None:

@@ -7,6 +7,7 @@ from typing import Any
 from bot.wizard.steps import WizardSnapshot
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.views.blocks import button, context, escape_mrkdwn, plain, section
+from handlers.views.limits import MODAL_TEXT
 from handlers.views.wizard import wizard_metadata
 
 __all__ = ["reconnect_view", "reconnected_view"]
@@ -20,8 +21,8 @@ def _modal(snapshot: WizardSnapshot, blocks: list[dict[str, Any]], close: str = 
         "callback_id": CallbackId.RECONNECT,
         "notify_on_close": True,
         "private_metadata": wizard_metadata(snapshot.id),
-        "title": plain(TITLE),
-        "close": plain(close),
+        "title": plain(TITLE, MODAL_TEXT),
+        "close": plain(close, MODAL_TEXT),
         "blocks": blocks,
     }
 
@@ -37,7 +38,8 @@ def reconnect_view(snapshot: WizardSnapshot) -> dict[str, Any]:
         ),
     ]
     if snapshot.oauth_error:
-        blocks.append(section(f":warning: {escape_mrkdwn(snapshot.oauth_error)}", block_id=BlockId.CONNECT_ERROR))
+        error = escape_mrkdwn(snapshot.oauth_error, newlines=True)
+        blocks.append(section(f":warning: {error}", block_id=BlockId.CONNECT_ERROR))
         actions = [button("Try again", ActionId.TRY_AGAIN, value=snapshot.id, style="primary")]
     else:
         actions = [button("Open window", ActionId.OPEN_WINDOW, url=snapshot.authorize_url or "", style="primary")]

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from bot.datastores.queries import DatastoreInfo, SearchAnswer
+from bot.text_policy import MAX_QUERY_CHARS, clean_query, displayable
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId
-from handlers.views.blocks import button, context, escape_mrkdwn, section
+from handlers.views.blocks import button, context, escape_mrkdwn, fallback, link, section, user_mention
+from handlers.views.limits import BUTTON_VALUE, clip_mrkdwn, clip_plain, utf16_length
 from handlers.views.progress import STATUS_LABELS, progress_bar
+from storage.search import SearchHit
 
 __all__ = ["list_message", "search_message", "share_value", "status_message"]
 
 Message = dict[str, Any]
 MAX_LISTED = 45
+#: How much of an echoed query, a title or a problem description one message shows (UTF-16 units).
+ECHOED_QUERY = 300
+TITLE = 250
+SNIPPET = 1500
+PROBLEM = 1000
+_LOOSE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
 
 
 def _when(moment: datetime | None) -> str:
@@ -22,7 +32,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _badge(info: DatastoreInfo) -> str:
-    return STATUS_LABELS.get(info.status, info.status)
+    return STATUS_LABELS.get(info.status) or escape_mrkdwn(info.status)
 
 
 def list_message(infos: list[DatastoreInfo]) -> Message:
@@ -37,7 +47,7 @@ def list_message(infos: list[DatastoreInfo]) -> Message:
     blocks = [section(line) for line in lines]
     if len(infos) > MAX_LISTED:
         blocks.append(context(f"…and {len(infos) - MAX_LISTED} more."))
-    return {"response_type": "ephemeral", "text": "\n".join(lines), "blocks": blocks}
+    return {"response_type": "ephemeral", "text": fallback("\n".join(lines)), "blocks": blocks}
 
 
 def status_message(info: DatastoreInfo, *, thread_link: str | None) -> Message:
@@ -56,51 +66,73 @@ def status_message(info: DatastoreInfo, *, thread_link: str | None) -> Message:
         f"next scheduled sync {_when(info.next_sync)}"
     )
     if info.status_detail:
-        lines.append(f"Last problem: {escape_mrkdwn(info.status_detail)}")
+        lines.append(f"Last problem: {clip_mrkdwn(escape_mrkdwn(info.status_detail), PROBLEM)}")
     if thread_link:
-        lines.append(f"<{thread_link}|Open its thread>")
+        lines.append(link(thread_link, "Open its thread"))
     text = "\n".join(lines)
-    return {"response_type": "ephemeral", "text": text, "blocks": [section(text)]}
+    return {"response_type": "ephemeral", "text": fallback(text), "blocks": [section(text)]}
 
 
 def share_value(datastore_id: int, query: str) -> str:
-    return json.dumps({"d": datastore_id, "q": query[:1500]}, separators=(",", ":"))
+    """The "Share in channel" button's value: the datastore and the query, as compact JSON that keeps
+    non-ASCII as it is (a CJK character is 1 UTF-16 unit there, not the 6 of ``\\uXXXX``).
+
+    Why not a server-side id: the value is the whole state, so sharing works after a restart, from any
+    process, with no table to write on every search or to clean up. It fits because a query is at most
+    ``MAX_QUERY_CHARS`` (500) characters once cleaned (the search itself uses at most 16 words of 64): even
+    all quotes or all emoji that is about 1,000 units, half of Slack's 2,000. Should it not fit anyway, the
+    query is shortened until it does."""
+    text = clean_query(query).text
+    while True:
+        value = json.dumps({"d": datastore_id, "q": text}, ensure_ascii=False, separators=(",", ":"))
+        if utf16_length(value) <= BUTTON_VALUE or not text:
+            return value
+        text = text[: len(text) * 3 // 4]
+
+
+def _settled_snippet(snippet: str) -> str:
+    """A snippet is escaped mrkdwn (storage.search); make sure of it: a stray ``<`` or ``>`` or a bare
+    ``&`` is escaped, existing entities stay, and it is shortened."""
+    shown = _LOOSE_AMPERSAND.sub("&amp;", displayable(snippet, newlines=False))
+    return clip_mrkdwn(shown.replace("<", "&lt;").replace(">", "&gt;"), SNIPPET)
+
+
+def _hit_block(hit: SearchHit) -> dict[str, Any]:
+    space = escape_mrkdwn(clip_plain(hit.space_name or hit.space_key or "", TITLE))
+    where = " · ".join(part for part in (space, f"updated {_when(hit.last_modified)}") if part)
+    title = link(hit.url, clip_plain(hit.title, TITLE))
+    return section(f"*{title}*\n{where}\n>{_settled_snippet(hit.snippet)}")
 
 
 def search_message(answer: SearchAnswer, *, shared_by: str | None = None) -> Message:
-    name, query = escape_mrkdwn(answer.datastore.name), escape_mrkdwn(answer.query)
+    name = escape_mrkdwn(answer.datastore.name)
+    query = escape_mrkdwn(clip_plain(answer.query, ECHOED_QUERY))
     blocks: list[dict[str, Any]] = []
+    shortened = (
+        [context(f"Your query was long: only its first {MAX_QUERY_CHARS} characters were searched.")]
+        if answer.shortened
+        else []
+    )
     if not answer.hits:
         text = f"No results for “{query}” in *{name}*."
         tips = ["Try fewer or different words", "check the spelling", "search for a word in the page's title"]
         if answer.syncing:
             tips.append("the sync is still running, so more pages become searchable soon")
-        blocks = [section(text), context(" · ".join(tips) + f" · {answer.datastore.documents:,} documents searched")]
-        return {"response_type": "ephemeral", "text": text, "blocks": blocks}
-    heading = f"*{len(answer.hits)} result{'s' if len(answer.hits) != 1 else ''}* for “{query}” in *{name}*"
+        documents = f" · {answer.datastore.documents:,} documents searched"
+        blocks = [section(text), *shortened, context(" · ".join(tips) + documents)]
+        return {"response_type": "ephemeral", "text": fallback(text), "blocks": blocks}
+    count = f"{len(answer.hits)} result{'s' if len(answer.hits) != 1 else ''}"
+    heading = f"*{count}* for “{query}” in *{name}*"
     if shared_by:
-        heading += f" · shared by <@{shared_by}>"
+        heading += f" · shared by {user_mention(shared_by)}"
     blocks.append(section(heading))
+    blocks += shortened
     if answer.syncing:
         total = max(answer.datastore.run_to_process, answer.datastore.documents)
         blocks.append(context(f"Searching {answer.datastore.documents:,} of ~{total:,} documents — sync in progress"))
-    for hit in answer.hits:
-        where = " · ".join(
-            part for part in (hit.space_name or hit.space_key, f"updated {_when(hit.last_modified)}") if part
-        )
-        body = f"*<{hit.url}|{escape_mrkdwn(hit.title)}>*\n{where}\n>{hit.snippet}"
-        blocks.append(section(body[:2900]))
+    blocks += [_hit_block(hit) for hit in answer.hits]
     if shared_by is None:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": BlockId.SEARCH_ACTIONS,
-                "elements": [
-                    button(
-                        "Share in channel", ActionId.SHARE_RESULTS, value=share_value(answer.datastore.id, answer.query)
-                    )
-                ],
-            }
-        )
-    text = f"{len(answer.hits)} results for “{answer.query}” in {answer.datastore.name}"
+        share = button("Share in channel", ActionId.SHARE_RESULTS, value=share_value(answer.datastore.id, answer.query))
+        blocks.append({"type": "actions", "block_id": BlockId.SEARCH_ACTIONS, "elements": [share]})
+    text = fallback(f"{count} for “{query}” in {name}")
     return {"response_type": "in_channel" if shared_by else "ephemeral", "text": text, "blocks": blocks}

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.ids import ActionId, BlockId, CallbackId, MethodValue, TopOffValue
-from handlers.views.blocks import button, context, escape_mrkdwn, option, plain, section, text_input
+from handlers.views.blocks import button, context, escape_mrkdwn, link, option, plain, section, text_input
+from handlers.views.limits import MODAL_TEXT
 from handlers.views.top_off import top_off_fields
 
 __all__ = [
@@ -84,12 +85,12 @@ def modal(
         "callback_id": callback_id,
         "notify_on_close": True,
         "private_metadata": wizard_metadata(wizard_id, channel_id, user_id),
-        "title": plain(WIZARD_TITLE),
-        "close": plain("Cancel"),
+        "title": plain(WIZARD_TITLE, MODAL_TEXT),
+        "close": plain("Cancel", MODAL_TEXT),
         "blocks": blocks,
     }
     if submit is not None:
-        view["submit"] = plain(submit)
+        view["submit"] = plain(submit, MODAL_TEXT)
     return view
 
 
@@ -103,9 +104,9 @@ def name_step_view(
 ) -> View:
     """Step 1, "Set data source name & type": the name and the (single) connection method."""
     method = option("Third-Party Connection", MethodValue.THIRD_PARTY, "Connect Confluence Cloud and keep it in sync")
-    blocks = [step_context(Step.NAME, "Set data source name & type")]
+    blocks = [step_context(Step.NAME, "Set data source name &amp; type")]
     if notice:
-        blocks.append(section(f":warning: {escape_mrkdwn(notice)}", block_id=BlockId.NOTICE))
+        blocks.append(section(f":warning: {escape_mrkdwn(notice, newlines=True)}", block_id=BlockId.NOTICE))
     blocks += [
         text_input(
             BlockId.NAME,
@@ -173,7 +174,7 @@ def review_access_view(snapshot: WizardSnapshot, *, access_lines: Sequence[str],
         ),
         section(
             "Everyone in this Slack workspace will be able to search the content you share in the next steps. "
-            f"By continuing you accept the <{terms_url}|end-user terms>.",
+            f"By continuing you accept the {link(terms_url, 'end-user terms')}.",
             block_id=BlockId.TERMS,
         ),
     ]
@@ -209,7 +210,8 @@ def connect_view(snapshot: WizardSnapshot) -> View:
         ),
     ]
     if snapshot.oauth_error:
-        blocks.append(section(f":warning: {escape_mrkdwn(snapshot.oauth_error)}", block_id=BlockId.CONNECT_ERROR))
+        error = escape_mrkdwn(snapshot.oauth_error, newlines=True)
+        blocks.append(section(f":warning: {error}", block_id=BlockId.CONNECT_ERROR))
         actions = [
             button("Try again", ActionId.TRY_AGAIN, value=snapshot.id, style="primary"),
             button("Change site", ActionId.CHANGE_SITE, value=snapshot.id),
@@ -217,7 +219,7 @@ def connect_view(snapshot: WizardSnapshot) -> View:
         blocks.append({"type": "actions", "block_id": BlockId.CONNECT_ACTIONS, "elements": actions})
         if snapshot.offered_sites:
             offers = [
-                button(f"Use {url.removeprefix('https://')} instead"[:75], ActionId.USE_SITE + f"-{i}", value=url)
+                button(f"Use {url.removeprefix('https://')} instead", ActionId.USE_SITE + f"-{i}", value=url)
                 for i, url in enumerate(snapshot.offered_sites[:5])
             ]
             blocks.append({"type": "actions", "block_id": BlockId.OFFERED_SITES, "elements": offers})

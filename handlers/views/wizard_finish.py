@@ -7,12 +7,15 @@ from typing import Any
 
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue
-from handlers.views.blocks import button, context, escape_mrkdwn, option, plain, section
+from handlers.views.blocks import button, context, escape_mrkdwn, fallback, fields, option, plain, section
+from handlers.views.limits import MODAL_TEXT, clip_plain
 from handlers.views.wizard import STEP_COUNT, WIZARD_TITLE, modal, step_context
 
 __all__ = ["continue_setup_message", "ended_view", "grant_access_view", "resume_view", "summary_view", "top_off_text"]
 
 View = dict[str, Any]
+#: How much of one space name the summary lists (ten of them fit a 2,000-character field).
+SPACE_NAME = 150
 
 
 def _space_option(space_id: str, key: str, name: str) -> dict[str, Any]:
@@ -81,14 +84,14 @@ def top_off_text(snapshot: WizardSnapshot) -> str:
 def _content_text(snapshot: WizardSnapshot) -> str:
     if snapshot.share_all:
         return "All content the connected account can see"
-    names = [escape_mrkdwn(s.name) for s in snapshot.spaces]
+    names = [escape_mrkdwn(clip_plain(s.name, SPACE_NAME)) for s in snapshot.spaces]
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return f"{len(names)} space{'s' if len(names) != 1 else ''}: {shown}"
 
 
 def summary_view(snapshot: WizardSnapshot) -> View:
     """Step 5, "Success!": everything chosen, and Create."""
-    fields = [
+    rows = [
         ("Name", escape_mrkdwn(snapshot.name or "")),
         ("Source", "Confluence (Third-Party Connection)"),
         ("Site", escape_mrkdwn(snapshot.connected_site or "")),
@@ -101,11 +104,7 @@ def summary_view(snapshot: WizardSnapshot) -> View:
         section(
             "*Success!* Everything is set. Review and click *Create* to start the first sync.", block_id=BlockId.NOTICE
         ),
-        {
-            "type": "section",
-            "block_id": BlockId.SUMMARY,
-            "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{value}"[:2000]} for label, value in fields],
-        },
+        fields([f"*{label}*\n{value}" for label, value in rows], block_id=BlockId.SUMMARY),
         context("The sync runs in the background; its progress shows in a thread in the channel."),
     ]
     return modal(CallbackId.WIZARD_SUMMARY, snapshot.id, blocks, submit="Create")
@@ -136,9 +135,9 @@ def ended_view(message: str) -> View:
     return {
         "type": "modal",
         "callback_id": CallbackId.WIZARD_ENDED,
-        "title": plain(WIZARD_TITLE),
-        "close": plain("Close"),
-        "blocks": [section(escape_mrkdwn(message), block_id=BlockId.NOTICE)],
+        "title": plain(WIZARD_TITLE, MODAL_TEXT),
+        "close": plain("Close", MODAL_TEXT),
+        "blocks": [section(escape_mrkdwn(message, newlines=True), block_id=BlockId.NOTICE)],
     }
 
 
@@ -146,14 +145,14 @@ def continue_setup_message(snapshot: WizardSnapshot) -> dict[str, Any]:
     """DM sent when consent finished after the modal was closed: a button reopens the wizard."""
     name = escape_mrkdwn(snapshot.name or "your datastore")
     if snapshot.oauth_error:
-        text = f"Connecting Confluence for *{name}* did not work: {escape_mrkdwn(snapshot.oauth_error)}"
+        text = f"Connecting Confluence for *{name}* did not work: {escape_mrkdwn(snapshot.oauth_error, newlines=True)}"
     else:
         text = (
             f"Confluence is connected for *{name}* ({escape_mrkdwn(snapshot.connected_site or '')}). "
             "Continue the setup where you left off."
         )
     return {
-        "text": text,
+        "text": fallback(text),
         "blocks": [
             section(text),
             {

@@ -6,8 +6,9 @@
     assert validate_view(build_step_one_view()) == []
 
 The limits are the documented ones (docs.slack.dev Block Kit reference, mirrored by ``slack_sdk.models``
-validators); see ``/work/shared/reference/slack-platform.md`` section 2.  Unknown block and element types
-are rejected, as Slack does.
+validators); see ``/work/shared/reference/slack-platform.md`` section 2.  Lengths are counted as Slack counts
+them, in UTF-16 code units (:func:`slack_length`: an emoji outside the BMP is 2), not in Python code points.
+Unknown block and element types are rejected, as Slack does.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ ACCESSORY_ELEMENTS = SELECTS | MULTI_SELECTS | PICKERS | CHOICES | {"button", "o
 JsonDict = dict[str, Any]
 
 
+def slack_length(text: str) -> int:
+    """A string's length as Slack (JavaScript) counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _loc(path: str) -> str:
     return f" [json-pointer:{path}]"
 
@@ -57,9 +63,9 @@ class _Checker:
     def length(self, value: Any, limit: int, path: str, *, minimum: int = 0) -> None:
         if not isinstance(value, str):
             self.add("must be a string", path)
-        elif len(value) > limit:
+        elif slack_length(value) > limit:
             self.add(f"must be less than {limit + 1} characters", path)
-        elif len(value) < minimum:
+        elif slack_length(value) < minimum:
             self.add(f"must be more than {minimum - 1} characters", path)
 
     def text(self, obj: Any, limit: int, path: str, *, plain_only: bool = False) -> None:
@@ -299,7 +305,9 @@ def _check_text_input(checker: _Checker, element: JsonDict, path: str) -> None:
         if value is not None and (not isinstance(value, int) or not low <= value <= 3000):
             checker.add(f"must be between {low} and 3000", f"{path}/{key}")
     if "initial_value" in element:
-        checker.length(element["initial_value"], 3000, f"{path}/initial_value")
+        longest = element.get("max_length")
+        limit = longest if isinstance(longest, int) and 1 <= longest <= 3000 else 3000
+        checker.length(element["initial_value"], limit, f"{path}/initial_value")
 
 
 def _check_confirm(checker: _Checker, confirm: JsonDict, path: str) -> None:

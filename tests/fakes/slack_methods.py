@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakes.slack_blockkit import MAX_MESSAGE_TEXT, validate_blocks
+from tests.fakes.slack_blockkit import MAX_MESSAGE_TEXT, slack_length, validate_blocks
 from tests.fakes.slack_http import HttpRequest
 from tests.fakes.slack_state import Channel, Message, Workspace, with_generated_ids
 
@@ -68,7 +68,7 @@ def check_message_content(args: JsonDict, *, require_content: bool = True) -> No
     text, blocks = args.get("text"), args.get("blocks")
     if require_content and not text and not blocks and not args.get("attachments"):
         raise ApiError("no_text")
-    if text is not None and len(str(text)) > MAX_MESSAGE_TEXT:
+    if text is not None and slack_length(str(text)) > MAX_MESSAGE_TEXT:
         raise ApiError("msg_too_long")
     if blocks is None:
         return

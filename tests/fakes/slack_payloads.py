@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.slack_blockkit import iter_elements
+from tests.fakes.slack_blockkit import iter_elements, slack_length
 from tests.fakes.slack_state import JsonDict, View
 
 StateValues = dict[str, dict[str, JsonDict]]
@@ -118,8 +118,9 @@ def _check_client_side(block: JsonDict, element: JsonDict, value: JsonDict) -> N
         raise AssertionError(f"required input {label!r} is empty: Slack would not let the user submit")
     text = value.get("value")
     if isinstance(text, str):
-        if len(text) > int(element.get("max_length", 3000)) or len(text) < int(element.get("min_length", 0)):
-            raise AssertionError(f"input {label!r}: {len(text)} chars is outside min_length/max_length")
+        length = slack_length(text)
+        if length > int(element.get("max_length", 3000)) or length < int(element.get("min_length", 0)):
+            raise AssertionError(f"input {label!r}: {length} chars is outside min_length/max_length")
 
 
 def state_values(view: View, values: dict[str, dict[str, Any]] | None) -> StateValues:
@@ -159,7 +160,7 @@ def check_options_response(data: Any) -> list[JsonDict]:
     options: list[JsonDict] = []
     for index, group in enumerate(groups):
         label = group.get("label", {}).get("text", "") if isinstance(group, dict) else ""
-        if not label or len(label) > 75:
+        if not label or slack_length(label) > 75:
             raise AssertionError(f"option_groups[{index}].label must be 1-75 chars: {label!r}")
         options.extend(_check_option_list(group.get("options"), f"option_groups[{index}].options"))
     return options
@@ -171,8 +172,8 @@ def _check_option_list(options: Any, where: str) -> list[JsonDict]:
     for index, option in enumerate(options):
         text = option.get("text", {}) if isinstance(option, dict) else {}
         value = option.get("value") if isinstance(option, dict) else None
-        if text.get("type") != "plain_text" or not 0 < len(str(text.get("text", ""))) <= 75:
+        if text.get("type") != "plain_text" or not 0 < slack_length(str(text.get("text", ""))) <= 75:
             raise AssertionError(f"{where}[{index}].text must be plain_text of 1-75 chars: {option!r}")
-        if not isinstance(value, str) or not 0 < len(value) <= 150:
+        if not isinstance(value, str) or not 0 < slack_length(value) <= 150:
             raise AssertionError(f"{where}[{index}].value must be a string of 1-150 chars: {option!r}")
     return list(options)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.slack_blockkit import validate_blocks, validate_view
+from tests.fakes.slack_blockkit import slack_length, validate_blocks, validate_view
 
 
 def plain(text: str) -> dict[str, str]:
@@ -124,3 +124,36 @@ def test_submit_required_with_inputs_and_size_limit() -> None:
     assert validate_view({"type": "modal", "title": plain("T"), "blocks": [section()]}) == []
     big = modal(blocks=[section("x" * 2900, block_id=str(i)) for i in range(100)])
     assert any("bytes" in e for e in validate_view(big))
+
+
+EMOJI = "\U0001f600"  # one code point, two UTF-16 units: Slack counts 2
+
+
+@pytest.mark.parametrize(
+    ("name", "blocks", "pointer"),
+    [
+        ("section text", [section(EMOJI * 1501)], "/blocks/0/text/text"),
+        ("field", [{"type": "section", "fields": [plain(EMOJI * 1001)]}], "/blocks/0/fields/0/text"),
+        ("header", [{"type": "header", "text": plain(EMOJI * 76)}], "/blocks/0/text/text"),
+        ("button text", [actions(button(text=plain(EMOJI * 38)))], "/blocks/0/elements/0/text/text"),
+        ("button value", [actions(button(value=EMOJI * 1001))], "/blocks/0/elements/0/value"),
+        ("option text", [actions(select([option(text=EMOJI * 38)]))], "/blocks/0/elements/0/options/0/text/text"),
+        ("option value", [actions(select([option(value=EMOJI * 76)]))], "/blocks/0/elements/0/options/0/value"),
+        (
+            "initial value over max_length",
+            [input_block({**TEXT_INPUT, "max_length": 10, "initial_value": EMOJI * 6})],
+            "/blocks/0/element/initial_value",
+        ),
+    ],
+)
+def test_lengths_are_counted_in_utf16_units(name: str, blocks: list[dict[str, Any]], pointer: str) -> None:
+    """Each case is within the limit in code points and over it in UTF-16 units, as Slack counts."""
+    errors = validate_blocks(blocks, "message")
+    assert any(pointer in error for error in errors), (name, errors)
+    assert slack_length(EMOJI) == 2
+
+
+def test_modal_title_and_metadata_in_utf16_units() -> None:
+    assert any("/view/title/text" in e for e in validate_view(modal(title=plain(EMOJI * 13))))
+    assert any("/view/private_metadata" in e for e in validate_view(modal(private_metadata=EMOJI * 1501)))
+    assert validate_view(modal(title=plain(EMOJI * 12), private_metadata=EMOJI * 1500)) == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import CommandUsageError
-from handlers.commands import parse_command
+from handlers.commands import argument_refusal, parse_command
 from tests.harness import RunningBot
 
 
@@ -26,6 +26,31 @@ def test_parse_command(text: str, subcommand: str, args: list[str]) -> None:
 def test_unclosed_quote_is_a_usage_error() -> None:
     with pytest.raises(CommandUsageError, match="a quote is not closed"):
         parse_command('create "Eng Wiki')
+
+
+def test_an_unclosed_quote_is_echoed_escaped() -> None:
+    with pytest.raises(CommandUsageError) as caught:
+        parse_command('search <!channel> "x')
+    assert "&lt;!channel&gt;" in str(caught.value) and "<!channel>" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("status eng-wiki", None),
+        ('search eng-wiki "deploy\x00 steps\u202e"', None),  # query words are cleaned by the search, not refused
+        ("search eng\u200bwiki deploy", "The datastore name contains U+200B ZERO WIDTH SPACE"),
+        ("schedule eng-wiki 6\x85h", "The interval contains U+0085 NEXT LINE"),
+        ("schedule eng\x7f-wiki 6h", "The datastore name contains U+007F DELETE"),
+        ("sync eng-wiki --full", None),
+        ("li\u2066st", "The command contains U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("help \x1b[31m", "The command contains U+001B ESCAPE"),
+        ('create "Eng\u00adWiki"', "The datastore name contains U+00AD SOFT HYPHEN"),
+    ],
+)
+def test_argument_refusal(text: str, refused: str | None) -> None:
+    message = argument_refusal(parse_command(text))
+    assert (message is None) if refused is None else (message or "").startswith(refused), message
 
 
 def test_an_unexpected_failure_reaches_the_user_with_an_error_id(bot: RunningBot) -> None:

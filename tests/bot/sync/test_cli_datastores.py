@@ -50,3 +50,24 @@ def test_credits_add_resumes_syncs_paused_for_credits(
     assert "1 paused sync(s) resume" in capsys.readouterr().out
     world.worker().run_until_idle()
     assert world.run(run_id).outcome == "synced"
+
+
+@pytest.mark.parametrize("hidden", ["\x1f", "\u202e", "\t", "\u2028", "\x00"])
+def test_hidden_characters_in_cli_text(
+    operator_env: SyncWorld, capsys: pytest.CaptureFixture[str], hidden: str
+) -> None:
+    """A query is cleaned (its hits are the clean query's); a name or interval holding one is refused by name,
+    one line, exit 1, nothing looked up or changed (a NUL would make PostgreSQL refuse the lookup)."""
+    assert main(["sync", "eng-wiki"]) == 0
+    hints = operator_env.atlassian.site.page_text_hints(sorted(operator_env.atlassian.site.ids("page"))[0])
+    capsys.readouterr()
+    assert main(["search", "eng-wiki", hints.tag]) == 0
+    clean = capsys.readouterr().out
+    assert main(["search", "eng-wiki", f"{hidden}{hints.tag}{hidden}"]) == 0
+    assert capsys.readouterr().out == clean
+    assert main(["search", f"eng{hidden}-wiki", hints.tag]) == 1
+    refused = capsys.readouterr()
+    assert "The datastore name contains U+" in refused.err and "Traceback" not in refused.err
+    assert main(["schedule", "eng-wiki", f"6{hidden}h"]) == 1
+    assert "The interval contains U+" in capsys.readouterr().err
+    assert operator_env.datastore().sync_interval_minutes is None

@@ -27,7 +27,7 @@ def test_names_accepted(raw: str, expected: str) -> None:
         ("x" * 65, "64 characters"),
         ("eng/wiki", "not /"),
         ("wiki!", "not !"),
-        ("a\tb\x00", "not"),
+        ("a\tb\x00", r"U\+0009 CHARACTER TABULATION \(and 1 other hidden character\)"),
     ],
 )
 def test_names_refused(raw: str, message: str) -> None:
