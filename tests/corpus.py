@@ -146,7 +146,9 @@ class Corpus:
         after = self.tables.take()
         changed = [name for name in changed_tables(before, after) if name not in ignore_tables]
         assert changed == [], f"tables changed: {changed}"
-        assert [call.method for call in self.bot.slack.calls()] == []
-        assert tracebacks(caplog) == []
-        assert all(SIGNING_SECRET not in record.getMessage() for record in caplog.records)
+        sent = [call.method for call in self.bot.slack.calls()]
+        assert sent == [], f"calls to the fake Slack: {sent}"
+        logged = tracebacks(caplog)
+        assert logged == [], f"tracebacks logged: {logged}"
+        assert all(SIGNING_SECRET not in record.getMessage() for record in caplog.records), "secret logged"
         return response

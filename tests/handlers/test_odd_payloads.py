@@ -2,7 +2,8 @@
 the bot never writes (a datastore id that is not one, JSON that is not an object, an id that is not an id).
 
 Retry, Reconnect and the App Home menu ignore such a click (200, nothing happens); the deletion and auto
-top-off forms answer with a "could not be read" view. Nothing is written, nothing sent to Slack, no traceback.
+top-off forms answer with a "could not be read" view; the wizard's steps, buttons, suggestions and close
+without a wizard id end or do nothing. Nothing is written, nothing sent to Slack, no traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 
 from handlers.ids import ActionId, CallbackId
 from handlers.views.fallback import UNREADABLE_FORM_TEXT, ended_form_view
+from handlers.views.wizard_finish import ended_view
 from tests.corpus import Corpus
 from tests.fakes import slack_bodies
 from tests.fakes.slack_state import JsonDict
@@ -79,3 +81,62 @@ def test_an_auto_top_off_form_with_metadata_the_bot_never_writes_says_it_could_n
 ) -> None:
     data = slack_bodies.view_submission(corpus.bot.slack, CallbackId.CREDITS_TOP_OFF, metadata)
     assert json.loads(_send(corpus, caplog, "view_submission", data)) == READ_FAILED
+
+
+# ---- the wizard's listeners (handlers/wizard_*.py) with private_metadata the bot never writes ------------------
+WIZARD_FORMS = [
+    CallbackId.WIZARD_NAME,
+    CallbackId.WIZARD_CONNECTION_SETUP,
+    CallbackId.WIZARD_REVIEW_ACCESS,
+    CallbackId.WIZARD_SITE_URL,
+    CallbackId.WIZARD_GRANT_ACCESS,
+    CallbackId.WIZARD_SUMMARY,
+]
+NO_WIZARD_ID = ["", "x", "[]", "null", '{"w":7}', '{"w":""}', '{"w":null}', '{"x":"w1"}', "{", '"w1"']
+NOT_FOUND = {"response_action": "update", "view": ended_view("This setup could not be found. Start again.")}
+
+
+@pytest.mark.parametrize("metadata", NO_WIZARD_ID, ids=[repr(m[:20]) for m in NO_WIZARD_ID])
+@pytest.mark.parametrize("callback_id", WIZARD_FORMS)
+def test_a_wizard_step_without_a_wizard_id_says_the_setup_could_not_be_found(
+    corpus: Corpus, caplog: pytest.LogCaptureFixture, callback_id: str, metadata: str
+) -> None:
+    data = slack_bodies.view_submission(corpus.bot.slack, callback_id, metadata)
+    assert json.loads(_send(corpus, caplog, "view_submission", data)) == json.loads(json.dumps(NOT_FOUND))
+
+
+@pytest.mark.parametrize(
+    "action_id",
+    [ActionId.TRY_AGAIN, ActionId.START_OVER, ActionId.TOPOFF_CHOICE, ActionId.SHARE_CHOICE, ActionId.CHANGE_SITE],
+)
+@pytest.mark.parametrize("metadata", ["x", "[]", '{"w":7}'])
+def test_a_wizard_button_in_a_view_without_a_wizard_id_does_nothing(
+    corpus: Corpus, caplog: pytest.LogCaptureFixture, action_id: str, metadata: str
+) -> None:
+    data = slack_bodies.block_actions(corpus.bot.slack, action_id, "x", in_view=True)
+    data["view"]["private_metadata"] = metadata
+    assert _send(corpus, caplog, "block_actions", data) == b""
+
+
+@pytest.mark.parametrize("metadata", NO_WIZARD_ID[:8], ids=[repr(m[:20]) for m in NO_WIZARD_ID[:8]])
+def test_space_suggestions_and_closing_without_a_wizard_id_do_nothing(
+    corpus: Corpus, caplog: pytest.LogCaptureFixture, metadata: str
+) -> None:
+    data = slack_bodies.block_suggestion(corpus.bot.slack, ActionId.SPACES, "eng", metadata)
+    assert json.loads(_send(corpus, caplog, "block_suggestion", data)) == {"options": []}
+    closed = slack_bodies.view_closed(corpus.bot.slack, CallbackId.WIZARD_SITE_URL, metadata)
+    assert _send(corpus, caplog, "view_closed", closed) == b""
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["search eng " + "a" * 1_000_000, "a" * 40_001, "search eng " + "a b " * 200_000, 'x "' * 150_000],
+    ids=["one-long-word", "just-over", "many-words", "many-quotes"],
+)
+def test_a_command_longer_than_slack_allows_is_answered_in_time_with_a_message(
+    corpus: Corpus, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    data = slack_bodies.command(corpus.bot.slack, text)
+    answer = json.loads(_send(corpus, caplog, "command", data))
+    assert answer["response_type"] == "ephemeral"
+    assert f"That is {len(text):,} characters" in answer["text"] and "Nothing changed" in answer["text"]
