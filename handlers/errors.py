@@ -37,7 +37,9 @@ from bot.slack_body import slack_kind
 from bot.slack_envelopes import SlackKind
 from bot.slack_gate import RECEIVED_AT
 from bot.slack_signature import Verdict, verify_signature
+from handlers.ids import SLASH_COMMAND
 from handlers.views.fallback import (
+    TOO_SLOW_TEXT,
     UNKNOWN_COMMAND_TEXT,
     UNKNOWN_FORM_TEXT,
     command_reply,
@@ -130,9 +132,7 @@ class ErrorHandler:
         body: dict[str, Any] = request.body if isinstance(request.body, dict) else {}
         kind = slack_kind(body)
         if isinstance(error, BoltUnhandledRequestError):
-            logger.info("no listener for %s: answered as ended", _what(body, kind))
-            unknown = {SlackKind.VIEW_SUBMISSION: UNKNOWN_FORM_TEXT, SlackKind.COMMAND: UNKNOWN_COMMAND_TEXT}
-            return None if response is None else _answer(kind, unknown.get(kind) if kind else None)
+            return None if response is None else self._unhandled(body, kind)
         error_id = uuid.uuid4().hex[:8]
         if isinstance(error, UserFacingError):
             logger.info("user-facing error %s in %s: %s", error_id, _what(body, kind), error)
@@ -143,6 +143,16 @@ class ErrorHandler:
             _tell_user(body, client, text)  # acked already: the HTTP answer is gone
             return None
         return _answer(kind, text)
+
+    @staticmethod
+    def _unhandled(body: dict[str, Any], kind: SlackKind | None) -> BoltResponse:
+        """No listener acked: none matched (an unknown id), or the one that did took longer than Slack's 3 s."""
+        if kind is SlackKind.COMMAND and body.get("command") == SLASH_COMMAND:
+            logger.warning("%s was not acked in time", _what(body, kind))
+            return _answer(kind, TOO_SLOW_TEXT)
+        logger.info("no listener for %s: answered as ended", _what(body, kind))
+        unknown = {SlackKind.VIEW_SUBMISSION: UNKNOWN_FORM_TEXT, SlackKind.COMMAND: UNKNOWN_COMMAND_TEXT}
+        return _answer(kind, unknown.get(kind) if kind else None)
 
 
 class KeptAck(Ack):

@@ -8,6 +8,7 @@ from handlers.ids import SLASH_COMMAND, CallbackId
 from handlers.views.blocks import plain, section
 
 __all__ = [
+    "TOO_SLOW_TEXT",
     "UNKNOWN_COMMAND_TEXT",
     "UNKNOWN_FORM_TEXT",
     "UNREADABLE_FORM_TEXT",
@@ -18,12 +19,13 @@ __all__ = [
 
 TITLE = "Datastore Bot"
 UNKNOWN_FORM_TEXT = (
-    "This form is no longer in use: it was opened before an update of the bot, or what it was for has ended. "
-    f"Close it and start again with `{SLASH_COMMAND}`."
+    "I could not take this form: it was opened before an update of the bot, what it was for has ended, or I took "
+    f"too long to answer. Close it and start again with `{SLASH_COMMAND}`."
 )
 UNREADABLE_FORM_TEXT = (
     f"This form could not be read, so nothing changed. Close it and start again with `{SLASH_COMMAND}`."
 )
+TOO_SLOW_TEXT = "That took me longer than Slack waits, so I could not answer in time. If nothing happened, try again."
 UNKNOWN_COMMAND_TEXT = f"I only answer `{SLASH_COMMAND}`. Type `{SLASH_COMMAND} help` to see what I can do."
 
 

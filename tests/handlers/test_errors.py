@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from slack_sdk import WebClient
 from bot.errors import UserFacingError
 from handlers import errors
 from handlers.errors import KeptAck
-from handlers.views.fallback import UNKNOWN_COMMAND_TEXT, UNKNOWN_FORM_TEXT, ended_form_view
+from handlers.views.fallback import TOO_SLOW_TEXT, UNKNOWN_COMMAND_TEXT, UNKNOWN_FORM_TEXT, ended_form_view
 from tests.corpus import Corpus, log_lines, tracebacks
 from tests.fakes import slack_bodies
 from tests.fakes.slack_api import FakeSlack
@@ -140,6 +141,27 @@ def test_an_error_after_the_ack_keeps_the_ack_and_tells_the_user_through_the_res
     # request thread, polling it every 10 ms, may then miss the ack and answer after Slack's 3 s: every
     # request's ack is a KeptAck, whose response stays once given.
     assert isinstance(request.context.ack, KeptAck)
+    assert tracebacks(caplog) == []
+
+
+def test_a_command_whose_listener_misses_slacks_3_seconds_says_so(
+    bolt: App, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt gives up on a listener that has not acked after 3 s and looks for another: none, so it is unhandled.
+    For /datastore that means "too slow", not "unknown command"."""
+    release = threading.Event()
+
+    def slow(ack: Ack) -> None:
+        release.wait(30)
+        ack()
+
+    bolt.command("/datastore")(slow)
+    try:
+        response = bolt.dispatch(_request("command", slack_bodies.command(fake_slack, "x")))
+    finally:
+        release.set()
+    assert response.status == 200
+    assert json.loads(response.body) == {"response_type": "ephemeral", "text": TOO_SLOW_TEXT}
     assert tracebacks(caplog) == []
 
 
