@@ -12,11 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.error import BoltError
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
@@ -24,6 +26,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 import handlers
 from bot.errors import SlackUnavailableError, UserFacingError
 from bot.services import Services
+from bot.slack_body import SlackBody
+from bot.slack_gate import GATE_BODY, GATE_VERIFIED_AT, RECEIVED_AT
 
 if TYPE_CHECKING:
     from bot.web import OAuthCallback, WsgiApp
@@ -56,6 +60,8 @@ class BotApp:
     oauth_callback: OAuthCallback
     progress_tick: Callable[[], None]
     listeners: ThreadPoolExecutor
+    #: What the HTTP gate (bot/slack_gate.py) checks every request to /slack/events against.
+    signing_secret: str
 
     def close(self) -> None:
         """Let listeners that are still working after their ack finish (graceful shutdown)."""
@@ -117,6 +123,9 @@ def create_app(services: Services) -> BotApp:
         "signing_secret": settings.slack_signing_secret.get_secret_value(),
         "process_before_response": False,
         "listener_executor": listeners,
+        # A request no listener takes (an unknown callback_id, action_id, command or event) reaches the one
+        # @app.error (handlers/errors.py), which answers it the way Slack expects instead of Bolt's 404.
+        "raise_error_for_unhandled_request": True,
     }
     if settings.multi_workspace:
         options.update(client=_web_client(services, None), oauth_settings=_oauth_settings(services))
@@ -132,13 +141,37 @@ def create_app(services: Services) -> BotApp:
         ) from None
     wiring = handlers.register(app, services, _client_for_team(services, app))
     return BotApp(
-        bolt=app, oauth_callback=wiring.oauth_callback, progress_tick=wiring.progress_tick, listeners=listeners
+        bolt=app,
+        oauth_callback=wiring.oauth_callback,
+        progress_tick=wiring.progress_tick,
+        listeners=listeners,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
     )
 
 
+class _GatedRequestHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, handed what the gate (bot/slack_gate.py) verified: the same bytes, and the body as
+    the gate parsed it. Bolt's own parser reads any form body containing the word "payload" (a channel
+    called #payload, a search for it) as an interactive payload and finds nothing; the gate's reading wins."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        environ = request.environ
+        context: dict[str, Any] = {}
+        if GATE_VERIFIED_AT in environ:
+            context[RECEIVED_AT] = environ[GATE_VERIFIED_AT]
+        bolt_request = BoltRequest(
+            body=request.get_body(), query=request.query_string, headers=request.get_headers(), context=context
+        )
+        parsed = environ.get(GATE_BODY)
+        if isinstance(parsed, SlackBody) and bolt_request.body != parsed.fields:
+            bolt_request.body = parsed.fields
+            bolt_request.context = build_context(BoltContext(context), parsed.fields)
+        return self.app.dispatch(bolt_request)
+
+
 def slack_wsgi(app: App) -> WsgiApp:
-    """The WSGI callable that serves POST /slack/events (and /slack/install, /slack/oauth_redirect)."""
-    return SlackRequestHandler(app, path="/slack/events")
+    """The WSGI callable behind the gate for POST /slack/events (and /slack/install, /slack/oauth_redirect)."""
+    return _GatedRequestHandler(app, path="/slack/events")
 
 
 def start_socket_mode(app: App, app_token: str) -> SocketModeHandler:

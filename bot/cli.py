@@ -43,7 +43,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     worker = sync.worker()
     jobs = Jobs(services)
     port = args.port or settings.port
-    router = Router(slack=slack_wsgi(app.bolt), engine=services.engine, oauth_callback=app.oauth_callback)
+    router = Router(
+        slack=slack_wsgi(app.bolt),
+        engine=services.engine,
+        signing_secret=app.signing_secret,
+        oauth_callback=app.oauth_callback,
+    )
     server = HttpServer(router, host=args.host, port=port)
     if settings.slack_app_token is not None:
         start_socket_mode(app.bolt, settings.slack_app_token.get_secret_value())

@@ -9,6 +9,7 @@
     │   ├── LeaseLost             another worker took the run over (this one stops quietly)
     │   └── OutOfCredits          the workspace ran out of ingestion credits (the run pauses)
     ├── SlackUnavailableError     the Slack Web API could not be reached at start-up
+    ├── RequestRejected           an HTTP request refused before any handler sees it (``status``: 400/401/413/414)
     └── AtlassianError            Atlassian answered with an error or not at all
         ├── OAuthExchangeError    the authorization code could not be exchanged for tokens
         ├── ReconnectRequired     the refresh token is gone (invalid_grant): the user must consent again
@@ -37,6 +38,7 @@ __all__ = [
     "OutOfCredits",
     "RateLimited",
     "ReconnectRequired",
+    "RequestRejected",
     "SlackUnavailableError",
     "StorageError",
     "SyncError",
@@ -71,6 +73,17 @@ class StorageError(BotError):
 
 class SlackUnavailableError(BotError):
     """The Slack Web API did not answer, or rejected the bot token, at start-up."""
+
+
+class RequestRejected(BotError):
+    """An HTTP request the bot refuses as it arrives: not signed by Slack (401), too large (413, 414) or a body
+    Slack never sends (400). ``reason`` is written by the bot, never copied from the request, so it is safe to log.
+    """
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status}: {reason}")
+        self.status = status
+        self.reason = reason
 
 
 class AtlassianError(BotError):

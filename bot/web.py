@@ -1,4 +1,16 @@
-"""The one HTTP server: /slack/events (Bolt), /oauth/confluence/callback and /healthz on one WSGI app."""
+"""The one HTTP server: /slack/events (Bolt behind the gate), /oauth/confluence/callback and /healthz on one WSGI app.
+
+Each route has its own rule, since only /slack/events is signed:
+
+- ``POST /slack/events``: the gate (bot/slack_gate.py) — 1 MiB cap, Slack's signature, Slack's body shapes;
+- ``GET /slack/install``, ``GET /slack/oauth_redirect``: Bolt's "Add to Slack" flow with its single-use state;
+- ``GET /oauth/confluence/callback``: the Confluence consent callback, which needs its single-use state;
+- ``GET|HEAD /healthz``: no side effects;
+- browser routes take a query string of at most 8 KiB (414), each field once and without control characters
+  (400), and no body above the cap (413); another method gets 405, another path 404.
+
+waitress itself refuses bodies a little above the cap, so nothing reads a giant body.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +20,14 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
 from waitress import wasyncore
 from waitress.server import create_server
 
+from bot.errors import RequestRejected
+from bot.http_body import MAX_BODY_BYTES, SERVER_BODY_LIMIT, query_params
+from bot.slack_gate import SlackGate
 from storage.db import database_is_reachable
 
 __all__ = ["HttpServer", "Router", "WsgiApp", "html_page", "start_http_server"]
@@ -26,7 +40,8 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 Answer = tuple[str, list[tuple[str, str]], bytes]
 OAuthCallback = Callable[[dict[str, str]], Answer]
 
-SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
+SLACK_EVENTS_PATH = "/slack/events"
+SLACK_OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
 
 def html_page(status: str, title: str, message: str) -> Answer:
@@ -49,9 +64,34 @@ def _json(status: str, payload: dict[str, Any]) -> Answer:
     )
 
 
-def _query(environ: dict[str, Any]) -> dict[str, str]:
-    parsed = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-    return {key: values[0] for key, values in parsed.items()}
+_REFUSED_PAGES = {
+    400: ("400 Bad Request", "That link is broken", "This address does not look like one Slack or Confluence sent."),
+    413: ("413 Content Too Large", "Too much data", "This page does not accept that much data."),
+    414: ("414 URI Too Long", "That link is too long", "This address is longer than any link this bot hands out."),
+}
+
+
+def _refused_page(refused: RequestRejected) -> Answer:
+    status, title, message = _REFUSED_PAGES[refused.status]
+    return html_page(status, title, f"{message} Start again from Slack.")
+
+
+def _browser_query(environ: dict[str, Any]) -> dict[str, str]:
+    """The query of a browser route, after its caps; RequestRejected (logged, one line) when it breaks them."""
+    try:
+        declared = environ.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise RequestRejected(413, "body above the cap on a browser route")
+        return query_params(environ)
+    except RequestRejected as refused:
+        logger.warning(
+            "refused a request to %s from %s: %d, %s",
+            environ.get("PATH_INFO", ""),
+            environ.get("REMOTE_ADDR", "?"),
+            refused.status,
+            refused.reason,
+        )
+        raise
 
 
 def missing_callback(_params: dict[str, str]) -> Answer:
@@ -66,25 +106,47 @@ def missing_callback(_params: dict[str, str]) -> Answer:
 class Router:
     """Routes by path; Slack's paths go to Bolt's WSGI handler, the rest are answered here."""
 
-    def __init__(self, *, slack: WsgiApp, engine: Engine, oauth_callback: OAuthCallback = missing_callback):
+    def __init__(
+        self,
+        *,
+        slack: WsgiApp,
+        engine: Engine,
+        signing_secret: str,
+        oauth_callback: OAuthCallback = missing_callback,
+    ):
         self._slack = slack
+        self._events = SlackGate(slack, signing_secret)
         self._engine = engine
         self._oauth_callback = oauth_callback
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if path in SLACK_PATHS:
-            return self._slack(environ, start_response)
-        if path == "/healthz":
-            answer = self._healthz() if method in ("GET", "HEAD") else self._not_allowed("GET")
-        elif path == "/oauth/confluence/callback":
-            answer = self._oauth_callback(_query(environ)) if method == "GET" else self._not_allowed("GET")
-        else:
-            answer = _json("404 Not Found", {"error": "not_found", "path": path})
+        if path == SLACK_EVENTS_PATH and method == "POST":
+            return self._events(environ, start_response)
+        try:
+            if path in SLACK_OAUTH_PATHS and method == "GET":
+                _browser_query(environ)
+                return self._slack(environ, start_response)
+            answer = self._answer(path, method, environ)
+        except RequestRejected as refused:
+            answer = _refused_page(refused)
         status, headers, body = answer
         start_response(status, [*headers, ("Content-Length", str(len(body)))])
         return [b""] if method == "HEAD" else [body]
+
+    def _answer(self, path: str, method: str, environ: dict[str, Any]) -> Answer:
+        if path == SLACK_EVENTS_PATH:
+            return self._not_allowed("POST")
+        if path in SLACK_OAUTH_PATHS:
+            return self._not_allowed("GET")
+        if path == "/healthz":
+            answer = self._healthz() if method in ("GET", "HEAD") else self._not_allowed("GET")
+        elif path == "/oauth/confluence/callback":
+            answer = self._oauth_callback(_browser_query(environ)) if method == "GET" else self._not_allowed("GET")
+        else:
+            answer = _json("404 Not Found", {"error": "not_found"})
+        return answer
 
     def _healthz(self) -> Answer:
         if database_is_reachable(self._engine):
@@ -105,7 +167,14 @@ class HttpServer:
     """
 
     def __init__(self, app: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:
-        self._server: Any = create_server(app, host=host, port=port, threads=threads, ident="datastore-bot")
+        self._server: Any = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="datastore-bot",
+            max_request_body_size=SERVER_BODY_LIMIT,
+        )
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 

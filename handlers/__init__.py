@@ -52,7 +52,9 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     ``client_for_team`` gives a Web API client for a workspace outside a Slack request (callback, jobs).
     """
     wizard = WizardDeps.build(services)
-    errors.register(app)
+    signing_secret = services.settings.slack_signing_secret
+    assert signing_secret is not None, "create_app checks the signing secret first"
+    errors.register(app, signing_secret.get_secret_value())
     queries = Queries(services)
     permissions = Permissions(services.settings.admin_user_ids)
     usage = UsageCommands(queries)

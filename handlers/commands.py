@@ -41,9 +41,18 @@ class ParsedCommand:
     args: list[str]
 
 
+#: The longest command text read: Slack's own message limit. (shlex takes quadratic time on one long word, so
+#: a megabyte of text would hold a listener for most of a minute and miss Slack's 3 s.)
+MAX_COMMAND_TEXT = 40_000
+
+
 def parse_command(text: str) -> ParsedCommand:
     """Split the command text on spaces; double quotes (straight or curly, as Slack clients type them) group
     words, so names with spaces work: `search "Eng Wiki" x`. Apostrophes and backslashes are plain text."""
+    if len(text) > MAX_COMMAND_TEXT:
+        raise CommandUsageError(
+            f"That is {len(text):,} characters: `{SLASH_COMMAND}` reads at most {MAX_COMMAND_TEXT:,}. Nothing changed."
+        )
     normalized = text.replace("\u201c", '"').replace("\u201d", '"')
     lexer = shlex.shlex(normalized, posix=True)
     lexer.whitespace_split = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -10,14 +10,19 @@ from slack_sdk import WebClient
 
 from bot.datastores.credits import Credits
 from bot.settings import Settings
+from bot.slack_envelopes import is_slack_id
 from bot.wizard.inputs import InvalidInput, TopOffSettings, parse_top_off, require_visible
 from handlers.ids import ActionId, BlockId, CallbackId
+from handlers.payloads import metadata_object, team_id_of
 from handlers.permissions import Permissions
 from handlers.view_state import FIELD_BLOCKS, Values, text_value
 from handlers.views.credits import credits_message, top_off_modal
 from handlers.views.delete import notice_view
+from handlers.views.fallback import UNREADABLE_FORM_TEXT, ended_form_view
 
 __all__ = ["CreditsHandlers", "register"]
+
+logger = logging.getLogger(__name__)
 
 CHANGE = "change auto top-off"
 
@@ -55,14 +60,19 @@ class CreditsHandlers:
 
     def change_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        team_id = body["user"].get("team_id") or body["team"]["id"]
+        team_id = team_id_of(body)
         if not self.permissions.is_admin(client, user_id=body["user"]["id"]):
             respond(response_type="ephemeral", replace_original=False, text=self.permissions.admin_refusal(CHANGE))
             return
         client.views_open(trigger_id=body["trigger_id"], view=top_off_modal(self.credits.overview(team_id)))
 
     def submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        team_id = json.loads(view.get("private_metadata") or "{}").get("t") or body["user"]["team_id"]
+        metadata = metadata_object(view.get("private_metadata"))
+        team_id = (metadata or {}).get("t") or team_id_of(body)
+        if metadata is None or not is_slack_id(team_id):
+            logger.info("auto top-off: the form's metadata is not what the bot writes")
+            ack(response_action="update", view=ended_form_view(UNREADABLE_FORM_TEXT))
+            return
         user_id = body["user"]["id"]
         try:
             top_off = _top_off_from(view["state"]["values"])

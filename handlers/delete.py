@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -20,9 +19,11 @@ from handlers.home import HomeTabs
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId, CallbackId
 from handlers.lookup import find_datastore
 from handlers.notices import NoticeDelivery
+from handlers.payloads import datastore_id, metadata_object, team_id_of
 from handlers.permissions import Permissions
 from handlers.view_state import Values, text_value
 from handlers.views.delete import delete_confirm_view, deleted_text, deleting_text, notice_view
+from handlers.views.fallback import UNREADABLE_FORM_TEXT, ended_form_view
 
 __all__ = ["DeleteHandlers", "register"]
 
@@ -81,8 +82,13 @@ class DeleteHandlers:
 
     def submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         """Checks first (the typed name, the permission), answering within 3 s; the deletion runs after."""
-        metadata: dict[str, Any] = json.loads(view.get("private_metadata") or "{}")
-        team_id, user_id = body["user"].get("team_id") or body["team"]["id"], body["user"]["id"]
+        metadata = metadata_object(view.get("private_metadata")) or {}
+        chosen, reply_to = datastore_id(metadata.get("d")), metadata.get("r")
+        if chosen is None or not (reply_to is None or (isinstance(reply_to, str) and reply_to.startswith("http"))):
+            logger.info("delete: the form's metadata is not what the bot writes")
+            ack(response_action="update", view=ended_form_view(UNREADABLE_FORM_TEXT))
+            return
+        team_id, user_id = team_id_of(body), body["user"]["id"]
         values: Values = view["state"]["values"]
         typed = text_value(values, BlockId.DELETE_NAME, ActionId.DELETE_NAME_INPUT) or ""
         hidden = refusal(typed, "name")
@@ -90,7 +96,7 @@ class DeleteHandlers:
             ack(response_action="errors", errors={BlockId.DELETE_NAME: hidden})
             return
         try:
-            preview = self.deletion.preview(datastore_id=int(metadata["d"]), team_id=team_id)
+            preview = self.deletion.preview(datastore_id=chosen, team_id=team_id)
         except UserFacingError as exc:
             ack(response_action="update", view=notice_view(str(exc)))
             return
@@ -103,7 +109,6 @@ class DeleteHandlers:
             ack(response_action="update", view=notice_view(refused))
             return
         ack(response_action="clear")
-        reply_to = metadata.get("r")
         self._tell(client, team_id, user_id, reply_to, deleting_text(preview.name))
         try:
             text = deleted_text(

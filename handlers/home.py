@@ -16,6 +16,7 @@ from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.services import Services
 from handlers.ids import ActionId, HomeMenuValue
+from handlers.payloads import action_value, datastore_id, team_id_of
 from handlers.thread_links import ThreadLinks
 from handlers.views.home import home_view
 from handlers.wizard_open import WizardDeps
@@ -86,7 +87,10 @@ class HomeHandlers:
     def home_opened(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        team_id = body.get("team_id") or event.get("view", {}).get("team_id", "")
+        team_id = body.get("team_id") or (event.get("view") or {}).get("team_id")
+        if not team_id:
+            logger.info("App Home opened without a team id: not published")
+            return
         with self._tabs.services.sessions.begin() as session:
             record_home_viewer(session, team_id=team_id, user_id=event["user"], now=self._tabs.clock())
         self._tabs.publish(client, team_id=team_id, user_id=event["user"])
@@ -96,7 +100,7 @@ class HomeHandlers:
         self._wizard.open_new(
             client,
             trigger_id=body["trigger_id"],
-            team_id=body["user"]["team_id"],
+            team_id=team_id_of(body),
             user_id=body["user"]["id"],
             channel_id=None,
         )
@@ -104,29 +108,31 @@ class HomeHandlers:
     def menu_selected(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """A datastore's menu: "Sync now" and "Delete…" act here; "Open thread" is a link Slack opens itself."""
         ack()
-        choice, _, raw_id = str(body["actions"][0]["selected_option"]["value"]).partition(":")
-        team_id, user_id = body["user"].get("team_id") or body["team"]["id"], body["user"]["id"]
+        choice, _, raw_id = (action_value(body) or "").partition(":")
+        chosen = datastore_id(raw_id)
+        if chosen is None or choice not in (HomeMenuValue.SYNC, HomeMenuValue.DELETE):
+            logger.info("App Home menu: ignored a choice the tab does not offer")
+            return
+        team_id, user_id = team_id_of(body), body["user"]["id"]
         try:
             if choice == HomeMenuValue.SYNC:
                 notice: str | None = self._sync_now(
                     client,
                     team_id=team_id,
                     user_id=user_id,
-                    datastore_id=int(raw_id),
+                    datastore_id=chosen,
                     kind="incremental",
                     trigger="manual",
                 )
-            elif choice == HomeMenuValue.DELETE:
+            else:
                 notice = self._open_delete(
                     client,
                     trigger_id=body["trigger_id"],
                     team_id=team_id,
                     user_id=user_id,
-                    datastore_id=int(raw_id),
+                    datastore_id=chosen,
                     response_url=None,
                 )
-            else:
-                return
         except UserFacingError as exc:
             notice = str(exc)
         if notice is not None:

@@ -13,6 +13,7 @@ from bot.errors import UserFacingError
 from bot.wizard.inputs import InvalidInput
 from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.lookup import find_datastore
+from handlers.payloads import action_value, datastore_id, team_id_of
 from handlers.permissions import Permissions
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
@@ -46,12 +47,16 @@ class Reconnect:
 
     def clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
+        chosen = datastore_id(action_value(body))
+        if chosen is None:
+            logger.info("Reconnect: ignored a button value the bot does not write")
+            return
         self.open_for(
             client,
             trigger_id=body["trigger_id"],
-            team_id=body["user"].get("team_id") or body["team"]["id"],
+            team_id=team_id_of(body),
             user_id=body["user"]["id"],
-            datastore_id=int(body["actions"][0]["value"]),
+            datastore_id=chosen,
         )
 
     def command(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, _respond: Any) -> None:

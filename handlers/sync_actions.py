@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -15,12 +16,15 @@ from bot.errors import CommandUsageError, UserFacingError
 from bot.services import Services
 from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.lookup import find_datastore, shown_error
+from handlers.payloads import action_value, datastore_id, team_id_of
 from handlers.permissions import Permissions
 from handlers.views.blocks import escape_mrkdwn
 from storage.models import Datastore
 from storage.sync_runs import queue_run
 
 __all__ = ["SyncActions", "register"]
+
+logger = logging.getLogger(__name__)
 
 
 class SyncActions:
@@ -52,13 +56,17 @@ class SyncActions:
 
     def retry(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
+        chosen = datastore_id(action_value(body))
+        if chosen is None:
+            logger.info("Retry: ignored a button value the bot does not write")
+            return
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         text = self.request(
             client,
-            team_id=body["user"].get("team_id") or body["team"]["id"],
+            team_id=team_id_of(body),
             user_id=user,
-            datastore_id=int(body["actions"][0]["value"]),
+            datastore_id=chosen,
             kind="incremental",
             trigger="retry",
         )

@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
+from tests.corpus import Corpus
+from tests.db_snapshot import TableSnapshots
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, running_bot
 
@@ -69,3 +71,27 @@ def bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
     with running_bot(fake_slack, database_url) as running:
         yield running
         running.sender.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+    """One bot per module and backend for generated request corpora (tests/corpus.py): every case proves it
+    changed nothing, so the cases of a module can share it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in BOT_VARIABLES:
+            patch.delenv(name, raising=False)
+        if request.param == "sqlite":
+            urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'test.db'}"])
+        else:
+            base_url = os.environ.get("TEST_DATABASE_URL")
+            if not base_url:
+                pytest.skip("TEST_DATABASE_URL is not set")
+            urls = _postgres_schema_url(base_url)
+        database_url = next(urls)
+        try:
+            with FakeSlack() as slack, running_bot(slack, database_url) as bot:
+                yield Corpus(bot=bot, tables=TableSnapshots(bot.services.engine))
+                bot.sender.close()
+        finally:
+            for _rest in urls:  # drops the PostgreSQL schema
+                pass

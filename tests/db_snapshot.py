@@ -10,22 +10,36 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, MetaData, Table, inspect, select
 
-__all__ = ["TableRows", "changed_tables", "snapshot"]
+__all__ = ["TableRows", "TableSnapshots", "changed_tables", "snapshot"]
 
 TableRows = dict[str, list[tuple[object, ...]]]
 
 
 def snapshot(engine: Engine, *, ignore: Iterable[str] = ()) -> TableRows:
     """Each table's rows as sorted tuples of reprs (so any column type compares), minus ``ignore``."""
-    skipped = set(ignore)
-    names = [name for name in inspect(engine).get_table_names() if name not in skipped]
-    metadata = MetaData()
-    rows: TableRows = {}
-    with engine.connect() as connection:
-        for name in sorted(names):
-            table = Table(name, metadata, autoload_with=connection)
-            rows[name] = sorted(tuple(repr(value) for value in row) for row in connection.execute(select(table)))
-    return rows
+    return TableSnapshots(engine, ignore=ignore).take()
+
+
+class TableSnapshots:
+    """``snapshot`` for many cases against one database: its tables are reflected once, here, and each
+    ``take()`` reads their rows (and the list of table names, so a table created or dropped later shows)."""
+
+    def __init__(self, engine: Engine, *, ignore: Iterable[str] = ()) -> None:
+        skipped = set(ignore)
+        names = [name for name in inspect(engine).get_table_names() if name not in skipped]
+        metadata = MetaData()
+        with engine.connect() as connection:
+            self._tables = [Table(name, metadata, autoload_with=connection) for name in sorted(names)]
+        self._engine, self._skipped = engine, skipped
+
+    def take(self) -> TableRows:
+        names = sorted(name for name in inspect(self._engine).get_table_names() if name not in self._skipped)
+        rows: TableRows = {"(tables)": [tuple(names)]}
+        with self._engine.connect() as connection:
+            for table in self._tables:
+                found = connection.execute(select(table))
+                rows[table.name] = sorted(tuple(repr(value) for value in row) for row in found)
+        return rows
 
 
 def changed_tables(before: TableRows, after: TableRows) -> list[str]:

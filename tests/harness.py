@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from bot.app import create_app, slack_wsgi
+from bot.app import BotApp, create_app, slack_wsgi
 from bot.crypto import generate_key
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -30,6 +30,7 @@ class RunningBot:
     slack: FakeSlack
     sender: SlackRequestSender
     server: HttpServer
+    app: BotApp
 
 
 def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Settings:
@@ -79,7 +80,12 @@ def running_bot(
     services = build_services(bot_settings(slack, database_url, **overrides))
     upgrade_to_head(services.engine)
     app = create_app(services)
-    router = Router(slack=slack_wsgi(app.bolt), engine=services.engine, oauth_callback=app.oauth_callback)
+    router = Router(
+        slack=slack_wsgi(app.bolt),
+        engine=services.engine,
+        signing_secret=app.signing_secret,
+        oauth_callback=app.oauth_callback,
+    )
     server = start_http_server(router, port=port)
     url = f"http://127.0.0.1:{server.port}"
     sender = SlackRequestSender(f"{url}/slack/events", SIGNING_SECRET, slack)
@@ -90,7 +96,7 @@ def running_bot(
         if worker is not None and jobs is not None:
             worker.start()
             jobs.start(app.progress_tick)
-        yield RunningBot(url=url, services=services, slack=slack, sender=sender, server=server)
+        yield RunningBot(url=url, services=services, slack=slack, sender=sender, server=server, app=app)
     finally:
         server.close()
         app.close()

@@ -23,7 +23,7 @@ def test_healthz_is_503_when_the_database_is_unreachable() -> None:
     from bot.web import Router, start_http_server
 
     engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    server = start_http_server(Router(slack=lambda environ, start: [b""], engine=engine))
+    server = start_http_server(Router(slack=lambda environ, start: [b""], engine=engine, signing_secret="s"))
     try:
         response = httpx.get(f"http://127.0.0.1:{server.port}/healthz")
         assert response.status_code == 503
