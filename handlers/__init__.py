@@ -54,7 +54,7 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     wizard = WizardDeps.build(services)
     errors.register(app)
     queries = Queries(services)
-    permissions = Permissions(services.settings.admin_user_ids)
+    permissions = Permissions(services.settings.admin_user_ids, multi_workspace=services.settings.multi_workspace)
     usage = UsageCommands(queries)
     reconnect = Reconnect(wizard, queries, permissions)
     sync = sync_actions.register(app, services, queries, permissions)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -16,6 +15,7 @@ from handlers.permissions import Permissions
 from handlers.view_state import FIELD_BLOCKS, Values, text_value
 from handlers.views.credits import credits_message, top_off_modal
 from handlers.views.delete import notice_view
+from handlers.views.wizard import metadata_fields
 
 __all__ = ["CreditsHandlers", "register"]
 
@@ -43,27 +43,31 @@ class CreditsHandlers:
     def command(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         overview = self.credits.overview(command["team_id"])
-        admin = self.permissions.is_admin(client, user_id=command["user_id"])
+        admin = self.permissions.is_admin(client, team_id=command["team_id"], user_id=command["user_id"])
         refusal = None if admin else self.permissions.admin_refusal(CHANGE, attempted=False)
         respond(**credits_message(overview, cost_per_page=self.settings.credits_per_page, change_refusal=refusal))
 
     def change_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         team_id = body["user"].get("team_id") or body["team"]["id"]
-        if not self.permissions.is_admin(client, user_id=body["user"]["id"]):
+        if not self.permissions.is_admin(client, team_id=team_id, user_id=body["user"]["id"]):
             respond(response_type="ephemeral", replace_original=False, text=self.permissions.admin_refusal(CHANGE))
             return
         client.views_open(trigger_id=body["trigger_id"], view=top_off_modal(self.credits.overview(team_id)))
 
     def submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        team_id = json.loads(view.get("private_metadata") or "{}").get("t") or body["user"]["team_id"]
-        user_id = body["user"]["id"]
+        # The workspace is the submitter's own: the modal's metadata only says which one it was opened for.
+        team_id, user_id = body["user"].get("team_id") or body["team"]["id"], body["user"]["id"]
+        if metadata_fields(view.get("private_metadata")).get("t") not in (None, team_id):
+            refused = "These settings belong to another workspace. Nothing changed."
+            ack(response_action="update", view=notice_view(refused, title="Auto top-off"))
+            return
         try:
             top_off = _top_off_from(view["state"]["values"])
         except InvalidInput as exc:
             ack(response_action="errors", errors={FIELD_BLOCKS[exc.field]: exc.message})
             return
-        if not self.permissions.is_admin(client, user_id=user_id):
+        if not self.permissions.is_admin(client, team_id=team_id, user_id=user_id):
             ack(
                 response_action="update", view=notice_view(self.permissions.admin_refusal(CHANGE), title="Auto top-off")
             )
