@@ -84,7 +84,7 @@ class Reconnect:
         if datastore is None:
             if not self._exists(datastore_id):
                 raise UserFacingError("That datastore no longer exists.")
-            logger.info("Reconnect of datastore %s refused to %s: it lives in another workspace", datastore_id, actor)
+            logger.info("Reconnect refused: datastore %s lives elsewhere than %s", datastore_id, actor)
             return
         self.open_for(client, trigger_id=trigger_id, actor=actor, datastore=datastore)
 
@@ -100,7 +100,7 @@ class Reconnect:
             return
         datastore = self._home(actor, info.id) if actor is not None else None
         if actor is None or datastore is None:
-            logger.info("/datastore reconnect refused to %s: the datastore lives in another workspace", actor)
+            logger.info("/datastore reconnect refused: the datastore lives elsewhere than %s", actor)
             ack(response_type="ephemeral", text="There is no datastore by that name here. Nothing changed.")
             return
         ack()

@@ -190,8 +190,10 @@ class WizardActions:
     def closed(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
         modal, actor = _Modal(body), actor_of(body)
-        if modal.wizard_id is not None and actor is not None:
-            self.deps.wizards.view_closed(modal.wizard_id, actor)
+        if modal.wizard_id is None or actor is None:
+            logger.info("view_closed ignored: no wizard id or identity in the body")
+            return
+        self.deps.wizards.view_closed(modal.wizard_id, actor)
 
 
 def register(app: App, deps: WizardDeps) -> None:

@@ -59,7 +59,7 @@ class WizardSubmissions:
         wizard_id = parse_wizard_metadata(view.get("private_metadata"))
         actor = actor_of(body)
         if wizard_id is None or actor is None:
-            logger.info("a wizard submission without a readable wizard id or identity was refused")
+            logger.info("wizard submission refused: no readable wizard id or identity in the body")
             ack(response_action="update", view=ended_view(NOT_FOUND))
             return None
         return wizard_id, actor

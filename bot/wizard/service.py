@@ -81,7 +81,7 @@ class WizardService:
         if wizard is None:
             raise NotYourWizard(NOT_FOUND, exists=False)
         if not started_by(wizard, actor):
-            logger.info("wizard %s refused %s: it was started by someone else", wizard.id, actor)
+            logger.info("wizard %s was started by someone else than %s", wizard.id, actor)
             raise NotYourWizard(NOT_YOURS)
         if wizard.status == "completed":
             raise WizardGone("This setup is already finished.")
@@ -163,7 +163,9 @@ class WizardService:
     def view_closed(self, wizard_id: str, actor: Actor) -> None:
         with self.services.sessions.begin() as session:
             wizard = get_wizard(session, wizard_id=wizard_id) if is_wizard_id(wizard_id) else None
-            if wizard is not None and started_by(wizard, actor) and not wizard.view_closed:
+            if wizard is None or not started_by(wizard, actor):
+                logger.info("view_closed of wizard %s ignored: not a wizard of %s", wizard_id, actor)
+            elif not wizard.view_closed:
                 wizard.view_closed = True
 
     def reopen(self, wizard_id: str, actor: Actor) -> WizardSnapshot:
