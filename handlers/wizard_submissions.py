@@ -65,13 +65,23 @@ class WizardSubmissions:
         return wizard_id, actor
 
     def _advance(
-        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], step: StepFn, main_block: str | None
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        step: StepFn,
+        main_block: str | None,
+        prepare: Callable[[str, Actor], None] | None = None,
     ) -> WizardSnapshot | None:
-        """Run one step; answer Slack with the next view, inline errors, or why the wizard ended."""
+        """Check the wizard is the submitter's (after ``prepare``), run one step; answer Slack with the next
+        view, inline errors, or why the wizard ended."""
         target = self._target(ack, body, view)
         if target is None:
             return None
         try:
+            if prepare is not None:
+                prepare(*target)
+            self.deps.wizards.check(*target)
             snapshot = step(*target)
         except InvalidInput as exc:
             block = FIELD_BLOCKS.get(exc.field, main_block or "")
@@ -94,16 +104,18 @@ class WizardSubmissions:
         raw = text_value(state_values(view), BlockId.NAME, ActionId.NAME_INPUT) or ""
         metadata = view.get("private_metadata")
 
-        def step(wizard_id: str, actor: Actor) -> WizardSnapshot:
+        def record(wizard_id: str, actor: Actor) -> None:
             starter = self.deps.starter_of(wizard_id, metadata)
             if starter is not None:
                 # Step 1 may be submitted before the row exists: record it, but only for whom it was opened.
                 if starter.actor != actor:
                     raise NotYourWizard(NOT_YOURS)
                 self.deps.wizards.start(actor=actor, channel_id=starter.channel_id, wizard_id=wizard_id)
+
+        def step(wizard_id: str, actor: Actor) -> WizardSnapshot:
             return self.deps.wizards.submit_name(wizard_id, actor, raw)
 
-        self._advance(ack, body, view, step, BlockId.NAME)
+        self._advance(ack, body, view, step, BlockId.NAME, prepare=record)
 
     def connection_setup(self, ack: Ack, body: dict[str, Any], view: Any) -> None:
         view = _view(body, view)
@@ -136,7 +148,6 @@ class WizardSubmissions:
         configured = bool(self.deps.services.settings.atlassian_client_id)
 
         def step(wizard_id: str, actor: Actor) -> WizardSnapshot:
-            self.deps.wizards.snapshot(wizard_id, actor)  # a stranger is refused before anything is said
             if not configured:
                 raise InvalidInput(
                     "site_url",

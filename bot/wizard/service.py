@@ -92,6 +92,12 @@ class WizardService:
     def _snapshot(self, session: Session, wizard: Wizard) -> WizardSnapshot:
         return snapshot_of(session, wizard, free_credits=self.services.settings.free_credits)
 
+    def check(self, wizard_id: str, actor: Actor) -> None:
+        """Raise NotYourWizard / WizardGone unless ``actor``'s wizard ``wizard_id`` is open (before any input is
+        judged: a stranger, or a body naming no wizard, learns nothing about the form)."""
+        with self.services.sessions() as session:
+            self.owned(session, wizard_id, actor)
+
     def snapshot(self, wizard_id: str, actor: Actor) -> WizardSnapshot:
         with self.services.sessions.begin() as session:
             return self._snapshot(session, self.owned(session, wizard_id, actor))
@@ -181,9 +187,9 @@ class WizardService:
         """
         with self.services.sessions.begin() as session:
             new = self.owned(session, new_id, actor)
-            old = self.owned(session, old_id, actor)
-            if old.id == new.id:
+            if old_id == new.id:
                 raise NotYourWizard(NOT_FOUND, exists=False)
+            old = self.owned(session, old_id, actor)
             new.status, new.name_key = "abandoned", None
             old.view_closed = False
             if isinstance(view_id, str) and view_id and len(view_id) <= MAX_VIEW_ID:
@@ -194,13 +200,14 @@ class WizardService:
         """ "Start over": the earlier wizard is abandoned (if it is still open) and the new one goes on."""
         with self.services.sessions.begin() as session:
             new = self.owned(session, new_id, actor)
+            if old_id == new.id:
+                raise NotYourWizard(NOT_FOUND, exists=False)
             try:
                 old = self.owned(session, old_id, actor)
             except WizardGone:
                 logger.info("start over: the earlier setup had already ended")
                 return
-            if old.id != new.id:
-                old.status, old.name_key = "abandoned", None
+            old.status, old.name_key = "abandoned", None
 
     # --- step 1: name -----------------------------------------------------------------------------------
     def submit_name(self, wizard_id: str, actor: Actor, raw_name: str) -> WizardSnapshot:

@@ -84,39 +84,46 @@ def senders(world: World, identities: list[Identity]) -> Iterator[list[tuple[Ide
 
 # ---- raw requests (the answer is not applied to the fake) -------------------------------------------------
 def submission(
-    sender: SlackRequestSender, view: View, user_id: str, values: dict[str, Any] | None = None
+    sender: SlackRequestSender, view: View | JsonDict, user_id: str, values: dict[str, Any] | None = None
 ) -> BotResponse:
-    view_json = view.to_json()
-    view_json["state"] = {"values": state_values(view, values)} if values is not None else view_json["state"]
+    """Submit ``view`` (a fake View, with ``values`` typed into it; or the view JSON the body should carry)."""
+    view_json = view.to_json() if isinstance(view, View) else view
+    if values is not None and isinstance(view, View):
+        view_json["state"] = {"values": state_values(view, values)}
     payload = sender.base_payload("view_submission", user_id)
     payload.update(trigger_id=sender.slack.issue_trigger_id(user_id), response_urls=[], view=view_json)
     return sender.post_payload(payload)
 
 
-def _action(action_id: str, value: str | None, selected: str | None, block_id: str) -> JsonDict:
+def _action(action_id: str, value: Any, selected: Any, block_id: str) -> JsonDict:
     action: JsonDict = {"type": "button", "action_id": action_id, "block_id": block_id, "action_ts": f"{time.time()}"}
     if value is not None:
         action["value"] = value
     if selected is not None:
-        action.update(type="radio_buttons", selected_option={"text": {"type": "plain_text", "text": selected}})
+        action.update(type="radio_buttons", selected_option={"text": {"type": "plain_text", "text": str(selected)}})
         action["selected_option"]["value"] = selected
     return action
 
 
 def view_action(
     sender: SlackRequestSender,
-    view: View | JsonDict,
+    view: View | Any,
     user_id: str,
     action_id: str,
     *,
-    value: str | None = None,
-    selected: str | None = None,
+    value: Any = None,
+    selected: Any = None,
     block_id: str = "b",
+    trigger: bool = True,
 ) -> BotResponse:
+    """A click in ``view`` (a fake View, or whatever JSON the body should carry; None: no view at all)."""
     view_json = view.to_json() if isinstance(view, View) else view
     payload = sender.base_payload("block_actions", user_id)
-    payload.update(trigger_id=sender.slack.issue_trigger_id(user_id), view=view_json)
-    payload["container"] = {"type": "view", "view_id": view_json.get("id")}
+    if trigger:
+        payload["trigger_id"] = sender.slack.issue_trigger_id(user_id)
+    if view_json is not None:
+        payload["view"] = view_json
+        payload["container"] = {"type": "view", "view_id": _view_id(view_json)}
     payload["actions"] = [_action(action_id, value, selected, block_id)]
     return sender.post_payload(payload)
 
@@ -135,16 +142,20 @@ def message_action(
 
 
 def suggestion(
-    sender: SlackRequestSender, view: View | JsonDict, user_id: str, action_id: str, block_id: str, value: Any
+    sender: SlackRequestSender, view: View | Any, user_id: str, action_id: str, block_id: str, value: Any
 ) -> BotResponse:
     view_json = view.to_json() if isinstance(view, View) else view
     payload = sender.base_payload("block_suggestion", user_id)
-    payload.update(container={"type": "view", "view_id": view_json.get("id")}, view=view_json)
+    payload.update(container={"type": "view", "view_id": _view_id(view_json)}, view=view_json)
     payload.update(action_id=action_id, block_id=block_id, value=value, action_ts=f"{time.time()}")
     return sender.post_payload(payload)
 
 
-def closed(sender: SlackRequestSender, view: View | JsonDict, user_id: str) -> BotResponse:
+def _view_id(view_json: Any) -> Any:
+    return view_json.get("id") if isinstance(view_json, dict) else None
+
+
+def closed(sender: SlackRequestSender, view: View | Any, user_id: str) -> BotResponse:
     view_json = view.to_json() if isinstance(view, View) else view
     payload = sender.base_payload("view_closed", user_id)
     payload.update(view=view_json, is_cleared=False)
@@ -211,7 +222,10 @@ class Refusals:
         response = send()
         got = response.status if isinstance(response, BotResponse) else response.status_code
         assert got == status, (label, got, response.text if not isinstance(response, BotResponse) else response.body)
-        sees(response)
+        try:
+            sees(response)
+        except AssertionError as exc:
+            raise AssertionError(f"{label}: {exc}") from None
         if logged:
             wait_until(lambda: any(self._refusal(r) for r in self.caplog.records[records:]), timeout=5)
         after = snapshot(engine)
