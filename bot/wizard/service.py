@@ -113,24 +113,29 @@ class WizardService:
         if not is_wizard_id(wizard_id):
             return
         now = self.clock()
-        try:
-            with self.services.sessions.begin() as session:
-                if get_wizard(session, wizard_id=wizard_id) is not None:
-                    return
-                touch_workspace(session, team_id=actor.team_id, initial_credits=self.services.settings.free_credits)
-                session.add(
-                    Wizard(
-                        id=wizard_id,
-                        team_id=actor.team_id,
-                        enterprise_id=actor.enterprise_id,
-                        user_id=actor.user_id,
-                        channel_id=channel_id if is_slack_id(channel_id) else None,
-                        step=Step.NAME,
-                        expires_at=now + WIZARD_TTL,
+        for attempt in range(2):
+            # A concurrent request may record this wizard, or create the workspace's row, first: once more
+            # then, and the row found (or the workspace) is the concurrent one's.
+            try:
+                with self.services.sessions.begin() as session:
+                    if get_wizard(session, wizard_id=wizard_id) is not None:
+                        return
+                    credits = self.services.settings.free_credits
+                    touch_workspace(session, team_id=actor.team_id, initial_credits=credits)
+                    session.add(
+                        Wizard(
+                            id=wizard_id,
+                            team_id=actor.team_id,
+                            enterprise_id=actor.enterprise_id,
+                            user_id=actor.user_id,
+                            channel_id=channel_id if is_slack_id(channel_id) else None,
+                            step=Step.NAME,
+                            expires_at=now + WIZARD_TTL,
+                        )
                     )
-                )
-        except IntegrityError:
-            logger.debug("wizard %s was recorded by a concurrent request", wizard_id)
+                return
+            except IntegrityError:
+                logger.debug("wizard %s: a concurrent request got there first (attempt %d)", wizard_id, attempt + 1)
 
     def resumable(self, *, actor: Actor, except_id: str) -> WizardSnapshot | None:
         """The person's newest unexpired wizard that got past step 1, if any (offered as "Resume")."""
