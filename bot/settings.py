@@ -17,7 +17,8 @@ from bot.errors import ConfigurationError
 __all__ = ["Settings", "load_settings"]
 
 DEFAULT_DATABASE_FILE = "datastore.db"
-_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+#: A DATASTORE_ADMINS entry: a user id, optionally bound to its workspace (``T012AB3CD:U012AB3CD``).
+_SLACK_USER_ID = re.compile(r"(?:T[A-Z0-9]{2,}:)?[UW][A-Z0-9]{2,}")
 
 #: Where to get each required value, shown when it is missing.
 WHERE_TO_GET: dict[str, str] = {
@@ -81,12 +82,16 @@ class Settings(BaseSettings):
     def _slack_user_ids(cls, value: str) -> str:
         for user_id in value.replace(",", " ").split():
             if not _SLACK_USER_ID.fullmatch(user_id):
-                raise ValueError(f"{user_id!r} is not a Slack user id (like U012AB3CD): list ids, not names")
+                raise ValueError(
+                    f"{user_id!r} is not a Slack user id (like U012AB3CD, or T012AB3CD:U012AB3CD for that user in "
+                    "that workspace): list ids, not names"
+                )
         return value
 
     @property
     def admin_user_ids(self) -> frozenset[str]:
-        """DATASTORE_ADMINS: Slack users who may manage every datastore and the credits, like workspace admins."""
+        """DATASTORE_ADMINS: Slack users who may manage every datastore and the credits, like workspace admins
+        (``TEAM:USER`` entries only in that workspace; see handlers.permissions)."""
         return frozenset(self.datastore_admins.replace(",", " ").split())
 
     @property

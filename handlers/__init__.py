@@ -56,7 +56,7 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     assert signing_secret is not None, "create_app checks the signing secret first"
     errors.register(app, signing_secret.get_secret_value())
     queries = Queries(services)
-    permissions = Permissions(services.settings.admin_user_ids)
+    permissions = Permissions(services.settings.admin_user_ids, multi_workspace=services.settings.multi_workspace)
     usage = UsageCommands(queries)
     reconnect = Reconnect(wizard, queries, permissions)
     sync = sync_actions.register(app, services, queries, permissions)

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot.errors import CommandUsageError
 from bot.text_policy import refusal
+from handlers.actors import actor_of
 from handlers.credits import CreditsHandlers
 from handlers.delete import DeleteHandlers
 from handlers.ids import SLASH_COMMAND
@@ -185,12 +186,15 @@ class DatastoreCommand:
         ack(**help_message(self.help_entries, unknown=parsed.subcommand, suggestion=matches[0] if matches else None))
 
     def _create(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, _respond: Respond) -> None:
+        actor = actor_of(command)
+        if actor is None:
+            ack(response_type="ephemeral", text="Slack did not say who you are, so no setup was started.")
+            return
         ack()
         self._wizard.open_new(
             client,
             trigger_id=command["trigger_id"],
-            team_id=command["team_id"],
-            user_id=command["user_id"],
+            actor=actor,
             channel_id=command.get("channel_id"),
             name=" ".join(args).strip(),
         )

@@ -10,7 +10,6 @@ from slack_sdk import WebClient
 
 from bot.datastores.credits import Credits
 from bot.settings import Settings
-from bot.slack_envelopes import is_slack_id
 from bot.wizard.inputs import InvalidInput, TopOffSettings, parse_top_off, require_visible
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.payloads import metadata_object, team_id_of
@@ -54,32 +53,36 @@ class CreditsHandlers:
     def command(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         overview = self.credits.overview(command["team_id"])
-        admin = self.permissions.is_admin(client, user_id=command["user_id"])
+        admin = self.permissions.is_admin(client, team_id=command["team_id"], user_id=command["user_id"])
         refusal = None if admin else self.permissions.admin_refusal(CHANGE, attempted=False)
         respond(**credits_message(overview, cost_per_page=self.settings.credits_per_page, change_refusal=refusal))
 
     def change_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         team_id = team_id_of(body)
-        if not self.permissions.is_admin(client, user_id=body["user"]["id"]):
+        if not self.permissions.is_admin(client, team_id=team_id, user_id=body["user"]["id"]):
             respond(response_type="ephemeral", replace_original=False, text=self.permissions.admin_refusal(CHANGE))
             return
         client.views_open(trigger_id=body["trigger_id"], view=top_off_modal(self.credits.overview(team_id)))
 
     def submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        # The workspace is the submitter's own: the modal's metadata only says which one it was opened for.
         metadata = metadata_object(view.get("private_metadata"))
-        team_id = (metadata or {}).get("t") or team_id_of(body)
-        if metadata is None or not is_slack_id(team_id):
+        team_id, user_id = team_id_of(body), body["user"]["id"]
+        if metadata is None:
             logger.info("auto top-off: the form's metadata is not what the bot writes")
             ack(response_action="update", view=ended_form_view(UNREADABLE_FORM_TEXT))
             return
-        user_id = body["user"]["id"]
+        if metadata.get("t") not in (None, team_id):
+            refused = "These settings belong to another workspace. Nothing changed."
+            ack(response_action="update", view=notice_view(refused, title="Auto top-off"))
+            return
         try:
             top_off = _top_off_from(view["state"]["values"])
         except InvalidInput as exc:
             ack(response_action="errors", errors={FIELD_BLOCKS[exc.field]: exc.message})
             return
-        if not self.permissions.is_admin(client, user_id=user_id):
+        if not self.permissions.is_admin(client, team_id=team_id, user_id=user_id):
             ack(
                 response_action="update", view=notice_view(self.permissions.admin_refusal(CHANGE), title="Auto top-off")
             )

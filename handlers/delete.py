@@ -55,7 +55,7 @@ class DeleteHandlers:
         """Open the confirmation modal; returns the refusal instead when this user may not delete it. The
         outcome is told through ``response_url`` (a slash command's) or, without one, on App Home."""
         preview = self.deletion.preview(datastore_id=datastore_id, team_id=team_id)
-        if not self.permissions.may_manage(client, user_id=user_id, creator_id=preview.creator_id):
+        if not self.permissions.may_manage(client, team_id=team_id, user_id=user_id, creator_id=preview.creator_id):
             return self.permissions.refusal(creator_id=preview.creator_id, name=preview.name, action="delete")
         client.views_open(trigger_id=trigger_id, view=delete_confirm_view(preview, response_url=response_url))
         return None
@@ -104,7 +104,7 @@ class DeleteHandlers:
             error = f"That is not its name. Type {preview.name} to delete it, or Cancel to keep it."
             ack(response_action="errors", errors={BlockId.DELETE_NAME: error})
             return
-        if not self.permissions.may_manage(client, user_id=user_id, creator_id=preview.creator_id):
+        if not self.permissions.may_manage(client, team_id=team_id, user_id=user_id, creator_id=preview.creator_id):
             refused = self.permissions.refusal(creator_id=preview.creator_id, name=preview.name, action="delete")
             ack(response_action="update", view=notice_view(refused))
             return

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.services import Services
+from handlers.actors import actor_of
 from handlers.ids import ActionId, HomeMenuValue
 from handlers.payloads import action_value, datastore_id, team_id_of
 from handlers.thread_links import ThreadLinks
@@ -97,13 +98,11 @@ class HomeHandlers:
 
     def create_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        self._wizard.open_new(
-            client,
-            trigger_id=body["trigger_id"],
-            team_id=team_id_of(body),
-            user_id=body["user"]["id"],
-            channel_id=None,
-        )
+        actor = actor_of(body)
+        if actor is None:
+            logger.info("App Home's Create came without a readable identity")
+            return
+        self._wizard.open_new(client, trigger_id=body["trigger_id"], actor=actor, channel_id=None)
 
     def menu_selected(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """A datastore's menu: "Sync now" and "Delete…" act here; "Open thread" is a link Slack opens itself."""

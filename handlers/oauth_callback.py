@@ -1,4 +1,8 @@
-"""GET /oauth/confluence/callback: finish the consent, answer the browser, move the modal on."""
+"""GET /oauth/confluence/callback: finish the consent, answer the browser, move the modal on.
+
+The page is unsigned by design: only a state this bot issued moves anything, and only its own wizard's
+modal (or, closed, a DM to the person who started it). An expired one gives that modal a fresh link.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,8 @@ def _tell_slack(client: WebClient, deps: WizardDeps, outcome: CallbackOutcome) -
                 raise
             logger.info("the wizard's modal was closed; sending a DM instead")
     dm = client.conversations_open(users=snapshot.user_id)
-    client.chat_postMessage(channel=dm["channel"]["id"], **continue_setup_message(snapshot))
+    message = continue_setup_message(snapshot, link_expired=outcome.link_expired)
+    client.chat_postMessage(channel=dm["channel"]["id"], **message)
 
 
 def build_oauth_callback(client_for_team: Callable[[str], WebClient], deps: WizardDeps) -> OAuthCallback:

@@ -1,4 +1,10 @@
-"""Reconnect Confluence: the button in a paused thread and `/datastore reconnect NAME` open the consent modal."""
+"""Reconnect Confluence: the button in a paused thread and `/datastore reconnect NAME` open the consent modal.
+
+A datastore is reconnected only from its own workspace (team + organisation, ``bot.datastores.homes``): the
+same user id elsewhere — even its creator's — finds nothing, is told so in the command's answer (or, for a
+button, only acked) and changes nothing. The modal's wizard, and the consent link it carries, are bound to
+the person who opened it.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,15 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.actors import Actor
+from bot.datastores.homes import home_datastore
 from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.wizard.inputs import InvalidInput
+from handlers.actors import actor_of
 from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.lookup import find_datastore
-from handlers.payloads import action_value, datastore_id, team_id_of
+from handlers.payloads import action_value, datastore_id
 from handlers.permissions import Permissions
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
@@ -28,17 +37,27 @@ class Reconnect:
     def __init__(self, deps: WizardDeps, queries: Queries, permissions: Permissions) -> None:
         self.deps, self.queries, self.permissions = deps, queries, permissions
 
-    def open_for(self, client: WebClient, *, trigger_id: str, team_id: str, user_id: str, datastore_id: int) -> None:
+    def _home(self, actor: Actor, datastore_id: int) -> Datastore | None:
         with self.deps.services.sessions() as session:
-            datastore = session.get(Datastore, datastore_id)
-            if datastore is None or datastore.team_id != team_id:
-                raise UserFacingError("That datastore no longer exists.")
-            session.expunge(datastore)
-        if not self.permissions.may_manage(client, user_id=user_id, creator_id=datastore.created_by):
+            datastore = home_datastore(session, datastore_id=datastore_id, actor=actor)
+            if datastore is not None:
+                session.expunge(datastore)
+            return datastore
+
+    def _exists(self, datastore_id: int) -> bool:
+        with self.deps.services.sessions() as session:
+            return session.get(Datastore, datastore_id) is not None
+
+    def open_for(self, client: WebClient, *, trigger_id: str, actor: Actor, datastore: Datastore) -> None:
+        """Open the consent modal for ``datastore`` (one of the actor's workspace) if the actor may."""
+        allowed = self.permissions.may_manage(
+            client, team_id=actor.team_id, user_id=actor.user_id, creator_id=datastore.created_by
+        )
+        if not allowed:
             refused = self.permissions.refusal(creator_id=datastore.created_by, name=datastore.name, action="reconnect")
             raise UserFacingError(refused)
         try:
-            snapshot = self.deps.finish.start_reconnect(team_id=team_id, user_id=user_id, datastore_id=datastore_id)
+            snapshot = self.deps.finish.start_reconnect(actor=actor, datastore_id=datastore.id)
         except InvalidInput as exc:
             client.views_open(trigger_id=trigger_id, view=ended_view(exc.message))
             return
@@ -47,17 +66,17 @@ class Reconnect:
 
     def clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        chosen = datastore_id(action_value(body))
-        if chosen is None:
-            logger.info("Reconnect: ignored a button value the bot does not write")
+        actor, chosen, trigger_id = actor_of(body), datastore_id(action_value(body)), body.get("trigger_id")
+        if actor is None or chosen is None or not isinstance(trigger_id, str) or not trigger_id:
+            logger.info("Reconnect refused: no datastore id, trigger or identity in the body")
             return
-        self.open_for(
-            client,
-            trigger_id=body["trigger_id"],
-            team_id=team_id_of(body),
-            user_id=body["user"]["id"],
-            datastore_id=chosen,
-        )
+        datastore = self._home(actor, chosen)
+        if datastore is None:
+            if not self._exists(chosen):
+                raise UserFacingError("That datastore no longer exists.")
+            logger.info("Reconnect refused: datastore %s lives elsewhere than %s", chosen, actor)
+            return
+        self.open_for(client, trigger_id=trigger_id, actor=actor, datastore=datastore)
 
     def command(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, _respond: Any) -> None:
         if len(args) != 1:
@@ -66,15 +85,19 @@ class Reconnect:
                 text=f'Say which datastore: `{SLASH_COMMAND} reconnect NAME` (quote names with spaces: "Eng Wiki").',
             )
             return
+        actor = actor_of(command)
+        try:
+            info = find_datastore(self.queries, command["team_id"], args[0])
+        except UserFacingError as exc:
+            ack(response_type="ephemeral", text=str(exc))
+            return
+        datastore = self._home(actor, info.id) if actor is not None else None
+        if actor is None or datastore is None:
+            logger.info("/datastore reconnect refused: the datastore lives elsewhere than %s", actor)
+            ack(response_type="ephemeral", text="There is no datastore by that name here. Nothing changed.")
+            return
         ack()
-        datastore_id = find_datastore(self.queries, command["team_id"], args[0]).id
-        self.open_for(
-            client,
-            trigger_id=command["trigger_id"],
-            team_id=command["team_id"],
-            user_id=command["user_id"],
-            datastore_id=datastore_id,
-        )
+        self.open_for(client, trigger_id=command["trigger_id"], actor=actor, datastore=datastore)
 
 
 def register(app: App, reconnect: Reconnect) -> None:

@@ -38,7 +38,7 @@ class SyncActions:
         info = self.queries.get(team_id, datastore_id)
         if info is None:
             raise UserFacingError("That datastore no longer exists.")
-        if not self.permissions.may_manage(client, user_id=user_id, creator_id=info.created_by):
+        if not self.permissions.may_manage(client, team_id=team_id, user_id=user_id, creator_id=info.created_by):
             action = "retry" if trigger == "retry" else "sync"
             return self.permissions.refusal(creator_id=info.created_by, name=info.name, action=action)
         with self.services.sessions.begin() as session:
@@ -104,7 +104,8 @@ class SyncActions:
             raise CommandUsageError(shown_error(exc)) from None
         ack()
         info = find_datastore(self.queries, command["team_id"], args[0])
-        if not self.permissions.may_manage(client, user_id=command["user_id"], creator_id=info.created_by):
+        team_id, user_id = command["team_id"], command["user_id"]
+        if not self.permissions.may_manage(client, team_id=team_id, user_id=user_id, creator_id=info.created_by):
             refused = self.permissions.refusal(creator_id=info.created_by, name=info.name, action="reschedule")
             respond(response_type="ephemeral", text=refused)
             return

@@ -1,4 +1,9 @@
-"""block_actions, block_suggestion and view_closed listeners of the wizard (each acks first)."""
+"""block_actions, block_suggestion and view_closed listeners of the wizard (each acks first).
+
+Only the person who started a wizard sees anything happen: for anyone else (the same user id from another
+workspace or organisation included), for a body without a readable wizard id, view id or identity, and for a
+button value the bot did not put there, the ack is all (a log line says why) and nothing is written.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,12 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.actors import Actor
 from bot.text_policy import clean_query
 from bot.wizard.inputs import InvalidInput, normalize_site_url
 from bot.wizard.service import NotYourWizard, WizardGone
-from bot.wizard.steps import Step, WizardSnapshot
+from bot.wizard.steps import Step, WizardSnapshot, is_wizard_id
+from handlers.actors import actor_of
 from handlers.ids import ActionId, CallbackId, ShareValue
 from handlers.views.blocks import option
 from handlers.views.wizard import name_step_view, parse_wizard_metadata
@@ -26,35 +33,62 @@ logger = logging.getLogger(__name__)
 
 USE_SITE = re.compile(rf"^{ActionId.USE_SITE}(-\d+)?$")
 WIZARD_CALLBACKS = [cid for cid in CallbackId if cid not in (CallbackId.WIZARD_ENDED,)]
+#: The space picker searches with at most this much of what was typed (printable characters only).
+MAX_SPACE_QUERY = 100
+
+Change = Callable[[str, Actor], WizardSnapshot]
 
 
-def _action_value(body: dict[str, Any]) -> str:
-    action = body["actions"][0]
+def _action_value(body: dict[str, Any]) -> str | None:
+    """The clicked button's value or the picked option's; None when the body has no such string."""
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
     selected = action.get("selected_option")
-    if isinstance(selected, dict):
-        return str(selected.get("value", ""))
-    return str(action.get("value", ""))
+    value = selected.get("value") if isinstance(selected, dict) else action.get("value")
+    return value if isinstance(value, str) else None
+
+
+class _Modal:
+    """The modal an action came from: its id and hash, and the wizard id in its metadata."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        view = body.get("view")
+        view = view if isinstance(view, dict) else {}
+        view_id, view_hash = view.get("id"), view.get("hash")
+        self.id = view_id if isinstance(view_id, str) and view_id else None
+        self.hash = view_hash if isinstance(view_hash, str) and view_hash else None
+        self.wizard_id = parse_wizard_metadata(view.get("private_metadata"))
+
+    def update(self, client: WebClient, view: dict[str, Any]) -> None:
+        assert self.id is not None
+        client.views_update(view_id=self.id, hash=self.hash, view=view)
+
+
+def _refused(what: str, reason: object) -> None:
+    logger.info("wizard %s refused: %s", what, reason)
 
 
 class WizardActions:
     def __init__(self, deps: WizardDeps) -> None:
         self.deps = deps
 
-    def _update(self, client: WebClient, body: dict[str, Any], change: Callable[[str, str], WizardSnapshot]) -> None:
-        """Apply ``change(wizard_id, user_id)`` and redraw the modal the action came from."""
-        view = body.get("view") or {}
-        wizard_id = parse_wizard_metadata(view.get("private_metadata"))
-        if wizard_id is None:
+    def _update(self, client: WebClient, body: dict[str, Any], change: Change) -> None:
+        """Apply ``change(wizard_id, actor)`` and redraw the modal the action came from."""
+        modal, actor = _Modal(body), actor_of(body)
+        if modal.id is None or modal.wizard_id is None or actor is None:
+            _refused("action", "no modal, wizard id or identity in the body")
             return
         try:
-            snapshot = change(wizard_id, body["user"]["id"])
-            new_view = self.deps.render(snapshot)
-        except (WizardGone, NotYourWizard) as exc:
+            new_view = self.deps.render(change(modal.wizard_id, actor))
+        except NotYourWizard as exc:
+            _refused("action", exc)
+            return
+        except WizardGone as exc:
             new_view = ended_view(str(exc))
         except InvalidInput as exc:
-            logger.info("wizard %s refused an action: %s", wizard_id, exc.message)
+            _refused("action", exc.message)
             return
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+        modal.update(client, new_view)
 
     def acknowledge(self, ack: Ack) -> None:
         """URL buttons still send block_actions; without an ack Slack shows a warning next to them."""
@@ -62,89 +96,106 @@ class WizardActions:
 
     def top_off_choice(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        choice = _action_value(body)
-        self._update(client, body, lambda w, u: self.deps.wizards.choose_top_off(w, u, choice))
+        choice = _action_value(body) or ""
+        self._update(client, body, lambda w, a: self.deps.wizards.choose_top_off(w, a, choice))
 
     def share_choice(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        share_all = _action_value(body) == ShareValue.ALL
-        self._update(client, body, lambda w, u: self.deps.finish.choose_share(w, u, share_all))
+        value = _action_value(body)
+        if value not in (ShareValue.ALL, ShareValue.SPECIFIC):
+            _refused("share choice", "not one of the options")
+            return
+        self._update(client, body, lambda w, a: self.deps.finish.choose_share(w, a, value == ShareValue.ALL))
 
     def try_again(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        self._update(client, body, lambda w, u: self.deps.finish.connect_snapshot(w, u))
+        self._update(client, body, self.deps.finish.connect_snapshot)
 
     def change_site(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        self._update(client, body, lambda w, u: self.deps.wizards.back_to(w, u, Step.SITE_URL))
+        self._update(client, body, lambda w, a: self.deps.wizards.back_to(w, a, Step.SITE_URL))
 
     def use_site(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         raw = _action_value(body)
 
-        def change(wizard_id: str, user_id: str) -> WizardSnapshot:
-            site = normalize_site_url(raw)
-            offered = self.deps.wizards.snapshot(wizard_id, user_id).offered_sites
+        def change(wizard_id: str, actor: Actor) -> WizardSnapshot:
+            offered = self.deps.wizards.snapshot(wizard_id, actor).offered_sites
+            site = normalize_site_url(raw or "")
             if site not in offered:
                 raise InvalidInput("site_url", f"{site} was not among the sites your consent covered.")
-            return self.deps.finish.connect_snapshot(wizard_id, user_id, site_url=site)
+            return self.deps.finish.connect_snapshot(wizard_id, actor, site_url=site)
 
         self._update(client, body, change)
 
     def resume(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        old_id = _action_value(body)
-        view = body["view"]
-        user_id = body["user"]["id"]
-        new_id = parse_wizard_metadata(view.get("private_metadata"))
+        modal, actor, old_id = _Modal(body), actor_of(body), _action_value(body)
+        if modal.id is None or modal.wizard_id is None or actor is None or not is_wizard_id(old_id):
+            _refused("resume", "no modal, wizard ids or identity in the body")
+            return
         try:
-            if new_id is not None:
-                self.deps.wizards.abandon(new_id, user_id)
-            snapshot = self.deps.wizards.reopen(old_id, user_id)
-            self.deps.wizards.attach_view(old_id, view["id"])
+            snapshot = self.deps.wizards.resume(old_id=old_id, new_id=modal.wizard_id, actor=actor, view_id=modal.id)
             new_view = self.deps.render(snapshot)
-        except (WizardGone, NotYourWizard) as exc:
+        except NotYourWizard as exc:
+            _refused("resume", exc)
+            return
+        except WizardGone as exc:
             new_view = ended_view(str(exc))
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+        modal.update(client, new_view)
 
     def start_over(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        view = body["view"]
-        user_id = body["user"]["id"]
-        new_id = parse_wizard_metadata(view.get("private_metadata"))
+        modal, actor, old_id = _Modal(body), actor_of(body), _action_value(body)
+        if modal.id is None or modal.wizard_id is None or actor is None or not is_wizard_id(old_id):
+            _refused("start over", "no modal, wizard ids or identity in the body")
+            return
         try:
-            self.deps.wizards.abandon(_action_value(body), user_id)
-        except (WizardGone, NotYourWizard):
-            logger.info("start over: the earlier setup had already ended")
-        if new_id is not None:
-            client.views_update(view_id=view["id"], hash=view.get("hash"), view=name_step_view(wizard_id=new_id))
+            self.deps.wizards.start_over(old_id=old_id, new_id=modal.wizard_id, actor=actor)
+            new_view = name_step_view(wizard_id=modal.wizard_id)
+        except NotYourWizard as exc:
+            _refused("start over", exc)
+            return
+        except WizardGone as exc:
+            new_view = ended_view(str(exc))
+        modal.update(client, new_view)
 
     def continue_setup(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        user_id = body["user"]["id"]
+        actor, wizard_id, trigger_id = actor_of(body), _action_value(body), body.get("trigger_id")
+        if actor is None or not is_wizard_id(wizard_id) or not isinstance(trigger_id, str) or not trigger_id:
+            _refused("continue setup", "no wizard id, trigger or identity in the body")
+            return
         try:
-            self.deps.reopen(client, wizard_id=_action_value(body), user_id=user_id, trigger_id=body["trigger_id"])
-        except (WizardGone, NotYourWizard) as exc:
-            client.views_open(trigger_id=body["trigger_id"], view=ended_view(str(exc)))
+            self.deps.reopen(client, wizard_id=wizard_id, actor=actor, trigger_id=trigger_id)
+        except NotYourWizard as exc:
+            _refused("continue setup", exc)
+        except WizardGone as exc:
+            client.views_open(trigger_id=trigger_id, view=ended_view(str(exc)))
 
     def spaces(self, ack: Ack, body: dict[str, Any]) -> None:
-        wizard_id = parse_wizard_metadata((body.get("view") or {}).get("private_metadata"))
-        if wizard_id is None:
+        modal, actor, typed = _Modal(body), actor_of(body), body.get("value")
+        # One policy for typed queries (a NUL would make PostgreSQL refuse the lookup), then the picker's own cap.
+        query = clean_query(typed).text[:MAX_SPACE_QUERY] if isinstance(typed, str) else ""
+        if modal.wizard_id is None or actor is None:
+            _refused("space picker", "no wizard id or identity in the body")
             ack(options=[])
             return
         try:
-            typed = clean_query(str(body.get("value") or "")).text  # a NUL would make PostgreSQL refuse the query
-            rows = self.deps.finish.space_options(wizard_id, body["user"]["id"], typed)
-        except (WizardGone, NotYourWizard):
+            rows = self.deps.finish.space_options(modal.wizard_id, actor, query)
+        except (WizardGone, NotYourWizard) as exc:
+            _refused("space picker", exc)
             ack(options=[])
             return
         ack(options=[option(f"{row.name} ({row.key})" if row.key else row.name, row.space_id) for row in rows])
 
     def closed(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        wizard_id = parse_wizard_metadata(body["view"].get("private_metadata"))
-        if wizard_id is not None:
-            self.deps.wizards.view_closed(wizard_id, body["user"]["id"])
+        modal, actor = _Modal(body), actor_of(body)
+        if modal.wizard_id is None or actor is None:
+            logger.info("view_closed ignored: no wizard id or identity in the body")
+            return
+        self.deps.wizards.view_closed(modal.wizard_id, actor)
 
 
 def register(app: App, deps: WizardDeps) -> None:

@@ -27,10 +27,12 @@ def get_wizard(session: Session, *, wizard_id: str, for_update: bool = False) ->
     return session.scalars(statement).first()
 
 
-def open_wizards_of(session: Session, *, team_id: str, user_id: str) -> list[Wizard]:
+def open_wizards_of(session: Session, *, team_id: str, enterprise_id: str | None, user_id: str) -> list[Wizard]:
+    """The open wizards of one person: the same user id in another workspace or organisation is someone else."""
     statement = (
         select(Wizard)
         .where(Wizard.team_id == team_id, Wizard.user_id == user_id, Wizard.status == "open")
+        .where(Wizard.enterprise_id.is_(None) if enterprise_id is None else Wizard.enterprise_id == enterprise_id)
         .order_by(Wizard.updated_at.desc())
     )
     return list(session.scalars(statement))

@@ -6,40 +6,50 @@ Bookkeeping tables that a refused request may still touch are named by the calle
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
 
 __all__ = ["TableRows", "TableSnapshots", "changed_tables", "snapshot"]
 
 TableRows = dict[str, list[tuple[object, ...]]]
 
+#: Reflected tables per engine (reflection costs far more than reading the rows): a table is reflected again
+#: only when the set of table names changes, so a test that alters a table's columns between two snapshots
+#: must take them through a fresh engine.
+_REFLECTED: weakref.WeakKeyDictionary[Engine, dict[str, Table]] = weakref.WeakKeyDictionary()
+
+
+def _table(engine: Engine, connection: Connection, name: str, names: frozenset[str]) -> Table:
+    cached = _REFLECTED.get(engine)
+    if cached is None or set(cached) - names:
+        cached = _REFLECTED[engine] = {}
+    if name not in cached:
+        cached[name] = Table(name, MetaData(), autoload_with=connection)
+    return cached[name]
+
 
 def snapshot(engine: Engine, *, ignore: Iterable[str] = ()) -> TableRows:
     """Each table's rows as sorted tuples of reprs (so any column type compares), minus ``ignore``."""
-    return TableSnapshots(engine, ignore=ignore).take()
+    skipped = set(ignore)
+    existing = frozenset(inspect(engine).get_table_names())
+    rows: TableRows = {}
+    with engine.connect() as connection:
+        for name in sorted(existing - skipped):
+            table = _table(engine, connection, name, existing)
+            rows[name] = sorted(tuple(repr(value) for value in row) for row in connection.execute(select(table)))
+    return rows
 
 
 class TableSnapshots:
-    """``snapshot`` for many cases against one database: its tables are reflected once, here, and each
-    ``take()`` reads their rows (and the list of table names, so a table created or dropped later shows)."""
+    """``snapshot`` bound to one database and one ``ignore`` list, for a corpus of many cases."""
 
     def __init__(self, engine: Engine, *, ignore: Iterable[str] = ()) -> None:
-        skipped = set(ignore)
-        names = [name for name in inspect(engine).get_table_names() if name not in skipped]
-        metadata = MetaData()
-        with engine.connect() as connection:
-            self._tables = [Table(name, metadata, autoload_with=connection) for name in sorted(names)]
-        self._engine, self._skipped = engine, skipped
+        self._engine, self._ignore = engine, frozenset(ignore)
 
     def take(self) -> TableRows:
-        names = sorted(name for name in inspect(self._engine).get_table_names() if name not in self._skipped)
-        rows: TableRows = {"(tables)": [tuple(names)]}
-        with self._engine.connect() as connection:
-            for table in self._tables:
-                found = connection.execute(select(table))
-                rows[table.name] = sorted(tuple(repr(value) for value in row) for row in found)
-        return rows
+        return snapshot(self._engine, ignore=self._ignore)
 
 
 def changed_tables(before: TableRows, after: TableRows) -> list[str]:

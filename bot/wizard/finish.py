@@ -10,12 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.actors import Actor
+from bot.datastores.homes import home_datastore
 from bot.wizard.inputs import InvalidInput
 from bot.wizard.oauth_flow import issue_state
-from bot.wizard.service import WizardService, new_wizard_id
+from bot.wizard.service import WizardService, new_wizard_id, started_by
 from bot.wizard.snapshots import snapshot_of
 from bot.wizard.spaces import SpaceLister
-from bot.wizard.steps import Step, WizardSnapshot
+from bot.wizard.steps import Step, WizardSnapshot, is_wizard_id
 from storage.connections import get_connection
 from storage.datastores import search_spaces
 from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun, Wizard
@@ -48,11 +50,11 @@ class WizardFinish:
     authorize_url_for: Callable[[str], str]
     spaces: SpaceLister | None = None
 
-    def connect_snapshot(self, wizard_id: str, user_id: str, site_url: str | None = None) -> WizardSnapshot:
+    def connect_snapshot(self, wizard_id: str, actor: Actor, site_url: str | None = None) -> WizardSnapshot:
         """The "Connect Confluence" step with a fresh single-use consent link (optionally for another site)."""
         services = self.wizards.services
         with services.sessions.begin() as session:
-            wizard = self.wizards.owned(session, wizard_id, user_id)
+            wizard = self.wizards.owned(session, wizard_id, actor)
             if site_url is not None:
                 wizard.site_url = site_url
             wizard.step = Step.CONNECT
@@ -67,20 +69,21 @@ class WizardFinish:
                 authorize_url=self.authorize_url_for(state),
             )
 
-    def start_reconnect(self, *, team_id: str, user_id: str, datastore_id: int) -> WizardSnapshot:
+    def start_reconnect(self, *, actor: Actor, datastore_id: int) -> WizardSnapshot:
         """A one-step wizard that asks for consent again for a datastore's connection (same site)."""
         services = self.wizards.services
         now = self.wizards.clock()
         with services.sessions.begin() as session:
-            datastore = session.get(Datastore, datastore_id)
+            datastore = home_datastore(session, datastore_id=datastore_id, actor=actor)
             connection_id = datastore.connection_id if datastore else None
             connection = get_connection(session, connection_id=connection_id) if connection_id else None
-            if datastore is None or datastore.team_id != team_id or connection is None:
+            if datastore is None or connection is None:
                 raise InvalidInput("reconnect", "That datastore or its Confluence connection no longer exists.")
             wizard = Wizard(
                 id=new_wizard_id(),
-                team_id=team_id,
-                user_id=user_id,
+                team_id=actor.team_id,
+                enterprise_id=actor.enterprise_id,
+                user_id=actor.user_id,
                 channel_id=datastore.channel_id,
                 purpose="reconnect",
                 step=Step.CONNECT,
@@ -100,11 +103,11 @@ class WizardFinish:
                 authorize_url=self.authorize_url_for(state),
             )
 
-    def space_options(self, wizard_id: str, user_id: str, query: str) -> list[ConfluenceSpace]:
+    def space_options(self, wizard_id: str, actor: Actor, query: str) -> list[ConfluenceSpace]:
         """Spaces matching ``query`` for the picker. If listing them after consent failed, try once more
         now, with a short timeout: the picker must answer within Slack's 3 seconds."""
         with self.wizards.services.sessions.begin() as session:
-            wizard = self.wizards.owned(session, wizard_id, user_id)
+            wizard = self.wizards.owned(session, wizard_id, actor)
             connection_id = wizard.connection_id
             connection = get_connection(session, connection_id=connection_id) if connection_id else None
             listed = connection is not None and connection.spaces_listed_at is not None
@@ -117,22 +120,22 @@ class WizardFinish:
             session.expunge_all()
             return spaces
 
-    def choose_share(self, wizard_id: str, user_id: str, share_all: bool) -> WizardSnapshot:
+    def choose_share(self, wizard_id: str, actor: Actor, share_all: bool) -> WizardSnapshot:
         services = self.wizards.services
         with services.sessions.begin() as session:
-            wizard = self.wizards.owned(session, wizard_id, user_id)
+            wizard = self.wizards.owned(session, wizard_id, actor)
             wizard.share_all = share_all
             session.flush()
             return snapshot_of(session, wizard, free_credits=services.settings.free_credits)
 
-    def submit_grant(self, wizard_id: str, user_id: str, share_all: bool, space_ids: Sequence[str]) -> WizardSnapshot:
+    def submit_grant(self, wizard_id: str, actor: Actor, share_all: bool, space_ids: Sequence[str]) -> WizardSnapshot:
         services = self.wizards.services
         if not share_all and not space_ids:
             raise InvalidInput("spaces", "Pick at least one space, or choose “Share all content”.")
         if len(space_ids) > MAX_SPACES:
             raise InvalidInput("spaces", f"Pick at most {MAX_SPACES} spaces, or choose “Share all content”.")
         with services.sessions.begin() as session:
-            wizard = self.wizards.owned(session, wizard_id, user_id)
+            wizard = self.wizards.owned(session, wizard_id, actor)
             items: list[dict[str, str]] = []
             if not share_all:
                 rows = session.scalars(
@@ -152,17 +155,17 @@ class WizardFinish:
             session.flush()
             return snapshot_of(session, wizard, free_credits=services.settings.free_credits)
 
-    def create(self, wizard_id: str, user_id: str, user_name: str | None) -> CreatedDatastore:
+    def create(self, wizard_id: str, actor: Actor, user_name: str | None) -> CreatedDatastore:
         """Store the datastore and a queued sync. A second submit returns the first one's datastore."""
         services = self.wizards.services
         try:
             with services.sessions.begin() as session:
-                wizard = get_wizard(session, wizard_id=wizard_id, for_update=True)
-                if wizard is not None and wizard.user_id == user_id and wizard.datastore_id is not None:
+                wizard = get_wizard(session, wizard_id=wizard_id, for_update=True) if is_wizard_id(wizard_id) else None
+                if wizard is not None and started_by(wizard, actor) and wizard.datastore_id is not None:
                     datastore = session.get(Datastore, wizard.datastore_id)
                     if datastore is not None:
                         return self._created(datastore, wizard.site_url, created_now=False, session=session)
-                wizard = self.wizards.owned(session, wizard_id, user_id, for_update=True)
+                wizard = self.wizards.owned(session, wizard_id, actor, for_update=True)
                 if wizard.step != Step.SUMMARY or wizard.name is None or wizard.connection_id is None:
                     raise InvalidInput("create", "This setup is not finished yet. Go back and complete every step.")
                 datastore = Datastore(
@@ -173,7 +176,7 @@ class WizardFinish:
                     share_all=bool(wizard.share_all),
                     spaces=wizard.spaces,
                     status="initializing",
-                    created_by=user_id,
+                    created_by=actor.user_id,
                     created_by_name=user_name,
                     wizard_id=wizard.id,
                     channel_id=wizard.channel_id,
@@ -187,16 +190,16 @@ class WizardFinish:
                 session.flush()
                 return self._created(datastore, wizard.site_url, created_now=True, session=session)
         except IntegrityError:
-            return self._after_conflict(wizard_id, user_id)
+            return self._after_conflict(wizard_id, actor)
 
-    def _after_conflict(self, wizard_id: str, user_id: str) -> CreatedDatastore:
+    def _after_conflict(self, wizard_id: str, actor: Actor) -> CreatedDatastore:
         with self.wizards.services.sessions.begin() as session:
             wizard = get_wizard(session, wizard_id=wizard_id)
             if wizard is not None and wizard.datastore_id is not None:
                 datastore = session.get(Datastore, wizard.datastore_id)
                 if datastore is not None:
                     return self._created(datastore, wizard.site_url, created_now=False, session=session)
-            if wizard is not None and wizard.user_id == user_id:
+            if wizard is not None and started_by(wizard, actor):
                 wizard.step = Step.NAME
         raise InvalidInput("name", "Another datastore took this name a moment ago. Pick another name.")
 

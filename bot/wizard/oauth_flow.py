@@ -3,6 +3,8 @@
 A state is 32 random bytes; only its SHA-256 is stored, with the team, user and wizard it was issued for
 and a 15-minute expiry. The callback claims it atomically (so a replay loses), exchanges the code, checks
 that the consent covers the site the user typed, and stores the connection with its tokens encrypted.
+An expired state that is still its wizard's own (unused, the wizard waiting for consent) gives that wizard's
+modal a fresh link, as every other failure offers one; any other bad state changes nothing.
 Network calls happen outside database transactions.
 """
 
@@ -67,6 +69,8 @@ class CallbackOutcome:
     view_id: str | None = None
     view_closed: bool = False
     team_id: str | None = None
+    #: The link had expired: the modal shows a fresh one (or, closed, the DM says how to get one).
+    link_expired: bool = False
 
 
 def _page(ok: bool, title: str, message: str) -> CallbackOutcome:
@@ -77,6 +81,8 @@ def _host(url: str) -> str:
     return url.removeprefix("https://")
 
 
+USED = "Each consent link works once. Go back to Slack."
+EXPIRED = "Consent links work for 15 minutes. Go back to Slack and click “Open window” again."
 DENIED = "You chose not to give access in Atlassian's consent screen, so nothing was connected."
 
 
@@ -108,27 +114,47 @@ class OAuthFlow:
         return self._connect(wizard_id, code)
 
     def _claim(self, state: str) -> str | CallbackOutcome:
+        """The wizard a valid state was issued for (the state is then used up), or the page to show.
+
+        Nothing is written for a state that is unknown, used, bound to someone else or to a wizard that is no
+        longer waiting for consent. An expired one that is still that wizard's own gets its modal a fresh
+        link (and is used up, so a replay does nothing).
+        """
         now = self.clock()
         with self.services.sessions.begin() as session:
             row = get_oauth_state(session, state_hash=_hash(state))
             if row is None:
                 return _page(False, "This link is not valid", "It was not issued by this bot. Start again from Slack.")
             if row.used_at is not None:
-                return _page(False, "This link was already used", "Each consent link works once. Go back to Slack.")
-            if row.expires_at <= now:
-                return _page(
-                    False,
-                    "This link expired",
-                    "Consent links work for 15 minutes. Go back to Slack and click “Open window” again.",
-                )
-            if not claim_oauth_state(session, state_hash=row.state_hash, now=now):
-                return _page(False, "This link was already used", "Each consent link works once. Go back to Slack.")
+                return _page(False, "This link was already used", USED)
             wizard = get_wizard(session, wizard_id=row.wizard_id)
             if wizard is None or wizard.user_id != row.user_id or wizard.team_id != row.team_id:
                 return _page(False, "This link belongs to someone else", "Start your own setup from Slack.")
             if wizard.status != "open" or wizard.expires_at <= now or wizard.step != Step.CONNECT:
                 return _page(False, "This setup is no longer waiting", "Go back to Slack to see where it stands.")
+            if not claim_oauth_state(session, state_hash=row.state_hash, now=now):
+                return _page(False, "This link was already used", USED)
+            if row.expires_at <= now:
+                return self._expired(session, wizard, now)
             return wizard.id
+
+    def _expired(self, session: Session, wizard: Wizard, now: datetime) -> CallbackOutcome:
+        """The modal (if it is still open) gets a new consent link; a closed one gets a "Continue setup" DM."""
+        open_modal = bool(wizard.view_id) and not wizard.view_closed
+        fresh = self.oauth.authorize_url(issue_state(session, wizard, now)) if open_modal else None
+        logger.info("an expired consent link of wizard %s was opened; %s", wizard.id, "new link" if fresh else "DM")
+        return CallbackOutcome(
+            ok=False,
+            title="This link expired",
+            message=EXPIRED,
+            snapshot=snapshot_of(
+                session, wizard, free_credits=self.services.settings.free_credits, authorize_url=fresh
+            ),
+            view_id=wizard.view_id,
+            view_closed=not open_modal,
+            team_id=wizard.team_id,
+            link_expired=True,
+        )
 
     def _fail(
         self, wizard_id: str, reason: str, *, title: str, offered: list[AccessibleSite] | None = None

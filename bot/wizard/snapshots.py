@@ -29,6 +29,8 @@ def snapshot_of(
         id=wizard.id,
         step=Step(wizard.step),
         user_id=wizard.user_id,
+        team_id=wizard.team_id,
+        enterprise_id=wizard.enterprise_id,
         purpose=wizard.purpose,
         name=wizard.name,
         credit_balance=workspace.credit_balance if workspace is not None else free_credits,

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeGuard
 
-__all__ = ["SpaceChoice", "Step", "TopOffView", "WizardSnapshot"]
+from bot.actors import Actor
+
+__all__ = ["WIZARD_ID", "SpaceChoice", "Step", "TopOffView", "WizardSnapshot", "is_wizard_id"]
+
+#: What a wizard id looks like (``secrets.token_hex(12)`` makes 24 of these characters); anything else that
+#: arrives as one — in a modal's private_metadata or a button's value — names no wizard.
+WIZARD_ID = re.compile(r"[0-9a-z]{8,32}")
+
+
+def is_wizard_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and WIZARD_ID.fullmatch(value) is not None
 
 
 class Step(StrEnum):
@@ -56,6 +68,8 @@ class WizardSnapshot:
     id: str
     step: Step
     user_id: str
+    team_id: str = ""
+    enterprise_id: str | None = None
     purpose: str = "create"
     name: str | None = None
     credit_balance: int = 0
@@ -71,3 +85,8 @@ class WizardSnapshot:
     spaces: tuple[SpaceChoice, ...] = field(default_factory=tuple)
     started_at: datetime | None = None
     expires_at: datetime | None = None
+
+    @property
+    def owner(self) -> Actor:
+        """Who started the wizard: only they may move it on."""
+        return Actor(team_id=self.team_id, user_id=self.user_id, enterprise_id=self.enterprise_id)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.wizard.steps import Step, WizardSnapshot
+from bot.wizard.steps import Step, WizardSnapshot, is_wizard_id
 from handlers.ids import ActionId, BlockId, CallbackId, MethodValue, TopOffValue
 from handlers.views.blocks import button, context, escape_mrkdwn, link, option, plain, section, text_input
 from handlers.views.limits import MODAL_TEXT
@@ -18,10 +18,9 @@ __all__ = [
     "WIZARD_TITLE",
     "connect_view",
     "connection_setup_view",
+    "metadata_fields",
     "modal",
     "name_step_view",
-    "parse_channel_metadata",
-    "parse_starter_metadata",
     "parse_wizard_metadata",
     "review_access_view",
     "site_url_view",
@@ -34,37 +33,28 @@ STEP_COUNT = 5
 View = dict[str, Any]
 
 
-def wizard_metadata(wizard_id: str, channel_id: str | None = None, user_id: str | None = None) -> str:
-    """``private_metadata`` carries only ids: the wizard's, and on step 1 who started it and where."""
-    data = {"w": wizard_id}
-    if channel_id is not None:
-        data["c"] = channel_id
-    if user_id is not None:
-        data["u"] = user_id
+def wizard_metadata(wizard_id: str, starter: Mapping[str, str] | None = None) -> str:
+    """``private_metadata`` carries only ids: the wizard's, and on step 1 the sealed starter
+    (``bot.wizard.starter``: team, enterprise, user, channel and their MAC)."""
+    data = {"w": wizard_id, **(starter or {})}
     return json.dumps(data, separators=(",", ":"))
 
 
-def _metadata(metadata: str | None) -> dict[str, object]:
+def metadata_fields(metadata: object) -> dict[str, object]:
+    """The JSON object in ``private_metadata``; empty for anything else (not a string, not JSON, a list…)."""
+    if not isinstance(metadata, str) or not metadata:
+        return {}
     try:
-        value = json.loads(metadata or "")
-    except ValueError:
+        value = json.loads(metadata)
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
 
-def parse_wizard_metadata(metadata: str | None) -> str | None:
-    wizard_id = _metadata(metadata).get("w")
-    return wizard_id if isinstance(wizard_id, str) and wizard_id else None
-
-
-def parse_channel_metadata(metadata: str | None) -> str | None:
-    channel_id = _metadata(metadata).get("c")
-    return channel_id if isinstance(channel_id, str) and channel_id else None
-
-
-def parse_starter_metadata(metadata: str | None) -> str | None:
-    user_id = _metadata(metadata).get("u")
-    return user_id if isinstance(user_id, str) and user_id else None
+def parse_wizard_metadata(metadata: object) -> str | None:
+    """The wizard id in ``private_metadata``, if it holds one that looks like a wizard id."""
+    wizard_id = metadata_fields(metadata).get("w")
+    return wizard_id if is_wizard_id(wizard_id) else None
 
 
 def step_context(step: Step, label: str) -> dict[str, Any]:
@@ -77,14 +67,13 @@ def modal(
     blocks: list[dict[str, Any]],
     *,
     submit: str | None,
-    channel_id: str | None = None,
-    user_id: str | None = None,
+    starter: Mapping[str, str] | None = None,
 ) -> View:
     view: View = {
         "type": "modal",
         "callback_id": callback_id,
         "notify_on_close": True,
-        "private_metadata": wizard_metadata(wizard_id, channel_id, user_id),
+        "private_metadata": wizard_metadata(wizard_id, starter),
         "title": plain(WIZARD_TITLE, MODAL_TEXT),
         "close": plain("Cancel", MODAL_TEXT),
         "blocks": blocks,
@@ -99,8 +88,7 @@ def name_step_view(
     wizard_id: str,
     name: str = "",
     notice: str | None = None,
-    channel_id: str | None = None,
-    user_id: str | None = None,
+    starter: Mapping[str, str] | None = None,
 ) -> View:
     """Step 1, "Set data source name & type": the name and the (single) connection method."""
     method = option("Third-Party Connection", MethodValue.THIRD_PARTY, "Connect Confluence Cloud and keep it in sync")
@@ -130,7 +118,7 @@ def name_step_view(
         },
         context("Source: *Confluence* (Atlassian Cloud)", block_id=BlockId.SOURCE),
     ]
-    return modal(CallbackId.WIZARD_NAME, wizard_id, blocks, submit="Next", channel_id=channel_id, user_id=user_id)
+    return modal(CallbackId.WIZARD_NAME, wizard_id, blocks, submit="Next", starter=starter)
 
 
 def connection_setup_view(snapshot: WizardSnapshot) -> View:

@@ -141,10 +141,16 @@ def ended_view(message: str) -> View:
     }
 
 
-def continue_setup_message(snapshot: WizardSnapshot) -> dict[str, Any]:
-    """DM sent when consent finished after the modal was closed: a button reopens the wizard."""
+def continue_setup_message(snapshot: WizardSnapshot, *, link_expired: bool = False) -> dict[str, Any]:
+    """DM sent when consent finished (or its link expired) after the modal was closed: a button reopens
+    the wizard, at the Connect step with a fresh link when it had expired."""
     name = escape_mrkdwn(snapshot.name or "your datastore")
-    if snapshot.oauth_error:
+    if link_expired:
+        text = (
+            f"The link to connect Confluence for *{name}* expired (links work for 15 minutes). "
+            "Continue the setup to get a fresh one."
+        )
+    elif snapshot.oauth_error:
         text = f"Connecting Confluence for *{name}* did not work: {escape_mrkdwn(snapshot.oauth_error, newlines=True)}"
     else:
         text = (

@@ -76,6 +76,15 @@ def test_datastore_admins_are_slack_user_ids(monkeypatch: pytest.MonkeyPatch) ->
     assert load_settings(env_file=None).admin_user_ids == frozenset()
 
 
+def test_datastore_admins_may_name_their_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATASTORE_ADMINS", "T012AB3CD:U012AB3CD U045EF6GH")
+    assert load_settings(env_file=None).admin_user_ids == {"T012AB3CD:U012AB3CD", "U045EF6GH"}
+    for bad in ("E012:U012AB3CD", "T012AB3CD:", ":U012AB3CD", "T012AB3CD:U012:U034"):
+        monkeypatch.setenv("DATASTORE_ADMINS", bad)
+        with pytest.raises(ConfigurationError):
+            load_settings(env_file=None)
+
+
 def test_secrets_do_not_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
     assert "xoxb-very-secret" not in repr(load_settings(env_file=None))

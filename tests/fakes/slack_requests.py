@@ -12,7 +12,10 @@ Wire formats (as Slack): slash commands are form fields; interactivity (``block_
 ``view_submission``, ``view_closed``, ``block_suggestion``) is a form field ``payload=<json>``; Events API
 callbacks and ``url_verification`` are ``application/json``.  Each request carries
 ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature = v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))``;
-``sign=`` sends it unsigned, with a wrong signature or a stale (>5 min) timestamp.  The bot must answer
+``sign=`` sends it unsigned, with a wrong signature or a stale (>5 min) timestamp.
+``team_id`` / ``enterprise_id`` say where the requests come from (another workspace, an Enterprise Grid org:
+``enterprise``, ``team.enterprise_id`` and slash commands' ``enterprise_id`` as Slack sends them), and
+``org_install`` sends them as to an org-wide install (interactivity then has ``team: null``).  The bot must answer
 within ``ack_timeout`` (3 s) or an AssertionError is raised.  Answers are applied to the fake like Slack
 applies them (ack text → ephemeral, ``response_action`` → view update / push / errors / clear / close).
 """
@@ -35,6 +38,7 @@ from tests.fakes.slack_payloads import check_options_response, element_value, fi
 from tests.fakes.slack_state import JsonDict, View, random_id
 
 SignMode = Literal["valid", "unsigned", "bad_signature", "stale"]
+ENTERPRISE_NAME = "Fake Org"
 STALE_SECONDS = 6 * 60
 VIEW_RESPONSE_ACTIONS = ("update", "push", "errors", "clear")
 
@@ -68,11 +72,16 @@ class SlackRequestSender:
         slack: FakeSlack,
         *,
         team_id: str | None = None,
+        enterprise_id: str | None = None,
+        org_install: bool = False,
         verification_token: str = "fake-verification-token",
         ack_timeout: float = 3.0,
     ) -> None:
         self.events_url, self.signing_secret, self.slack = events_url, signing_secret, slack
         self.team_id = team_id or slack.team_id
+        self.enterprise_id, self.org_install = enterprise_id, org_install
+        if org_install and enterprise_id is None:
+            raise ValueError("an org-wide install belongs to an Enterprise Grid org: pass enterprise_id")
         self.verification_token = verification_token
         self.ack_timeout = ack_timeout
         self._http = httpx.Client(timeout=ack_timeout)
@@ -111,7 +120,7 @@ class SlackRequestSender:
             raise AssertionError(f"bot did not answer within {self.ack_timeout}s: Slack shows a timeout") from exc
         return BotResponse(response.status_code, response.text, response.headers, time.monotonic() - started)
 
-    def _post_payload(self, payload: JsonDict, sign: SignMode) -> BotResponse:
+    def post_payload(self, payload: JsonDict, sign: SignMode = "valid") -> BotResponse:
         body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
         result = self.post(body, "application/x-www-form-urlencoded", sign=sign)
         result.sent = payload
@@ -123,7 +132,7 @@ class SlackRequestSender:
         """Click a button in an ephemeral message (a slash command's reply): Slack sends the action with a
         response_url but no stored message, since ephemeral messages are not kept in the channel."""
         user_id = user_id or self.slack.default_user_id
-        payload = self._base("block_actions", user_id)
+        payload = self.base_payload("block_actions", user_id)
         payload.update(
             trigger_id=self.slack.issue_trigger_id(user_id),
             container={"type": "message", "channel_id": channel_id, "is_ephemeral": True},
@@ -139,30 +148,35 @@ class SlackRequestSender:
                 }
             ],
         )
-        return self._post_payload(payload, "valid")
+        return self.post_payload(payload, "valid")
 
     def replay_view_submission(self, view_id: str, user_id: str | None = None) -> BotResponse:
         """Send a view_submission of the view as it is now, without applying the answer: what a double
         click on Submit sends the second time, when Slack has not closed the modal yet."""
         view = self.slack.view(view_id)
-        payload = self._base("view_submission", user_id or view.user_id)
+        payload = self.base_payload("view_submission", user_id or view.user_id)
         payload.update(trigger_id=self.slack.issue_trigger_id(view.user_id), response_urls=[], view=view.to_json())
-        return self._post_payload(payload, "valid")
+        return self.post_payload(payload, "valid")
 
     # ---- common payload parts --------------------------------------------------------------------
     def _user(self, user_id: str) -> JsonDict:
         user = self.slack.user(user_id)
         return {"id": user.id, "username": user.name, "name": user.name, "team_id": self.team_id}
 
-    def _base(self, kind: str, user_id: str) -> JsonDict:
+    def base_payload(self, kind: str, user_id: str) -> JsonDict:
+        team: JsonDict | None = {"id": self.team_id, "domain": self.slack.team_domain}
+        enterprise: JsonDict | None = None
+        if self.enterprise_id is not None:
+            enterprise = {"id": self.enterprise_id, "name": ENTERPRISE_NAME}
+            team = {**(team or {}), "enterprise_id": self.enterprise_id, "enterprise_name": ENTERPRISE_NAME}
         return {
             "type": kind,
-            "team": {"id": self.team_id, "domain": self.slack.team_domain},
+            "team": None if self.org_install else team,
             "user": self._user(user_id),
             "api_app_id": self.slack.app_id,
             "token": self.verification_token,
-            "is_enterprise_install": False,
-            "enterprise": None,
+            "is_enterprise_install": self.org_install,
+            "enterprise": enterprise,
         }
 
     def _open_view(self, view_id: str) -> View:
@@ -196,10 +210,12 @@ class SlackRequestSender:
             "command": command,
             "text": text,
             "api_app_id": self.slack.app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.org_install else "false",
             "response_url": self.slack.new_response_url(channel_id, user_id),
             "trigger_id": self.slack.issue_trigger_id(user_id),
         }
+        if self.enterprise_id is not None:
+            fields.update(enterprise_id=self.enterprise_id, enterprise_name=ENTERPRISE_NAME)
         result = self.post(urlencode(fields), "application/x-www-form-urlencoded", sign=sign)
         result.sent = fields
         if result.status == 200 and result.body.strip():
@@ -222,10 +238,10 @@ class SlackRequestSender:
             raise AssertionError(f"view {view_id} is not the top of an open modal stack {stack}")
         user_id = user_id or view.user_id
         self.slack.set_view_state(view_id, state_values(view, values))
-        payload = self._base("view_submission", user_id)
+        payload = self.base_payload("view_submission", user_id)
         payload.update(trigger_id=self.slack.issue_trigger_id(user_id), response_urls=[])
         payload["view"] = self.slack.view(view_id).to_json()
-        result = self._post_payload(payload, sign)
+        result = self.post_payload(payload, sign)
         if result.status == 200:
             self._apply_view_answer(view, user_id, result)
         return result
@@ -265,9 +281,9 @@ class SlackRequestSender:
         self.slack.close_view(view_id, clear=is_cleared)
         if not view.notify_on_close:
             return None
-        payload = self._base("view_closed", user_id or view.user_id)
+        payload = self.base_payload("view_closed", user_id or view.user_id)
         payload.update(view=view.to_json(), is_cleared=is_cleared)
-        return self._post_payload(payload, sign)
+        return self.post_payload(payload, sign)
 
     # ---- interactive components ------------------------------------------------------------------
     def block_actions(
@@ -286,7 +302,7 @@ class SlackRequestSender:
         if (view_id is None) == (message is None):
             raise ValueError("pass exactly one of view_id or message")
         user_id = user_id or (self.slack.view(view_id).user_id if view_id else self.slack.default_user_id)
-        payload = self._base("block_actions", user_id)
+        payload = self.base_payload("block_actions", user_id)
         payload["trigger_id"] = self.slack.issue_trigger_id(user_id)
         if view_id is not None:
             view = self._open_view(view_id)
@@ -309,7 +325,7 @@ class SlackRequestSender:
         action = element_value(element, selected_option if selected_option is not None else value)
         action.update(action_id=action_id, block_id=block["block_id"], action_ts=f"{time.time():.6f}")
         payload["actions"] = [action]
-        return self._post_payload(payload, sign)
+        return self.post_payload(payload, sign)
 
     def block_suggestion(
         self, view_id: str, action_id: str, block_id: str, value: str, user_id: str | None = None
@@ -321,10 +337,10 @@ class SlackRequestSender:
             raise AssertionError(f"{action_id!r} is a {element['type']}: Slack loads options only for external")
         if len(value) < int(element.get("min_query_length", 3)):
             raise AssertionError(f"{value!r} is shorter than min_query_length: Slack sends no request")
-        payload = self._base("block_suggestion", user_id or view.user_id)
+        payload = self.base_payload("block_suggestion", user_id or view.user_id)
         payload.update(container={"type": "view", "view_id": view_id}, view=view.to_json())
         payload.update(action_id=action_id, block_id=block_id, value=value, action_ts=f"{time.time():.6f}")
-        result = self._post_payload(payload, "valid")
+        result = self.post_payload(payload, "valid")
         if result.status != 200:
             raise AssertionError(f"options request answered HTTP {result.status}: {result.body!r}")
         return check_options_response(result.json)
@@ -345,10 +361,12 @@ class SlackRequestSender:
             "event_time": int(time.time()),
             "authorizations": [
                 {"team_id": self.team_id, "user_id": self.slack.bot_user_id, "is_bot": True}
-                | {"enterprise_id": None, "is_enterprise_install": False}
+                | {"enterprise_id": self.enterprise_id, "is_enterprise_install": self.org_install}
             ],
             "is_ext_shared_channel": False,
         }
+        if self.enterprise_id is not None:
+            envelope["enterprise_id"] = self.enterprise_id
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason or "http_timeout"}

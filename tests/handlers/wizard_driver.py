@@ -27,10 +27,18 @@ class DrivenWorld(Protocol):
 
 
 class WizardDriver:
-    def __init__(self, world: DrivenWorld, user_id: str | None = None, channel_id: str | None = None) -> None:
+    def __init__(
+        self,
+        world: DrivenWorld,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        *,
+        sender: SlackRequestSender | None = None,
+    ) -> None:
+        """``sender``: requests from another workspace or org (default: the world's own sender)."""
         self.world = world
         self.slack = world.slack
-        self.sender = world.bot.sender
+        self.sender = sender or world.bot.sender
         self.user_id = user_id or world.slack.default_user_id
         self.channel_id = channel_id or world.slack.default_channel_id
         self.view_id = ""
