@@ -19,11 +19,12 @@ from handlers.views.credits import credits_message, top_off_modal
 from handlers.views.delete import notice_view
 from handlers.views.fallback import UNREADABLE_FORM_TEXT, ended_form_view
 
-__all__ = ["CreditsHandlers", "register"]
+__all__ = ["FOREIGN_TOP_OFF", "CreditsHandlers", "register"]
 
 logger = logging.getLogger(__name__)
 
 CHANGE = "change auto top-off"
+FOREIGN_TOP_OFF = "These settings belong to another workspace. Nothing changed."
 
 
 def _top_off_from(values: Values) -> TopOffSettings | None:
@@ -74,8 +75,7 @@ class CreditsHandlers:
             ack(response_action="update", view=ended_form_view(UNREADABLE_FORM_TEXT))
             return
         if metadata.get("t") not in (None, team_id):
-            refused = "These settings belong to another workspace. Nothing changed."
-            ack(response_action="update", view=notice_view(refused, title="Auto top-off"))
+            ack(response_action="update", view=notice_view(FOREIGN_TOP_OFF, title="Auto top-off"))
             return
         try:
             top_off = _top_off_from(view["state"]["values"])

@@ -66,9 +66,13 @@ class Reconnect:
 
     def clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        actor, chosen, trigger_id = actor_of(body), datastore_id(action_value(body)), body.get("trigger_id")
-        if actor is None or chosen is None or not isinstance(trigger_id, str) or not trigger_id:
-            logger.info("Reconnect refused: no datastore id, trigger or identity in the body")
+        chosen = datastore_id(action_value(body))
+        if chosen is None:
+            logger.info("Reconnect: ignored a button value the bot does not write")
+            return
+        actor, trigger_id = actor_of(body), body.get("trigger_id")
+        if actor is None or not isinstance(trigger_id, str) or not trigger_id:
+            logger.info("Reconnect refused: no trigger or identity in the body")
             return
         datastore = self._home(actor, chosen)
         if datastore is None:

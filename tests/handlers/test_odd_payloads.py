@@ -12,7 +12,10 @@ import json
 
 import pytest
 
+from bot.wizard.service import NOT_FOUND as WIZARD_NOT_FOUND
+from handlers.credits import FOREIGN_TOP_OFF
 from handlers.ids import ActionId, CallbackId
+from handlers.views.delete import notice_view
 from handlers.views.fallback import UNREADABLE_FORM_TEXT, ended_form_view
 from handlers.views.wizard_finish import ended_view
 from tests.corpus import Corpus
@@ -26,8 +29,10 @@ MENU_CHOICES += ["delete:-1", "sync:1:2", "SYNC:1", "sync: 1"]
 BROKEN_METADATA = ["", "x", "[]", "null", '"text"', "7", "{", '{"d":"x"}', '{"d":1.5}', '{"d":-1}', '{"d":0}']
 BROKEN_METADATA += ['{"d":99999999999}', '{"d":true}', '{"d":"1x"}', '{"d":[1]}', '{"d":1,"r":7}']
 BROKEN_METADATA += ['{"d":1,"r":"javascript:alert(1)"}', '{"d":null}', "[" * 1400 + "]" * 1400]
-BROKEN_TEAM = ["x", "[]", "null", '{"t":7}', '{"t":"t0lower"}', '{"t":"T\\u0000"}', '{"t":"' + "T" * 40 + '"}']
-BROKEN_TEAM += ['{"t":["T0TEST"]}', "{" * 3]
+NOT_OBJECTS = ["x", "[]", "null", "{" * 3, "[" * 1400 + "]" * 1400]
+#: A team that is not the submitter's (or no team at all): the form is refused, the other workspace untouched.
+OTHER_TEAMS = ['{"t":7}', '{"t":"t0lower"}', '{"t":"T\\u0000"}', '{"t":"' + "T" * 40 + '"}', '{"t":["T0TEST"]}']
+OTHER_TEAM = {"response_action": "update", "view": notice_view(FOREIGN_TOP_OFF, title="Auto top-off")}
 READ_FAILED = {"response_action": "update", "view": ended_form_view(UNREADABLE_FORM_TEXT)}
 
 
@@ -75,12 +80,20 @@ def test_a_deletion_form_for_a_datastore_that_is_gone_says_so(corpus: Corpus, ca
     assert "That datastore no longer exists" in json.dumps(answer["view"]["blocks"])
 
 
-@pytest.mark.parametrize("metadata", BROKEN_TEAM, ids=[repr(m[:30]) for m in BROKEN_TEAM])
+@pytest.mark.parametrize("metadata", NOT_OBJECTS, ids=[repr(m[:30]) for m in NOT_OBJECTS])
 def test_an_auto_top_off_form_with_metadata_the_bot_never_writes_says_it_could_not_be_read(
     corpus: Corpus, caplog: pytest.LogCaptureFixture, metadata: str
 ) -> None:
     data = slack_bodies.view_submission(corpus.bot.slack, CallbackId.CREDITS_TOP_OFF, metadata)
     assert json.loads(_send(corpus, caplog, "view_submission", data)) == READ_FAILED
+
+
+@pytest.mark.parametrize("metadata", OTHER_TEAMS, ids=[repr(m[:30]) for m in OTHER_TEAMS])
+def test_an_auto_top_off_form_for_another_workspace_changes_nothing(
+    corpus: Corpus, caplog: pytest.LogCaptureFixture, metadata: str
+) -> None:
+    data = slack_bodies.view_submission(corpus.bot.slack, CallbackId.CREDITS_TOP_OFF, metadata)
+    assert json.loads(_send(corpus, caplog, "view_submission", data)) == json.loads(json.dumps(OTHER_TEAM))
 
 
 # ---- the wizard's listeners (handlers/wizard_*.py) with private_metadata the bot never writes ------------------
@@ -93,7 +106,7 @@ WIZARD_FORMS = [
     CallbackId.WIZARD_SUMMARY,
 ]
 NO_WIZARD_ID = ["", "x", "[]", "null", '{"w":7}', '{"w":""}', '{"w":null}', '{"x":"w1"}', "{", '"w1"']
-NOT_FOUND = {"response_action": "update", "view": ended_view("This setup could not be found. Start again.")}
+NOT_FOUND = {"response_action": "update", "view": ended_view(WIZARD_NOT_FOUND)}
 
 
 @pytest.mark.parametrize("metadata", NO_WIZARD_ID, ids=[repr(m[:20]) for m in NO_WIZARD_ID])
