@@ -15,7 +15,8 @@ How (``connections.token_version``, see ``storage.connections``):
   other 4xx but 408/425/429) marks the connection ``needs_reconnect``, and nothing calls the endpoint for it
   again until someone reconnects; transient trouble (unreachable, timeouts, 5xx, 408/425/429, no usable JSON)
   is tried REFRESH_TRIES times with backoff, then releases the claim and leaves the stored tokens untouched
-  (the previous refresh token keeps working for 10 minutes, so asking again is safe).
+  (the previous refresh token keeps working for 10 minutes, so asking again is safe); for REFRESH_COOLDOWN
+  after that, refreshes of that connection in this process fail at once.
 
 Tokens never appear in log lines or exception messages raised from here.
 """
@@ -68,6 +69,9 @@ TRANSIENT_OAUTH_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 REFRESH_TRIES = 3
 REFRESH_BACKOFF = 1.0
 REFRESH_WAIT_MAX = 10.0
+#: After a refresh failed every try, callers in this process fail at once for this long (no storm of retries
+#: from every listing thread and every page of a sync while the token endpoint is down).
+REFRESH_COOLDOWN = 30.0
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,7 @@ class TokenManager:
         poll_interval: float = 0.05,
         lease_timeout: float = 45.0,
         wait_timeout: float = 60.0,
+        refresh_cooldown: float = REFRESH_COOLDOWN,
     ) -> None:
         self._services = services
         self._oauth = oauth
@@ -181,8 +186,10 @@ class TokenManager:
         self._poll_interval = poll_interval
         self._lease_timeout = lease_timeout
         self._wait_timeout = wait_timeout
+        self._refresh_cooldown = refresh_cooldown
         self._recent: dict[int, tuple[float, AccessToken]] = {}
         self._recent_lock = threading.Lock()
+        self._cooldown: dict[int, float] = {}  # connection id → monotonic time until which refreshes fail at once
 
     def access_token(self, connection_id: int) -> str:
         """A valid decrypted access token, refreshed first when it expires within the margin."""
@@ -266,6 +273,10 @@ class TokenManager:
 
     def _refresh(self, connection_id: int, seen_version: int) -> AccessToken | None:
         """Claim the refresh at ``seen_version``, refresh and store; None when another caller claimed it first."""
+        with self._recent_lock:
+            failing = self._cooldown.get(connection_id, 0.0) > time.monotonic()
+        if failing:
+            raise AtlassianUnavailable("Atlassian's token endpoint kept failing moments ago; not asking it again yet.")
         claim = seen_version + 1 if seen_version % 2 == 0 else seen_version + 2
         with self._services.sessions.begin() as session:
             if not compare_and_set_version(
@@ -284,7 +295,10 @@ class TokenManager:
                 mark_needs_reconnect(session, connection_id=connection_id, expected_version=claim)
             logger.warning("Confluence connection %s needs to be reconnected: %s", connection_id, exc)
             raise
-        except BaseException:  # released whatever happened (re-raised): another caller may refresh then
+        except BaseException as exc:  # released whatever happened (re-raised): another caller may refresh then
+            if isinstance(exc, AtlassianUnavailable):
+                with self._recent_lock:
+                    self._cooldown[connection_id] = time.monotonic() + self._refresh_cooldown
             with self._services.sessions.begin() as session:
                 compare_and_set_version(
                     session, connection_id=connection_id, expected_version=claim, new_version=claim + 1

@@ -176,7 +176,7 @@ class Gateway:
         """The answer, a refusal (its status), or what went wrong with the Retry-After to honour, for a retry."""
         try:
             response = self._http.get(url, headers={"Authorization": f"Bearer {token.value}"})
-        except httpx.TransportError as exc:  # timeouts, refused or dropped connections
+        except (httpx.TransportError, httpx.DecodingError) as exc:  # timeouts, dropped connections, garbled bodies
             return _Retry(type(exc).__name__, None)
         status = response.status_code
         if status == 200:

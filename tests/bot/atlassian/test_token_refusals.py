@@ -211,3 +211,23 @@ def test_a_token_endpoint_that_times_out_is_retried(services: Services, fake: Fa
     assert tokens.access_token(expired)
     assert len(calls) == 2 and slept == [1.0] and fake.log.refresh_count() == 1
     real.close()
+
+
+def test_after_every_try_failed_refreshes_fail_at_once_for_a_while(
+    services: Services, fake: FakeAtlassian, expired: int
+) -> None:
+    """A sync's sixteen listing threads and hundreds of page fetches must not each retry a dead token endpoint."""
+    fake.inject("POST /oauth/token", FaultKind.SERVER_ERROR, times=None)
+    slept: list[float] = []
+    tokens = manager(services, fake, sleep=slept.append)
+    with pytest.raises(AtlassianUnavailable, match="500"):
+        tokens.access_token(expired)
+    assert fake.log.count("POST /oauth/token") == REFRESH_TRIES
+    for _ in range(20):
+        with pytest.raises(AtlassianUnavailable, match="not asking it again yet"):
+            tokens.access_token(expired)
+    assert fake.log.count("POST /oauth/token") == REFRESH_TRIES and len(slept) == REFRESH_TRIES - 1
+    assert stored(services, expired).status == "active" and stored(services, expired).token_version % 2 == 0
+    fake.clear_faults()
+    impatient = manager(services, fake, refresh_cooldown=0.0)
+    assert impatient.access_token(expired) and fake.log.refresh_count() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.confluence.client import RequestBudget
@@ -150,6 +151,16 @@ def test_malformed_json_every_time_is_a_clear_error(world: World) -> None:
     world.fake.inject(PAGES, "malformed_json", times=None)
     with world.client() as client, pytest.raises(AtlassianUnavailable, match="not JSON"):
         list(client.pages(first_space_id(world), with_body=False))
+
+
+def test_a_body_that_cannot_be_decoded_is_retried(world: World) -> None:
+    answers = [
+        httpx.Response(200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"}),
+        httpx.Response(200, json={"results": [{"id": "1", "title": "one"}], "_links": {}}),
+    ]
+    with world.client(transport=httpx.MockTransport(lambda _request: answers.pop(0))) as client:
+        assert [item.id for item in client.pages(first_space_id(world), with_body=False)] == ["1"]
+    assert answers == [] and len(world.sleeps) == 1
 
 
 def test_a_long_retry_after_raises_rate_limited_with_the_resume_time(world: World) -> None:

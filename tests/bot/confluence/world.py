@@ -20,10 +20,12 @@ from storage.migrate import upgrade_to_head
 from storage.models import Connection
 from tests.fakes.atlassian import FakeAtlassian
 
-__all__ = ["PAGES", "SHORT_TIMEOUT", "World", "build_world", "first_page_id", "first_space_id"]
+__all__ = ["PAGES", "PATIENT", "SHORT_TIMEOUT", "World", "build_world", "first_page_id", "first_space_id"]
 
 PAGES = "GET /wiki/api/v2/spaces/{id}/pages"
 SHORT_TIMEOUT = httpx.Timeout(2.0, read=0.3)
+#: For tests that count requests: a slow answer on a loaded machine must not become a retry.
+PATIENT = httpx.Timeout(30.0, connect=5.0)
 
 
 @dataclass
