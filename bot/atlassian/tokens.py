@@ -132,7 +132,7 @@ def refresh_tokens(
     status = response.status_code
     try:
         payload = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason
         payload = None
     error = payload.get("error") if isinstance(payload, dict) else None
     code = _oauth_error(payload)

@@ -86,7 +86,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     try:
         payload = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason
         return None
     return payload if isinstance(payload, dict) else None
 

@@ -100,6 +100,7 @@ TRANSIENT: list[tuple[str, Handler, float | None]] = [
     ("200-not-json", _answer(200, raw=b"<html>maintenance</html>"), None),
     ("200-truncated", _answer(200, raw=b'{"access_token": "abc'), None),
     ("200-a-list", _answer(200, ["access_token"]), None),
+    ("200-nested-beyond-reason", _answer(200, raw=b"[" * 100_000 + b"]" * 100_000), None),
     ("200-no-access-token", _answer(200, {"refresh_token": "r", "expires_in": 3600}), None),
     ("200-empty-access-token", _answer(200, {"access_token": "", "expires_in": 3600}), None),
     ("200-bad-expiry", _answer(200, {"access_token": "a", "expires_in": "soon"}), None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -153,11 +154,16 @@ def test_malformed_json_every_time_is_a_clear_error(world: World) -> None:
         list(client.pages(first_space_id(world), with_body=False))
 
 
-def test_a_body_that_cannot_be_decoded_is_retried(world: World) -> None:
-    answers = [
-        httpx.Response(200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"}),
-        httpx.Response(200, json={"results": [{"id": "1", "title": "one"}], "_links": {}}),
-    ]
+@pytest.mark.parametrize(
+    "garbled",
+    [
+        lambda: httpx.Response(200, stream=httpx.ByteStream(b"not gzip"), headers={"Content-Encoding": "gzip"}),
+        lambda: httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000),  # JSON nested beyond reason
+    ],
+    ids=["undecodable", "too-deep"],
+)
+def test_a_body_that_cannot_be_read_is_retried(world: World, garbled: Callable[[], httpx.Response]) -> None:
+    answers = [garbled(), httpx.Response(200, json={"results": [{"id": "1", "title": "one"}], "_links": {}})]
     with world.client(transport=httpx.MockTransport(lambda _request: answers.pop(0))) as client:
         assert [item.id for item in client.pages(first_space_id(world), with_body=False)] == ["1"]
     assert answers == [] and len(world.sleeps) == 1
