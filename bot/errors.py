@@ -12,9 +12,12 @@
     ├── RequestRejected           an HTTP request refused before any handler sees it (``status``: 400/401/413/414)
     └── AtlassianError            Atlassian answered with an error or not at all
         ├── OAuthExchangeError    the authorization code could not be exchanged for tokens
-        ├── ReconnectRequired     the refresh token is gone (invalid_grant): the user must consent again
+        ├── ReconnectRequired     refused for good (a token refusal such as invalid_grant, or access to the
+        │                         site lost even with a fresh token): someone must consent again
         ├── AtlassianUnavailable  not reachable, timing out or failing (5xx, broken JSON) even after retries
         ├── AtlassianRequestError Atlassian refused a request (a 4xx other than 429); ``status`` says which
+        ├── IncompleteListing     a listing cannot be finished (a bad, repeated or disagreeing next-page link):
+        │                         it stops there and nothing is pruned
         └── RateLimited           the points quota (Atlassian's or our own budget) is used up until ``until``
 
 Errors that come from libraries (httpx, SQLAlchemy, slack_sdk) are wrapped into one of these where the
@@ -33,6 +36,7 @@ __all__ = [
     "BotError",
     "CommandUsageError",
     "ConfigurationError",
+    "IncompleteListing",
     "LeaseLost",
     "OAuthExchangeError",
     "OutOfCredits",
@@ -95,11 +99,19 @@ class OAuthExchangeError(AtlassianError):
 
 
 class ReconnectRequired(AtlassianError):
-    """The connection's refresh token was refused (``invalid_grant``): someone must consent again."""
+    """Atlassian refuses the connection for good: its token endpoint refused to renew it (``invalid_grant``,
+    ``invalid_client``, ``unauthorized_client``, ``access_denied``, any other 4xx), or the API refuses it even
+    with a fresh token. Someone must consent again; the message says why and is safe to show."""
 
 
 class AtlassianUnavailable(AtlassianError):
-    """Atlassian could not be reached, timed out or kept failing (5xx, broken JSON), even after retries."""
+    """Atlassian could not be reached, timed out or kept failing (5xx, broken JSON), even after retries.
+
+    ``retry_after`` is the wait Atlassian asked for (seconds), when it asked."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class AtlassianRequestError(AtlassianError):
@@ -108,6 +120,11 @@ class AtlassianRequestError(AtlassianError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class IncompleteListing(AtlassianError):
+    """Confluence's paging cannot be trusted to have listed everything (a next-page link that is not a relative
+    path of the same listing, one seen before, two that disagree): the listing stops here, nothing is pruned."""
 
 
 class RateLimited(AtlassianError):

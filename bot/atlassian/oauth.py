@@ -88,13 +88,27 @@ class AtlassianAccount:
     name: str
 
 
+#: An ``expires_in`` is believed between a minute and a day (Atlassian's is an hour).
+LIFETIME_SECONDS = range(60, 86_401)
+
+
+def _lifetime(value: object) -> int:
+    """``expires_in`` in seconds (an hour when absent); OAuthExchangeError when it is not a sane number."""
+    if value is None or value == "":
+        return 3600
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not (0 < len(text) <= 6 and text.isascii() and text.isdigit()) or int(text) not in LIFETIME_SECONDS:
+        raise OAuthExchangeError("Atlassian's token answer had an unusable expiry.")
+    return int(text)
+
+
 def token_set_from(payload: dict[str, Any], *, now: datetime | None = None) -> TokenSet:
     """A TokenSet from a token endpoint answer (authlib's OAuth2Token or plain JSON)."""
     issued = now or utcnow()
     access = payload.get("access_token")
     if not isinstance(access, str) or not access:
         raise OAuthExchangeError("Atlassian's token answer had no access token.")
-    expires_in = int(payload.get("expires_in") or 3600)
+    expires_in = _lifetime(payload.get("expires_in"))
     refresh = payload.get("refresh_token")
     return TokenSet(
         access_token=access,

@@ -11,8 +11,12 @@ How (``connections.token_version``, see ``storage.connections``):
 * the winner stores the new pair and moves odd → even in one transaction, then uses the new token;
   everyone else sees the odd version, keeps using the old access token while it is still valid, or
   waits and re-reads; a claim older than ``lease_timeout`` (a crashed process) is taken over (odd → odd+2);
-* ``invalid_grant`` marks the connection ``needs_reconnect``; network trouble releases the claim and leaves
-  the stored tokens untouched.
+* a permanent refusal (``invalid_grant``, ``invalid_client``, ``unauthorized_client``, ``access_denied``, any
+  other 4xx but 408/425/429) marks the connection ``needs_reconnect``, and nothing calls the endpoint for it
+  again until someone reconnects; transient trouble (unreachable, timeouts, 5xx, 408/425/429, no usable JSON)
+  is tried REFRESH_TRIES times with backoff, then releases the claim and leaves the stored tokens untouched
+  (the previous refresh token keeps working for 10 minutes, so asking again is safe); for REFRESH_COOLDOWN
+  after that, refreshes of that connection in this process fail at once.
 
 Tokens never appear in log lines or exception messages raised from here.
 """
@@ -32,10 +36,9 @@ import httpx
 from bot.atlassian.oauth import HTTP_TIMEOUT, AtlassianOAuth, TokenSet, token_set_from
 from bot.errors import (
     AtlassianError,
-    AtlassianRequestError,
     AtlassianUnavailable,
-    BotError,
     ConfigurationError,
+    OAuthExchangeError,
     ReconnectRequired,
 )
 from bot.services import Services
@@ -56,7 +59,19 @@ STILL_VALID_FOR = timedelta(seconds=30)
 #: A token read this recently is handed out again without reading the database (see TokenManager.current).
 REUSE_SECONDS = 5.0
 _ERROR_CODE = re.compile(r"[a-z_]{1,40}")
-RECONNECT_MESSAGE = "Atlassian no longer accepts this Confluence connection: someone must reconnect it."
+RECONNECT_MESSAGE = "Atlassian no longer accepts this Confluence connection."
+#: Atlassian's documented access-token lifetime: how old a stored token is, is judged from its expiry.
+ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
+#: Token endpoint answers worth asking again (the rest of the 4xx are permanent refusals).
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+TRANSIENT_OAUTH_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
+#: Tries of one refresh against a failing token endpoint, and the backoff between them (seconds, doubled).
+REFRESH_TRIES = 3
+REFRESH_BACKOFF = 1.0
+REFRESH_WAIT_MAX = 10.0
+#: After a refresh failed every try, callers in this process fail at once for this long (no storm of retries
+#: from every listing thread and every page of a sync while the token endpoint is down).
+REFRESH_COOLDOWN = 30.0
 
 
 @dataclass(frozen=True)
@@ -67,12 +82,23 @@ class AccessToken:
     version: int
     expires_at: datetime
 
+    @property
+    def issued_at(self) -> datetime:
+        """When Atlassian issued it, judged from its expiry (access tokens live ACCESS_TOKEN_LIFETIME)."""
+        return self.expires_at - ACCESS_TOKEN_LIFETIME
+
 
 @dataclass(frozen=True)
 class _Stored:
     version: int
     access_token_enc: str | None
     expires_at: datetime | None
+
+
+def _oauth_error(payload: object) -> str | None:
+    """The OAuth ``error`` code when it looks like one (never any other text from Atlassian)."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return error if isinstance(error, str) and _ERROR_CODE.fullmatch(error) else None
 
 
 def refresh_tokens(
@@ -86,8 +112,11 @@ def refresh_tokens(
 ) -> TokenSet:
     """One ``grant_type=refresh_token`` call (client_secret_post).
 
-    ReconnectRequired on ``invalid_grant``; AtlassianUnavailable when the endpoint is unreachable, failing
-    or not answering JSON; AtlassianRequestError for any other refusal (e.g. ``invalid_client``).
+    * ReconnectRequired on a permanent refusal: any 4xx but 408, 425 and 429 (``invalid_grant``,
+      ``invalid_client``, ``unauthorized_client``, ``access_denied``, a bare 401 or 403…), and any answer
+      carrying an OAuth ``error`` other than the transient ones;
+    * AtlassianUnavailable (retry it) when the endpoint is unreachable, times out, answers 5xx, 408, 425 or
+      429 (with its Retry-After), ``temporarily_unavailable`` / ``server_error``, or 200 without usable JSON.
     """
     data = {
         "grant_type": "refresh_token",
@@ -100,21 +129,35 @@ def refresh_tokens(
             response = client.post(token_url, data=data, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
         raise AtlassianUnavailable(f"Atlassian's token endpoint could not be reached ({type(exc).__name__}).") from None
+    status = response.status_code
     try:
         payload = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason
         payload = None
     error = payload.get("error") if isinstance(payload, dict) else None
-    if response.status_code == 200 and isinstance(payload, dict) and error is None:
+    code = _oauth_error(payload)
+    if code in TRANSIENT_OAUTH_ERRORS or status in TRANSIENT_STATUSES or status >= 500:
+        detail = f" ({code})" if code else ""
+        raise AtlassianUnavailable(
+            f"Atlassian's token endpoint answered {status}{detail}.", retry_after=_retry_after(response)
+        )
+    if error is not None or 400 <= status < 500:
+        raise ReconnectRequired(f"Atlassian refused to renew the Confluence connection ({code or f'HTTP {status}'}).")
+    if status != 200 or not isinstance(payload, dict):
+        raise AtlassianUnavailable(f"Atlassian's token endpoint answered {status} without a token.")
+    try:
         return token_set_from(payload, now=now)
-    if error == "invalid_grant":
-        raise ReconnectRequired(RECONNECT_MESSAGE)
-    if response.status_code >= 500 or not isinstance(payload, dict):
-        raise AtlassianUnavailable(f"Atlassian's token endpoint answered {response.status_code}.")
-    code = error if isinstance(error, str) and _ERROR_CODE.fullmatch(error) else "unknown error"
-    raise AtlassianRequestError(
-        response.status_code, f"Atlassian refused to refresh the token ({response.status_code}, {code})."
-    )
+    except OAuthExchangeError:
+        # The old refresh token stays good for 10 minutes after a rotation: asking again soon is safe.
+        raise AtlassianUnavailable("Atlassian's token endpoint answered without a usable token.") from None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        seconds = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < float("inf") else None
 
 
 class TokenManager:
@@ -132,6 +175,7 @@ class TokenManager:
         poll_interval: float = 0.05,
         lease_timeout: float = 45.0,
         wait_timeout: float = 60.0,
+        refresh_cooldown: float = REFRESH_COOLDOWN,
     ) -> None:
         self._services = services
         self._oauth = oauth
@@ -142,8 +186,10 @@ class TokenManager:
         self._poll_interval = poll_interval
         self._lease_timeout = lease_timeout
         self._wait_timeout = wait_timeout
+        self._refresh_cooldown = refresh_cooldown
         self._recent: dict[int, tuple[float, AccessToken]] = {}
         self._recent_lock = threading.Lock()
+        self._cooldown: dict[int, float] = {}  # connection id → monotonic time until which refreshes fail at once
 
     def access_token(self, connection_id: int) -> str:
         """A valid decrypted access token, refreshed first when it expires within the margin."""
@@ -163,6 +209,15 @@ class TokenManager:
         with self._recent_lock:
             self._recent[connection_id] = (now, token)
         return token
+
+    def lost_access(self, connection_id: int, reason: str) -> None:
+        """The API refuses the connection even with a freshly refreshed token: mark it for reconnect, so no sync
+        tries it again before someone has consented again."""
+        with self._recent_lock:
+            self._recent.pop(connection_id, None)
+        with self._services.sessions.begin() as session:
+            mark_needs_reconnect(session, connection_id=connection_id)
+        logger.warning("Confluence connection %s needs to be reconnected: %s", connection_id, reason)
 
     def force_refresh(self, connection_id: int, seen_version: int) -> AccessToken:
         """After a 401 with the token read at ``seen_version``: a newer token, refreshing once if nobody has."""
@@ -218,6 +273,10 @@ class TokenManager:
 
     def _refresh(self, connection_id: int, seen_version: int) -> AccessToken | None:
         """Claim the refresh at ``seen_version``, refresh and store; None when another caller claimed it first."""
+        with self._recent_lock:
+            failing = self._cooldown.get(connection_id, 0.0) > time.monotonic()
+        if failing:
+            raise AtlassianUnavailable("Atlassian's token endpoint kept failing moments ago; not asking it again yet.")
         claim = seen_version + 1 if seen_version % 2 == 0 else seen_version + 2
         with self._services.sessions.begin() as session:
             if not compare_and_set_version(
@@ -231,12 +290,15 @@ class TokenManager:
             if refresh_enc is None:
                 raise ReconnectRequired(RECONNECT_MESSAGE)
             tokens = self._call_token_endpoint(self._services.cipher.decrypt(refresh_enc))
-        except ReconnectRequired:
+        except ReconnectRequired as exc:
             with self._services.sessions.begin() as session:
                 mark_needs_reconnect(session, connection_id=connection_id, expected_version=claim)
-            logger.warning("Confluence connection %s needs to be reconnected (invalid_grant)", connection_id)
+            logger.warning("Confluence connection %s needs to be reconnected: %s", connection_id, exc)
             raise
-        except BotError:
+        except BaseException as exc:  # released whatever happened (re-raised): another caller may refresh then
+            if isinstance(exc, AtlassianUnavailable):
+                with self._recent_lock:
+                    self._cooldown[connection_id] = time.monotonic() + self._refresh_cooldown
             with self._services.sessions.begin() as session:
                 compare_and_set_version(
                     session, connection_id=connection_id, expected_version=claim, new_version=claim + 1
@@ -267,11 +329,22 @@ class TokenManager:
             raise ConfigurationError(
                 "ATLASSIAN_CLIENT_ID", "ATLASSIAN_CLIENT_ID and ATLASSIAN_CLIENT_SECRET are needed to refresh tokens."
             )
-        return refresh_tokens(
-            settings.atlassian_client_id,
-            secret.get_secret_value(),
-            f"{settings.atlassian_auth_url}/oauth/token",
-            refresh_token,
-            now=self._clock(),
-            transport=self._transport,
-        )
+        attempt = 1
+        while True:
+            try:
+                return refresh_tokens(
+                    settings.atlassian_client_id,
+                    secret.get_secret_value(),
+                    f"{settings.atlassian_auth_url}/oauth/token",
+                    refresh_token,
+                    now=self._clock(),
+                    transport=self._transport,
+                )
+            except AtlassianUnavailable as exc:
+                if attempt >= REFRESH_TRIES:
+                    raise
+                asked = exc.retry_after
+                wait = min(REFRESH_WAIT_MAX, asked if asked is not None else REFRESH_BACKOFF * 2 ** (attempt - 1))
+                logger.info("refreshing a Confluence token failed (%s); trying again in %.1fs", exc, wait)
+                self._sleep(wait)
+                attempt += 1

@@ -8,7 +8,10 @@ or Paused (credits, rate limit, reconnect), resumable from its checkpoints after
 * Processing: pending items in batches — fetch bodies, convert (process pool), then in ONE transaction charge
   credits, replace the documents and their chunks, and mark the items done. A killed worker therefore
   neither loses a page nor processes or charges one twice.
-* Deletions are pruned only when every space was listed completely; a failed listing never deletes anything.
+* Deletions are pruned only when every space was listed completely; a failed listing never deletes anything
+  (a listing that errs, loops or follows a bad next link ends as an error page: see bot.sync.listing).
+* Errors: a permanent refusal by Atlassian (ReconnectRequired) pauses the run for reconnect, with the reason;
+  a rate limit pauses it until the reset; any other Atlassian error fails it, with the (safe) reason.
 Every transaction renews the run's lease; a worker that lost its lease stops.
 """
 
@@ -23,7 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, object_session
 
-from bot.errors import AtlassianError, LeaseLost, OutOfCredits, RateLimited, ReconnectRequired
+from bot.errors import AtlassianError, ConfigurationError, LeaseLost, OutOfCredits, RateLimited, ReconnectRequired
 from bot.services import Services
 from bot.sync.convert import ConvertedDocument, Converter
 from bot.sync.listing import ListedPage, ParallelListing
@@ -38,6 +41,7 @@ __all__ = ["EngineOptions", "SyncEngine"]
 logger = logging.getLogger(__name__)
 
 NO_PAGES = "the connected account can see no pages in the selected spaces"
+RECONNECT = "The Confluence connection needs to be connected again."
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,9 @@ class SyncEngine:
         except LeaseLost:
             logger.warning("sync run %s was taken over by another worker; stopping here", run_id)
             return "running"
-        except ReconnectRequired:
-            return self._pause(run_id, "reconnect", "The Confluence connection expired. Reconnect it to resume.")
+        except ReconnectRequired as exc:
+            # Every permanent refusal (a token refusal, access to the site lost): paused until someone reconnects.
+            return self._pause(run_id, "reconnect", str(exc) or RECONNECT)
         except RateLimited as exc:
             when = f"{exc.until:%H:%M} UTC"
             return self._pause(run_id, "rate_limit", f"Confluence rate limit — resuming at {when}.", until=exc.until)
@@ -87,6 +92,8 @@ class SyncEngine:
             return self._pause(run_id, "credits", str(exc))
         except AtlassianError as exc:
             return self._fail(run_id, f"Confluence could not be read: {exc}")
+        except ConfigurationError as exc:
+            return self._fail(run_id, f"The bot is not set up to read Confluence: {exc.message}")
         finally:
             if source is not None:
                 source.close()

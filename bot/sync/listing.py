@@ -1,6 +1,10 @@
 """Syncing Metadata's network half: every (space, kind) is listed page by page in its own thread, several
 at once, and the listed pages are handed to ONE writer in groups, so the database sees a few transactions
-instead of one per listing page from sixteen threads competing for SQLite's write lock."""
+instead of one per listing page from sixteen threads competing for SQLite's write lock.
+
+A listing that cannot be finished ends with an error page, never with a quiet end: a Confluence error, a next
+cursor this listing already followed (a loop, also across a restart: the stored cursor counts as followed), or
+more than MAX_LISTING_PAGES pages. The engine prunes nothing after an error page."""
 
 from __future__ import annotations
 
@@ -21,6 +25,10 @@ GROUP_PAGES = 40
 POLL_SECONDS = 0.2
 #: Listed pages waiting for the writer; listing threads wait when it is full, so memory stays bounded.
 QUEUE_PAGES = 2 * GROUP_PAGES
+#: 250 items a page: 2.5 million items in one space and kind is beyond any real one; more is a listing gone wrong.
+MAX_LISTING_PAGES = 10_000
+LOOP = "Confluence sent a next-page cursor this listing had already followed (a loop), so it stops here."
+ENDLESS = f"Confluence kept sending next-page cursors after {MAX_LISTING_PAGES:,} pages, so this listing stops here."
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,7 @@ class ParallelListing:
     ) -> None:
         """List one space and kind from ``cursor``; a Confluence error ends it with an error page, except the
         ones that stop the whole run (reconnect, rate limit), which the writer re-raises."""
+        followed = {cursor} if cursor is not None else set()
         try:
             while not stop.is_set():
                 try:
@@ -80,6 +89,14 @@ class ParallelListing:
                 if listing.next_cursor is None:
                     return
                 cursor = listing.next_cursor
+                if cursor in followed or len(followed) >= MAX_LISTING_PAGES:
+                    _put(
+                        events,
+                        ListedPage(space_id, kind, [], None, error=LOOP if cursor in followed else ENDLESS),
+                        stop,
+                    )
+                    return
+                followed.add(cursor)
         finally:
             _put(events, _FINISHED, stop)
 

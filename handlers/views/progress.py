@@ -58,8 +58,9 @@ def _paused_line(s: ProgressSnapshot) -> str:
     if s.pause_kind == "rate_limit" and s.paused_until is not None:
         return f":double_vertical_bar: *Paused* — Confluence rate limit — resuming at {s.paused_until:%H:%M} UTC."
     if s.pause_kind == "reconnect":
+        why = escape_mrkdwn(s.reason) if s.reason else "The Confluence connection expired."
         return (
-            ":double_vertical_bar: *Paused* — the Confluence connection expired. Its creator or a workspace "
+            f":double_vertical_bar: *Paused* — {why} Its creator or a workspace "
             "admin needs to connect Confluence again; the sync then resumes where it stopped."
         )
     return f":double_vertical_bar: *Paused* — {_reason(s.reason or 'waiting')}"

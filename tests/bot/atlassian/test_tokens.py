@@ -4,104 +4,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
-from bot.atlassian.oauth import AtlassianOAuth, token_set_from
-from bot.atlassian.tokens import AccessToken, TokenManager
-from bot.crypto import generate_key
+from bot.atlassian.tokens import AccessToken
 from bot.errors import AtlassianUnavailable, ReconnectRequired
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.services import Services
 from storage.connections import compare_and_set_version, get_connection
-from storage.migrate import upgrade_to_head
-from storage.models import Connection
-from tests.fakes.atlassian import FakeAtlassian, SiteSpec
+from tests.bot.atlassian.connections import (
+    HOUR,
+    add_connection,
+    make_services,
+    manager,
+    newest_refresh_token,
+    stored,
+    stored_refresh_token,
+)
+from tests.fakes.atlassian import FakeAtlassian
 from tests.harness import free_port
-
-HOUR = 3600.0
-Clock = Callable[[], datetime]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeAtlassian]:
-    with FakeAtlassian(SiteSpec(spaces=1, pages_per_space=3, blogposts_per_space=0, body_bytes=200)) as server:
-        yield server
-
-
-def fake_clock(fake: FakeAtlassian) -> Clock:
-    return lambda: datetime.fromtimestamp(fake.clock.now(), UTC)
-
-
-def make_services(fake: FakeAtlassian, database_url: str, key: str, **overrides: Any) -> Services:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "encryption_key": key,
-        "atlassian_client_id": fake.app.client_id,
-        "atlassian_client_secret": fake.app.client_secret,
-        "atlassian_auth_url": fake.auth_url,
-        "atlassian_api_url": fake.api_url,
-    }
-    values.update(overrides)
-    return build_services(Settings(_env_file=None, **values))
-
-
-@pytest.fixture
-def key() -> str:
-    return generate_key()
-
-
-@pytest.fixture
-def services(fake: FakeAtlassian, database_url: str, key: str) -> Iterator[Services]:
-    built = make_services(fake, database_url, key)
-    upgrade_to_head(built.engine)
-    yield built
-    built.engine.dispose()
-
-
-def add_connection(services: Services, fake: FakeAtlassian, payload: dict[str, Any] | None = None) -> int:
-    tokens = token_set_from(payload or fake.issue_token(), now=fake_clock(fake)())
-    cipher = services.cipher
-    with services.sessions.begin() as session:
-        connection = Connection(
-            team_id="T1",
-            created_by="U1",
-            cloud_id=fake.cloud_id,
-            site_url=fake.hosted.url,
-            scopes=tokens.scope,
-            access_token_enc=cipher.encrypt(tokens.access_token),
-            refresh_token_enc=cipher.encrypt(tokens.refresh_token) if tokens.refresh_token else None,
-            access_expires_at=tokens.expires_at,
-        )
-        session.add(connection)
-        session.flush()
-        return connection.id
-
-
-def manager(services: Services, fake: FakeAtlassian, **options: Any) -> TokenManager:
-    return TokenManager(services, AtlassianOAuth(services.settings), clock=fake_clock(fake), **options)
-
-
-def stored(services: Services, connection_id: int) -> Connection:
-    with services.sessions.begin() as session:
-        connection = get_connection(session, connection_id=connection_id)
-        assert connection is not None
-        return connection
-
-
-def stored_refresh_token(services: Services, connection_id: int) -> str:
-    encrypted = stored(services, connection_id).refresh_token_enc
-    assert encrypted is not None
-    return services.cipher.decrypt(encrypted)
-
-
-def newest_refresh_token(fake: FakeAtlassian, known: set[str]) -> str:
-    """The one issued token that is none of ``known`` (the fake issues an access + refresh pair each time)."""
-    (newest,) = fake.oauth.issued_tokens() - known
-    return newest
 
 
 def concurrently(count: int, work: Callable[[int], str]) -> list[str]:
@@ -216,14 +137,18 @@ def test_network_errors_leave_the_stored_tokens_alone(
     before = stored(services, connection_id)
     fake.advance(HOUR + 1)
     unreachable = make_services(fake, database_url, key, atlassian_auth_url=f"http://127.0.0.1:{free_port()}")
+    slept: list[float] = []
     try:
         with pytest.raises(AtlassianUnavailable, match="could not be reached"):
-            manager(unreachable, fake).access_token(connection_id)
+            manager(unreachable, fake, sleep=slept.append).access_token(connection_id)
     finally:
         unreachable.engine.dispose()
-    fake.inject("POST /oauth/token", "503")
+    assert slept == [1.0, 2.0]  # tried three times, backing off
+    fake.inject("POST /oauth/token", "503", times=None, retry_after=4)
     with pytest.raises(AtlassianUnavailable, match="503"):
-        manager(services, fake).access_token(connection_id)
+        manager(services, fake, sleep=slept.append).access_token(connection_id)
+    assert slept[2:] == [4.0, 4.0] and fake.log.count("POST /oauth/token", status=503) == 3
+    fake.clear_faults()
     after = stored(services, connection_id)
     assert (after.access_token_enc, after.refresh_token_enc, after.status) == (
         before.access_token_enc,
@@ -291,10 +216,10 @@ def test_tokens_never_reach_logs_or_messages(
     fake.advance(HOUR + 1)
     tokens = manager(services, fake)
     tokens.access_token(connection_id)
-    fake.inject("POST /oauth/token", "500")
+    fake.inject("POST /oauth/token", "500", times=None)
     fake.advance(HOUR + 1)
     with pytest.raises(AtlassianUnavailable) as raised:
-        tokens.access_token(connection_id)
+        manager(services, fake, sleep=lambda _s: None).access_token(connection_id)
     issued = fake.oauth.issued_tokens()
     assert issued
     for secret in issued:

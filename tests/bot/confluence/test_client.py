@@ -2,104 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from bot.atlassian.oauth import AtlassianOAuth, token_set_from
-from bot.atlassian.tokens import TokenManager
-from bot.confluence.client import ConfluenceClient, RequestBudget
-from bot.crypto import generate_key
-from bot.errors import AtlassianError, AtlassianRequestError, AtlassianUnavailable, RateLimited
-from bot.services import Services, build_services
-from bot.settings import Settings
-from storage.migrate import upgrade_to_head
-from storage.models import Connection
+from bot.confluence.client import RequestBudget
+from bot.errors import AtlassianError, AtlassianRequestError, AtlassianUnavailable, RateLimited, ReconnectRequired
+from tests.bot.confluence.world import PAGES, World, build_world, first_page_id, first_space_id
 from tests.fakes.atlassian import DEFAULT_SCOPES, FakeAtlassian, FakeClock, SiteSpec
-
-PAGES = "GET /wiki/api/v2/spaces/{id}/pages"
-SHORT_TIMEOUT = httpx.Timeout(2.0, read=0.3)
-
-
-@dataclass
-class World:
-    fake: FakeAtlassian
-    services: Services
-    tokens: TokenManager
-    connection_id: int
-    sleeps: list[float]
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.fake.clock.now(), UTC)
-
-    def client(self, **options: Any) -> ConfluenceClient:
-        options.setdefault("sleep", self.sleeps.append)
-        options.setdefault("clock", self.now)
-        options.setdefault("timeout", SHORT_TIMEOUT)
-        return ConfluenceClient(self.services.settings, self.tokens, self.connection_id, self.fake.cloud_id, **options)
-
-    def store_access_token(self, value: str, expires_at: datetime) -> None:
-        with self.services.sessions.begin() as session:
-            connection = session.get(Connection, self.connection_id)
-            assert connection is not None
-            connection.access_token_enc = self.services.cipher.encrypt(value)
-            connection.access_expires_at = expires_at
-
-
-def build_world(fake: FakeAtlassian, tmp_path: Path, scopes: list[str] | None = None) -> Iterator[World]:
-    settings = Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{tmp_path / 'client.db'}",
-        encryption_key=generate_key(),
-        atlassian_client_id=fake.app.client_id,
-        atlassian_client_secret=fake.app.client_secret,
-        atlassian_auth_url=fake.auth_url,
-        atlassian_api_url=fake.api_url,
-    )
-    services = build_services(settings)
-    upgrade_to_head(services.engine)
-
-    def now() -> datetime:
-        return datetime.fromtimestamp(fake.clock.now(), UTC)
-
-    tokens = token_set_from(fake.issue_token(scopes), now=now())
-    with services.sessions.begin() as session:
-        connection = Connection(
-            team_id="T1",
-            created_by="U1",
-            cloud_id=fake.cloud_id,
-            site_url=fake.hosted.url,
-            access_token_enc=services.cipher.encrypt(tokens.access_token),
-            refresh_token_enc=services.cipher.encrypt(tokens.refresh_token or ""),
-            access_expires_at=tokens.expires_at,
-        )
-        session.add(connection)
-        session.flush()
-        connection_id = connection.id
-    manager = TokenManager(services, AtlassianOAuth(settings), clock=now)
-    yield World(fake, services, manager, connection_id, [])
-    services.engine.dispose()
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    spec = SiteSpec(spaces=2, pages_per_space=12, blogposts_per_space=3, body_bytes=400)
-    with FakeAtlassian(spec, clock=FakeClock(frozen=True)) as fake:
-        yield from build_world(fake, tmp_path)
-
-
-def first_space_id(world: World) -> str:
-    return str(min(world.fake.site.spaces))
-
-
-def first_page_id(world: World) -> str:
-    return str(world.fake.site.ids("page", int(first_space_id(world)))[0])
 
 
 # ----- reads and paging --------------------------------------------------------------------------
@@ -192,48 +105,6 @@ def test_by_ids_fetches_bodies_in_batches_and_skips_the_missing(world: World) ->
     assert [s.id for s in spaces] == [first_space_id(world)]
 
 
-class RewriteNext(httpx.BaseTransport):
-    """A real socket transport that rewrites ``_links.next`` in answers, as a misbehaving server would."""
-
-    def __init__(self, rewrite: Callable[[str], str]) -> None:
-        self._inner = httpx.HTTPTransport()
-        self._rewrite = rewrite
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._inner.handle_request(request)
-        body = json.loads(response.read())
-        response.close()
-        links = body.get("_links") if isinstance(body, dict) else None
-        if isinstance(links, dict) and "next" in links:
-            links["next"] = self._rewrite(links["next"])
-        return httpx.Response(response.status_code, json=body)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-@pytest.mark.parametrize(
-    "rewrite",
-    [
-        lambda nxt: "https://evil.example" + nxt,
-        lambda nxt: "//evil.example" + nxt,
-        lambda nxt: nxt.replace("/wiki/api/v2/", "/rest/api/"),
-    ],
-    ids=["absolute", "scheme-relative", "not-wiki"],
-)
-def test_a_next_link_that_is_not_a_relative_wiki_path_is_an_error(
-    tmp_path: Path, rewrite: Callable[[str], str]
-) -> None:
-    spec = SiteSpec(spaces=1, pages_per_space=260, blogposts_per_space=0, body_bytes=200)
-    with FakeAtlassian(spec, clock=FakeClock(frozen=True)) as fake:
-        for world in build_world(fake, tmp_path):
-            with world.client(transport=RewriteNext(rewrite)) as client:
-                pages = client.pages(first_space_id(world), with_body=False)
-                with pytest.raises(AtlassianError, match="relative /wiki/ path"):
-                    list(pages)
-            assert fake.log.count(PAGES) == 1
-
-
 # ----- faults ------------------------------------------------------------------------------------
 def test_429_honours_retry_after(world: World) -> None:
     world.fake.inject(PAGES, "429", retry_after=7)
@@ -283,6 +154,21 @@ def test_malformed_json_every_time_is_a_clear_error(world: World) -> None:
         list(client.pages(first_space_id(world), with_body=False))
 
 
+@pytest.mark.parametrize(
+    "garbled",
+    [
+        lambda: httpx.Response(200, stream=httpx.ByteStream(b"not gzip"), headers={"Content-Encoding": "gzip"}),
+        lambda: httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000),  # JSON nested beyond reason
+    ],
+    ids=["undecodable", "too-deep"],
+)
+def test_a_body_that_cannot_be_read_is_retried(world: World, garbled: Callable[[], httpx.Response]) -> None:
+    answers = [garbled(), httpx.Response(200, json={"results": [{"id": "1", "title": "one"}], "_links": {}})]
+    with world.client(transport=httpx.MockTransport(lambda _request: answers.pop(0))) as client:
+        assert [item.id for item in client.pages(first_space_id(world), with_body=False)] == ["1"]
+    assert answers == [] and len(world.sleeps) == 1
+
+
 def test_a_long_retry_after_raises_rate_limited_with_the_resume_time(world: World) -> None:
     world.fake.inject(PAGES, "429", retry_after=1800)
     with world.client() as client, pytest.raises(RateLimited) as limited:
@@ -326,11 +212,17 @@ def test_a_401_forces_one_refresh_and_succeeds(world: World) -> None:
     assert world.sleeps == []
 
 
-def test_a_401_after_the_refresh_is_an_error(tmp_path: Path) -> None:
+def test_a_401_after_the_refresh_means_the_connection_lost_access(tmp_path: Path) -> None:
     scopes = [s for s in DEFAULT_SCOPES if s != "read:page:confluence"]
     with FakeAtlassian(SiteSpec(spaces=1, pages_per_space=2, blogposts_per_space=0)) as fake:
         for world in build_world(fake, tmp_path, scopes):
-            with world.client() as client, pytest.raises(AtlassianRequestError) as refused:
+            with world.client() as client, pytest.raises(ReconnectRequired, match="lost access") as refused:
                 client.page(first_page_id(world))
-            assert refused.value.status == 401
+            assert "401" in str(refused.value) and "fresh token" in str(refused.value)
             assert fake.log.refresh_count() == 1
+            assert world.connection().status == "needs_reconnect"
+            # Marked: nothing asks Atlassian again for this connection, not even for its token.
+            calls = len(fake.log)
+            with world.client() as client, pytest.raises(ReconnectRequired):
+                client.page(first_page_id(world))
+            assert len(fake.log) == calls

@@ -9,7 +9,8 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from bot.errors import AtlassianRequestError, ReconnectRequired
-from bot.sync.listing import GROUP_PAGES, QUEUE_PAGES, ListedPage, ParallelListing
+from bot.sync import listing
+from bot.sync.listing import ENDLESS, GROUP_PAGES, LOOP, QUEUE_PAGES, ListedPage, ParallelListing
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
 
 
@@ -88,3 +89,36 @@ def test_listing_waits_for_a_slow_writer_and_stops_when_it_stops() -> None:
     listed = len(source.calls)
     time.sleep(0.3)
     assert len(source.calls) == listed
+
+
+class LoopingSource(PagedSource):
+    """Pages 1 → 2 → 3 → 2: a next cursor the listing already followed."""
+
+    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
+        with self.lock:
+            self.calls.append((space_id, cursor))
+        page = int(cursor or "1")
+        refs = [ContentRef(f"{space_id}-{page}", kind, space_id, "t", 1, None, None)]
+        return Listing(refs=refs, next_cursor={1: "2", 2: "3", 3: "2"}[page])
+
+
+def test_a_loop_ends_the_listing_with_an_error_after_keeping_what_was_listed() -> None:
+    source = LoopingSource()
+    pages = [page for group in ParallelListing(source, threads=1).groups([("a", "page", None)]) for page in group]
+    assert [ref.source_id for page in pages for ref in page.refs] == ["a-1", "a-2", "a-3"]
+    assert pages[-1].error == LOOP and pages[-1].next_cursor is None
+    assert source.calls == [("a", None), ("a", "2"), ("a", "3")]  # the loop was never followed
+
+
+def test_a_resumed_listing_counts_its_stored_cursor_as_followed() -> None:
+    source = LoopingSource()
+    pages = [page for group in ParallelListing(source, threads=1).groups([("a", "page", "3")]) for page in group]
+    assert [page.error for page in pages] == [None, None, LOOP]  # 3 → 2 → 3: the stored 3 came back
+    assert source.calls == [("a", "3"), ("a", "2")]
+
+
+def test_an_endless_listing_ends_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(listing, "MAX_LISTING_PAGES", 50)
+    source = EndlessSource()
+    pages = [page for group in ParallelListing(source, threads=1).groups([("a", "page", None)]) for page in group]
+    assert pages[-1].error == ENDLESS and len(source.calls) == 51

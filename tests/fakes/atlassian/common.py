@@ -47,6 +47,7 @@ class ApiContext:
     params: dict[str, str]
     wiki_path: str
     account_id: str
+    paging: str = "both"  # where v2 lists name their next page: body (_links.next), header (Link) or both
 
     @property
     def site(self) -> Site:

@@ -2,8 +2,9 @@
 
 Objects follow the official OpenAPI schemas (ids as strings, ``version`` objects, ``_links``);
 lists are ``{"results": [...], "_links": {"next": "/wiki/api/v2/…?cursor=…", "base": …}}`` plus
-a ``Link`` header.  Cursors are opaque keyset cursors, ``limit`` must be 1–250 (default 25), and
-``body-format=storage`` puts ``body.storage`` into list and single responses.
+a ``Link`` header (``FakeAtlassian(paging=…)``: both, only the body's ``next``, or only the header).
+Cursors are opaque keyset cursors, ``limit`` must be 1–250 (default 25), and ``body-format=storage``
+puts ``body.storage`` into list and single responses.
 """
 
 from __future__ import annotations
@@ -125,8 +126,11 @@ def _list_response(ctx: ApiContext, results: list[dict[str, Any]], next_cursor: 
     links: dict[str, str] = {"base": ctx.hosted.wiki_base}
     headers: list[tuple[str, str]] = []
     if next_cursor is not None:
-        links["next"] = f"{ctx.wiki_path}?{query_with(ctx.request, {'cursor': next_cursor})}"
-        headers.append(("Link", f'<{links["next"]}>; rel="next", <{ctx.hosted.wiki_base}>; rel="base"'))
+        following = f"{ctx.wiki_path}?{query_with(ctx.request, {'cursor': next_cursor})}"
+        if ctx.paging in ("body", "both"):
+            links["next"] = following
+        if ctx.paging in ("header", "both"):  # the spec's format: `<next>; rel="next", <base>; rel="base"`
+            headers.append(("Link", f'<{following}>; rel="next", <{ctx.hosted.wiki_base}>; rel="base"'))
     return json_response(200, {"results": results, "_links": links}, headers)
 
 

@@ -3,18 +3,25 @@
 A :class:`FaultRule` matches requests by an ``fnmatch`` pattern tested against the endpoint key
 (``"GET /wiki/api/v2/pages/{id}"``) and against the raw request line (``"GET /ex/confluence/…"``).
 Kinds: ``429`` (+ ``Retry-After`` and rate-limit headers), ``500``/``502``/``503``, ``timeout``
-(hold the connection, then close it without answering) and ``malformed_json`` (200 whose body is
-truncated mid-document).  Every request, faulted or not, lands in the :class:`RequestLog`.
+(hold the connection, then close it without answering), ``malformed_json`` (200 whose body is
+truncated mid-document), ``401``/``403``/``404`` (a gateway-style refusal), ``oauth_error`` (an OAuth
+error answer from the token endpoint: ``error``, its usual status or ``status``, ``description``) and
+``next_link`` (the real answer with its next-page link rewritten: ``rewrite_next`` maps the real next
+path, None on the last page, to what is sent instead — any JSON value in the body, None to drop it —
+in the body, the ``Link`` header or both, per ``where``; ``raw_link`` replaces the whole ``Link`` header).
+Every request, faulted or not, lands in the :class:`RequestLog`.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fnmatch import fnmatchcase
+from typing import Any
 
 from .transport import Drop, Outcome, Response, json_response
 
@@ -26,6 +33,31 @@ class FaultKind(StrEnum):
     UNAVAILABLE = "503"
     TIMEOUT = "timeout"
     MALFORMED_JSON = "malformed_json"
+    UNAUTHORIZED = "401"
+    FORBIDDEN = "403"
+    NOT_FOUND = "404"
+    OAUTH_ERROR = "oauth_error"
+    NEXT_LINK = "next_link"
+
+    @property
+    def needs_real(self) -> bool:
+        """Whether the fault is made from the real answer (which is then computed too)."""
+        return self in (FaultKind.MALFORMED_JSON, FaultKind.NEXT_LINK)
+
+
+#: The status Atlassian's token endpoint answers each OAuth error with (RFC 6749 §5.2; invalid_grant as observed).
+OAUTH_ERROR_STATUS = {
+    "invalid_grant": 403,
+    "invalid_client": 401,
+    "unauthorized_client": 400,
+    "access_denied": 401,
+    "invalid_request": 400,
+    "invalid_scope": 400,
+    "unsupported_grant_type": 400,
+    "temporarily_unavailable": 503,
+    "server_error": 500,
+}
+NextRewrite = Callable[[str | None], Any]
 
 
 @dataclass
@@ -39,6 +71,12 @@ class FaultRule:
     retry_after: int = 2
     hold: float = 5.0
     hits: int = 0
+    error: str = "invalid_grant"
+    status: int | None = None
+    description: str = "Injected refusal"
+    rewrite_next: NextRewrite | None = None
+    where: str = "both"  # body | header | both
+    raw_link: str | None = None
 
     def matches(self, endpoint: str, request_line: str) -> bool:
         return fnmatchcase(endpoint, self.pattern) or fnmatchcase(request_line, self.pattern)
@@ -118,8 +156,42 @@ class FaultPlan:
         return None
 
 
+def _link_header(target: str, base: str | None) -> str:
+    return f'<{target}>; rel="next"' + (f', <{base}>; rel="base"' if base else "")
+
+
+def _rewritten_next(rule: FaultRule, real: Response) -> Response:
+    """The real (200, JSON) answer with its next-page link replaced as ``rule`` says."""
+    if real.status != 200:
+        return real
+    payload = json.loads(real.body)
+    links = payload.setdefault("_links", {}) if isinstance(payload, dict) else {}
+    original = links.get("next") if isinstance(links, dict) else None
+    sent = rule.rewrite_next(original) if rule.rewrite_next is not None else original
+    headers = [(name, value) for name, value in real.headers if name.lower() not in ("link", "content-type")]
+    if rule.where in ("body", "both"):
+        if sent is None:
+            links.pop("next", None)
+        else:
+            links["next"] = sent
+    if rule.raw_link is not None:
+        headers.append(("Link", rule.raw_link))
+    elif rule.where in ("header", "both"):
+        headers += [("Link", _link_header(str(sent), links.get("base")))] if sent is not None else []
+    else:
+        headers += [(name, value) for name, value in real.headers if name.lower() == "link"]
+    response = json_response(200, payload, headers)
+    response.principal, response.body_ids, response.note = real.principal, real.body_ids, real.note
+    return response
+
+
+def _oauth_refusal(rule: FaultRule) -> Response:
+    status = rule.status or OAUTH_ERROR_STATUS.get(rule.error, 400)
+    return json_response(status, {"error": rule.error, "error_description": rule.description})
+
+
 def apply_fault(rule: FaultRule, real: Response | None) -> Outcome:
-    """Turn a matched rule (and, for malformed JSON, the real response) into the outcome."""
+    """Turn a matched rule (and, for malformed JSON or next links, the real response) into the outcome."""
     if rule.kind is FaultKind.RATE_LIMIT:
         return _rate_limited(rule)
     if rule.kind is FaultKind.TIMEOUT:
@@ -127,6 +199,14 @@ def apply_fault(rule: FaultRule, real: Response | None) -> Outcome:
     if rule.kind is FaultKind.MALFORMED_JSON:
         body = real.body if real is not None and len(real.body) > 2 else b'{"results":[{"id":"1"}]}'
         return Response(200, body[: max(1, len(body) // 2)], [("Content-Type", "application/json")])
+    if rule.kind is FaultKind.NEXT_LINK:
+        assert real is not None
+        return _rewritten_next(rule, real)
+    if rule.kind is FaultKind.OAUTH_ERROR:
+        return _oauth_refusal(rule)
+    if rule.kind in (FaultKind.UNAUTHORIZED, FaultKind.FORBIDDEN, FaultKind.NOT_FOUND):
+        status = int(rule.kind.value)
+        return json_response(status, {"code": status, "message": rule.description})
     return _server_error(int(rule.kind.value), rule)
 
 

@@ -288,6 +288,13 @@ class OAuthServer:
             self._families[family.id] = family
             return self._issue(family)
 
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far is expired from now on."""
+        with self._lock:
+            now = self.clock.now()
+            for record in self._access.values():
+                record.expires_at = min(record.expires_at, now)
+
     def issued_tokens(self) -> set[str]:
         """Every access and refresh token ever issued (tests check that none is stored in plain text)."""
         with self._lock:

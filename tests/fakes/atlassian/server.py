@@ -68,7 +68,14 @@ class FakeAtlassian:
         api_token: str = "fake-api-token",
         enforce_scopes: bool = True,
         clock: FakeClock | None = None,
+        paging: str = "both",
     ) -> None:
+        if paging not in ("both", "body", "header"):
+            raise ValueError("paging is both, body or header")
+        self.paging = paging
+        #: How the gateway answers an unknown, expired or revoked Bearer token: 401, or (see
+        #: answer_refused_tokens_with) what Atlassian's gateway has been seen to send instead.
+        self.refused_token_status = {"v2": 401, "v1": 401}
         self.clock = clock or FakeClock()
         configs = sites or [SiteConfig(spec=spec or SiteSpec())]
         self.sites: dict[str, HostedSite] = {}
@@ -184,9 +191,22 @@ class FakeAtlassian:
         retry_after: int = 2,
         hold: float = 5.0,
         skip: int = 0,
+        **details: Any,
     ) -> FaultRule:
-        """Fail matching requests; ``pattern`` is an fnmatch over the endpoint key or raw request line."""
-        return self.faults.add(FaultRule(pattern, FaultKind(kind), times, skip, retry_after, hold))
+        """Fail matching requests; ``pattern`` is an fnmatch over the endpoint key or raw request line.
+
+        ``details`` are the kind's own settings (see :class:`FaultRule`): ``error``, ``status`` and ``description``
+        for ``oauth_error``; ``rewrite_next``, ``where`` and ``raw_link`` for ``next_link``."""
+        return self.faults.add(FaultRule(pattern, FaultKind(kind), times, skip, retry_after, hold, **details))
+
+    def answer_refused_tokens_with(self, *, v2: int = 404, v1: int = 403) -> None:
+        """Answer an unknown, expired or revoked Bearer token as Atlassian's gateway has been reported to: 404 on
+        v2 and 403 on v1 instead of 401."""
+        self.refused_token_status = {"v2": v2, "v1": v1}
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far expires now (the gateway refuses them; refresh tokens still work)."""
+        self.oauth.expire_access_tokens()
 
     def set_latency(self, seconds: float, pattern: str | None = None) -> None:
         if pattern is None:
@@ -205,7 +225,7 @@ class FakeAtlassian:
         if delay > 0:
             self._stop.wait(delay)
         rule = self.faults.take(endpoint, line)
-        real = respond() if rule is None or rule.kind is FaultKind.MALFORMED_JSON else None
+        real = respond() if rule is None or rule.kind.needs_real else None
         outcome: Outcome = apply_fault(rule, real) if rule is not None else real  # type: ignore[assignment]
         status = outcome.status if isinstance(outcome, Response) else 0
         source = real if real is not None else Response(status)
@@ -266,7 +286,8 @@ class FakeAtlassian:
                 return who
             principal, account_id = who
             try:
-                response: Response = route.handler(ApiContext(hosted, request, params, wiki_path, account_id))
+                context = ApiContext(hosted, request, params, wiki_path, account_id, self.paging)
+                response: Response = route.handler(context)
             except ApiError as exc:
                 response = render(exc.status, exc.title)
             response.principal = principal
@@ -285,7 +306,15 @@ class FakeAtlassian:
         if scheme.lower() != "bearer":
             return json_response(401, UNAUTHORIZED)
         grant = self.oauth.check_access(credential.strip())
-        if grant is None or hosted.cloud_id not in grant.site_ids:
+        if grant is None:
+            status = self.refused_token_status["v1" if route.v1 else "v2"]
+            if status == 401:
+                refused = json_response(401, UNAUTHORIZED)
+            else:
+                refused = (v1_error if route.v1 else v2_error)(status, "Not Found" if status == 404 else "Forbidden")
+            refused.note = "token refused"
+            return refused
+        if hosted.cloud_id not in grant.site_ids:
             return json_response(401, UNAUTHORIZED)
         if self.enforce_scopes and not grant.scopes.intersection(route.scopes):
             return json_response(401, {"code": 401, "message": "Unauthorized; scope does not match"})

@@ -135,3 +135,36 @@ def test_v2_responses_match_openapi(fake: FakeAtlassian, api: httpx.Client, spec
     _check(spec_path, response.json())
     stamps = _timestamps(response.json())
     assert stamps and all(ISO_MS.match(s) for s in stamps)
+
+
+@pytest.mark.parametrize(
+    ("spec_path", "url"),
+    [
+        ("/spaces", "/spaces?limit=1"),
+        ("/spaces/{id}/pages", "/spaces/{space}/pages?limit=5"),
+        ("/spaces/{id}/blogposts", "/spaces/{space}/blogposts?limit=1"),
+        ("/pages", "/pages?limit=5"),
+        ("/blogposts", "/blogposts?limit=1"),
+    ],
+)
+def test_v2_lists_send_the_link_header_the_spec_documents(
+    fake: FakeAtlassian, api: httpx.Client, spec_path: str, url: str
+) -> None:
+    documented = _spec()["paths"][spec_path]["get"]["responses"]["200"].get("headers", {})
+    assert "Link" in documented
+    # The spec's example: `</wiki/api/v2/…?cursor=<opaque cursor token>>; rel="next", <https://site…>; rel="base"`
+    example = re.search(r"Link: (<[^`]*)`", documented["Link"]["description"])
+    assert example is not None
+    shape = (
+        re.escape(example.group(1))
+        .replace(re.escape("<opaque cursor token>"), r"[^>]+")
+        .replace(re.escape("<id>"), r"\d+")
+        .replace("site", "[a-z0-9-]+")
+        .replace(r"\?cursor=", r"\?(?:[^>]*&)?cursor=")  # the fake keeps the request's own parameters too
+    )
+    space = fake.site.space_by_key("ENG")
+    assert space is not None
+    response = api.get(f"/wiki/api/v2{url.format(space=space.id)}")
+    following = response.json()["_links"]["next"]
+    assert response.headers["link"] == f'<{following}>; rel="next", <{fake.hosted.wiki_base}>; rel="base"'
+    assert re.fullmatch(shape, response.headers["link"]), (shape, response.headers["link"])
