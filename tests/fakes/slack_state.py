@@ -108,12 +108,14 @@ class Message:
     edited: JsonDict | None = None
     deleted: bool = False
     reply_ts: list[str] = field(default_factory=list)
+    metadata: JsonDict | None = None  # message metadata (event_type + event_payload), as posted
 
     @property
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
-    def to_json(self) -> JsonDict:
+    def to_json(self, *, with_metadata: bool = False) -> JsonDict:
+        """The message as the Web API shows it; metadata only where Slack returns it (include_all_metadata)."""
         data: JsonDict = {"type": "message", "user": self.user, "bot_id": self.bot_id, "app_id": self.app_id}
         data.update(text=self.text, ts=self.ts, team=self.team)
         if self.blocks:
@@ -130,6 +132,8 @@ class Message:
             data["reactions"] = [{"name": n, "users": u, "count": len(u)} for n, u in self.reactions.items()]
         if self.edited is not None:
             data["edited"] = dict(self.edited)
+        if with_metadata and self.metadata is not None:
+            data["metadata"] = copy.deepcopy(self.metadata)
         return data
 
 
@@ -297,6 +301,7 @@ class Workspace:
             app_id=self.app_id,
             team=self.team_id,
             reply_broadcast=bool(body.get("reply_broadcast")) and thread_ts is not None,
+            metadata=copy.deepcopy(body.get("metadata")),
         )
         if thread_ts:
             message.thread_ts = parent.ts if parent is not None else str(thread_ts)
