@@ -9,6 +9,7 @@
     │   ├── LeaseLost             another worker took the run over (this one stops quietly)
     │   └── OutOfCredits          the workspace ran out of ingestion credits (the run pauses)
     ├── SlackUnavailableError     the Slack Web API could not be reached at start-up
+    ├── SlackPostPending          a post may be in flight elsewhere, or applied unseen: go on at the next pass
     └── AtlassianError            Atlassian answered with an error or not at all
         ├── OAuthExchangeError    the authorization code could not be exchanged for tokens
         ├── ReconnectRequired     the refresh token is gone (invalid_grant): the user must consent again
@@ -37,6 +38,7 @@ __all__ = [
     "OutOfCredits",
     "RateLimited",
     "ReconnectRequired",
+    "SlackPostPending",
     "SlackUnavailableError",
     "StorageError",
     "SyncError",
@@ -71,6 +73,11 @@ class StorageError(BotError):
 
 class SlackUnavailableError(BotError):
     """The Slack Web API did not answer, or rejected the bot token, at start-up."""
+
+
+class SlackPostPending(BotError):
+    """A Slack post is claimed by another attempt still in flight, or its last attempt may have been applied:
+    the progress job stops this thread's pass here and goes on at the next one (where it looks first)."""
 
 
 class AtlassianError(BotError):
