@@ -11,12 +11,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from waitress import wasyncore
 from waitress.server import create_server
 
 from storage.db import database_is_reachable
 
-__all__ = ["HttpServer", "Router", "WsgiApp", "html_page", "start_http_server"]
+__all__ = ["HttpServer", "Router", "StaleLoops", "WsgiApp", "html_page", "start_http_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 #: A route answers with (status line, headers, body).
 Answer = tuple[str, list[tuple[str, str]], bytes]
 OAuthCallback = Callable[[dict[str, str]], Answer]
+#: The long-running loops whose heartbeat is stale (bot/liveness.py LivenessCheck.stale).
+StaleLoops = Callable[[], list[str]]
 
 SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
 
@@ -66,10 +69,18 @@ def missing_callback(_params: dict[str, str]) -> Answer:
 class Router:
     """Routes by path; Slack's paths go to Bolt's WSGI handler, the rest are answered here."""
 
-    def __init__(self, *, slack: WsgiApp, engine: Engine, oauth_callback: OAuthCallback = missing_callback):
+    def __init__(
+        self,
+        *,
+        slack: WsgiApp,
+        engine: Engine,
+        oauth_callback: OAuthCallback = missing_callback,
+        stale_loops: StaleLoops | None = None,
+    ):
         self._slack = slack
         self._engine = engine
         self._oauth_callback = oauth_callback
+        self._stale_loops = stale_loops
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -87,9 +98,20 @@ class Router:
         return [b""] if method == "HEAD" else [body]
 
     def _healthz(self) -> Answer:
-        if database_is_reachable(self._engine):
-            return _json("200 OK", {"status": "ok", "database": "ok"})
-        return _json("503 Service Unavailable", {"status": "unavailable", "database": "unreachable"})
+        """200 when the database answers and every long-running loop (sync worker, scheduler) beat recently;
+        503 saying which is not."""
+        unreachable = _json("503 Service Unavailable", {"status": "unavailable", "database": "unreachable"})
+        if not database_is_reachable(self._engine):
+            return unreachable
+        if self._stale_loops is not None:
+            try:
+                stale = self._stale_loops()
+            except SQLAlchemyError:
+                return unreachable
+            if stale:
+                loops = {loop: "stale" for loop in stale}
+                return _json("503 Service Unavailable", {"status": "unavailable", "database": "ok", **loops})
+        return _json("200 OK", {"status": "ok", "database": "ok"})
 
     @staticmethod
     def _not_allowed(allowed: str) -> Answer:
