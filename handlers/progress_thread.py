@@ -160,25 +160,27 @@ class ThreadKeeper:
         self.store.opened_thread(
             s.datastore_id, channel_id=thread.channel_id, parent_ts=thread.parent_ts, progress_ts=thread.progress_ts
         )
-        self.store.record_progress_shown(s.run_id, digest(progress_message(s)))
-        self.thread = thread
+        self.thread = thread  # the pass's progress step brings its reply up to date (it may be an older post)
 
     def _show_progress(self) -> None:
-        s, thread = self.s, self._current()
+        s = self.s
         message = progress_message(s)
         shown, updated_at = self.store.progress_shown(s.run_id)
         recent = updated_at is not None and (self.clock() - updated_at).total_seconds() < self.min_interval
         if shown == digest(message) or (recent and s.state != "finished"):
             return
-        self._spend()
         try:
-            self.client.chat_update(channel=thread.channel_id, ts=thread.progress_ts, **message)
+            self._update_progress_reply(message)
         except SlackApiError as exc:
             if classify(exc) is not SlackFailure.MESSAGE_GONE:
                 raise
             self._progress_reply_gone(message)
-            return
         self.store.record_progress_shown(s.run_id, digest(message))
+
+    def _update_progress_reply(self, message: dict[str, Any]) -> None:
+        thread = self._current()
+        self._spend()
+        self.client.chat_update(channel=thread.channel_id, ts=thread.progress_ts, **message)
 
     def _progress_reply_gone(self, message: dict[str, Any]) -> None:
         """Post the progress reply again under the parent — or, if the parent went too, the whole thread."""
@@ -187,8 +189,9 @@ class ThreadKeeper:
             return  # the parent was gone: the thread was posted again, progress reply included
         key = PostKeys.progress(s.datastore_id, thread.parent_ts, thread.progress_ts)
         ts = self._post(key, thread.channel_id, message, thread_ts=thread.parent_ts)
-        self.store.moved_progress_reply(s.datastore_id, s.run_id, ts, digest(message))
         thread.progress_ts = ts
+        self._update_progress_reply(message)  # an earlier attempt may have posted older content under that key
+        self.store.moved_progress_reply(s.datastore_id, s.run_id, ts, digest(message))
 
     def _update_parent(self) -> bool:
         """Bring the channel message's status line up to date; False if it was gone (and has been reposted)."""
@@ -235,6 +238,8 @@ class ThreadKeeper:
         s = self.s
         message = progress_message(s)
         progress_ts = self._post(PostKeys.progress(s.datastore_id, parent_ts, None), channel, message, parent_ts)
+        self.thread = Thread(channel, parent_ts, progress_ts)
+        self._update_progress_reply(message)  # an earlier attempt may have posted older content under that key
         self.store.moved_thread(
             s.datastore_id,
             s.run_id,
@@ -243,7 +248,6 @@ class ThreadKeeper:
             progress_ts=progress_ts,
             digest=digest(message),
         )
-        self.thread = Thread(channel, parent_ts, progress_ts)
 
     # --- the announcement -------------------------------------------------------------------------------
     def _announce(self) -> None:

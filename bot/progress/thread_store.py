@@ -52,22 +52,22 @@ class ThreadStore:
 
     def moved_progress_reply(self, datastore_id: int, run_id: int, progress_ts: str, digest: str) -> None:
         """The progress reply was posted anew (the old one was deleted), showing ``digest``."""
-        with self.services.sessions.begin() as session:
-            threads.set_progress_ts(session, datastore_id=datastore_id, progress_ts=progress_ts)
+        with self.services.sessions.begin() as session:  # sync_runs before datastores, as the engine locks them
             threads.record_progress_shown(session, run_id=run_id, digest=digest, at=self.clock())
+            threads.set_progress_ts(session, datastore_id=datastore_id, progress_ts=progress_ts)
 
     def moved_thread(
         self, datastore_id: int, run_id: int, *, channel_id: str, parent_ts: str, progress_ts: str, digest: str
     ) -> None:
         """The thread lives elsewhere now (a new channel message, a DM): the new parent needs its status line
         and reaction again; the completion reply, if already posted, is not posted twice."""
-        with self.services.sessions.begin() as session:
-            threads.set_thread(
-                session, datastore_id=datastore_id, channel_id=channel_id, parent_ts=parent_ts, progress_ts=progress_ts
-            )
+        with self.services.sessions.begin() as session:  # sync_runs before datastores, as the engine locks them
             threads.record_progress_shown(session, run_id=run_id, digest=digest, at=self.clock())
             kept = threads.announce_steps_done(session, run_id=run_id) - {AnnounceStep.PARENT, AnnounceStep.REACTION}
             threads.reset_announce_steps(session, run_id=run_id, steps=kept)
+            threads.set_thread(
+                session, datastore_id=datastore_id, channel_id=channel_id, parent_ts=parent_ts, progress_ts=progress_ts
+            )
 
     def opened_thread(self, datastore_id: int, *, channel_id: str, parent_ts: str, progress_ts: str) -> None:
         """A datastore's first thread (the announcement after the wizard)."""

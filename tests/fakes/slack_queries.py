@@ -76,3 +76,14 @@ class WorkspaceQueries:
     def dm_channel_id(self, user_id: str) -> str:
         with self._lock:
             return self._ws.open_dm(user_id)[0].id
+
+    def all_messages(self, *, text_prefix: str = "") -> list[Message]:
+        """Every live message in every channel and DM, threads included (e.g. to count one completion reply)."""
+        with self._lock:
+            found = [
+                m
+                for channel in self._ws.messages.values()
+                for m in channel.values()
+                if not m.deleted and m.text.startswith(text_prefix)
+            ]
+            return copy.deepcopy(found)

@@ -147,3 +147,12 @@ def test_reading_and_editing_needs_access_to_the_channel(client: WebClient, slac
     dm = client.conversations_open(users="U0TESTER")["channel"]["id"]
     client.chat_postMessage(channel=dm, text="hello")
     assert [m["text"] for m in client.conversations_history(channel=dm)["messages"]] == ["hello"]
+
+
+def test_all_messages_counts_every_channel_thread_and_dm(client: WebClient, slack: FakeSlack) -> None:
+    parent = client.chat_postMessage(channel="C0GENERAL", text="✅ one")["ts"]
+    client.chat_postMessage(channel="C0GENERAL", text="✅ two", thread_ts=parent)
+    client.chat_postMessage(channel="U0TESTER", text="✅ three")
+    deleted = client.chat_postMessage(channel="C0GENERAL", text="✅ gone")["ts"]
+    slack.delete_message("C0GENERAL", deleted)
+    assert sorted(m.text for m in slack.all_messages(text_prefix="✅")) == ["✅ one", "✅ three", "✅ two"]
