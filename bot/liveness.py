@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import Services
-from storage.heartbeats import beat, last_beats
+from storage.heartbeats import beat, forget_beats_before, last_beats
 from storage.models import utcnow
 
 __all__ = ["STALE_AFTER", "Heartbeat", "LivenessCheck", "Loop"]
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=60)
 #: How often a loop writes its heartbeat (beats in between are skipped).
 BEAT_EVERY = 5.0
+#: Heartbeats older than this belong to processes long gone: the first beat of a loop drops them.
+FORGET_AFTER = timedelta(days=7)
 
 
 class Loop(StrEnum):
@@ -61,6 +63,8 @@ class Heartbeat:
                 return
             try:
                 with self.services.sessions.begin() as session:
+                    if self._last is None:
+                        forget_beats_before(session, before=self.clock() - FORGET_AFTER)
                     beat(session, component=self.loop, owner=self.owner, now=self.clock(), detail=detail)
             except SQLAlchemyError as exc:
                 logger.warning("the %s heartbeat could not be written: %s", self.loop, exc)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_into
 from storage.models import Heartbeat
 
-__all__ = ["beat", "last_beats"]
+__all__ = ["beat", "forget_beats_before", "last_beats"]
 
 
 def beat(session: Session, *, component: str, owner: str, now: datetime, detail: str | None = None) -> None:
@@ -34,3 +34,8 @@ def last_beats(session: Session, *, loops: Sequence[tuple[str, str]]) -> dict[tu
         )
     )
     return {(component, owner): beat_at for component, owner, beat_at in rows}
+
+
+def forget_beats_before(session: Session, *, before: datetime) -> None:
+    """Drop the heartbeats of processes long gone (each `serve` start beats under new owners)."""
+    session.execute(delete(Heartbeat).where(Heartbeat.beat_at < before))
