@@ -147,3 +147,23 @@ def test_looking_for_work_on_a_broken_database_is_logged_and_the_loop_goes_on(
         worker.stop()
     with sync_world.services.sessions() as session:
         assert session.scalars(select(SyncRun.error_id)).all() == [None]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the loop dies on purpose
+def test_a_worker_whose_loop_died_stops_beating_and_goes_stale(sync_world: SyncWorld) -> None:
+    """The heartbeat is the loop's: if the loop thread ends (here SystemExit, which no loop catches), the beats
+    stop and the liveness check reports the worker stale."""
+    worker = _worker(sync_world, Converter(processes=0), beat_every=0.05)
+    assert worker.heartbeat is not None
+    check = LivenessCheck(sync_world.services, [worker.heartbeat], stale_after=timedelta(seconds=1))
+
+    def claim() -> int | None:
+        raise SystemExit
+
+    worker.start()
+    try:
+        assert check.stale() == []
+        worker.claim = claim  # type: ignore[method-assign]
+        wait_until(lambda: check.stale() == ["worker"], timeout=10, interval=0.05)
+    finally:
+        worker.stop()
