@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from tests.fakes.slack_methods import ApiContext, ApiError, JsonDict, Method, flag
+from tests.fakes.slack_methods import ApiContext, ApiError, JsonDict, Method, flag, message_json
 from tests.fakes.slack_state import Channel, Message
 
 __all__ = ["HISTORY_METHODS"]
@@ -76,7 +76,7 @@ def conversations_history(ctx: ApiContext, args: JsonDict) -> JsonDict:
     top = [m for m in ctx.ws.channel_messages(channel.id) if not m.is_reply or m.reply_broadcast]
     top.sort(key=lambda m: float(m.ts), reverse=True)
     metadata = flag(args.get("include_all_metadata"))
-    return _page([m.to_json(with_metadata=metadata) for m in _in_window(top, args)], args, 100)
+    return _page([message_json(m, with_metadata=metadata) for m in _in_window(top, args)], args, 100)
 
 
 def conversations_replies(ctx: ApiContext, args: JsonDict) -> JsonDict:
@@ -90,12 +90,13 @@ def conversations_replies(ctx: ApiContext, args: JsonDict) -> JsonDict:
     if parent is None or (parent.deleted and not replies) or (stored.deleted and stored is not parent):
         raise ApiError("thread_not_found")
     metadata = flag(args.get("include_all_metadata"))
-    shown = [m.to_json(with_metadata=metadata) for m in _in_window(sorted(replies, key=lambda m: float(m.ts)), args)]
+    ordered = sorted(replies, key=lambda m: float(m.ts))
+    shown = [message_json(m, with_metadata=metadata) for m in _in_window(ordered, args)]
     if parent.deleted:
         tombstone = {"type": "message", "subtype": "tombstone", "text": "This message was deleted.", "ts": parent.ts}
         head: JsonDict = {**tombstone, "thread_ts": parent.ts, "reply_count": len(replies)}
     else:
-        head = parent.to_json(with_metadata=metadata)
+        head = message_json(parent, with_metadata=metadata)
     return _page([head, *shown], args, 1000)
 
 

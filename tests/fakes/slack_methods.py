@@ -7,6 +7,7 @@ the dispatcher in ``slack_api.py`` turns that into ``{"ok": false, "error": ...}
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable
@@ -79,6 +80,14 @@ def check_message_content(args: JsonDict, *, require_content: bool = True) -> No
         raise ApiError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
 
 
+def message_json(message: Message, *, with_metadata: bool = False) -> JsonDict:
+    """A message as the Web API shows it; its metadata only where Slack returns it (include_all_metadata)."""
+    data = message.to_json()
+    if with_metadata and message.metadata is not None:
+        data["metadata"] = copy.deepcopy(message.metadata)
+    return data
+
+
 def check_metadata(args: JsonDict) -> None:
     """Message metadata: ``{"event_type": "snake_case_name", "event_payload": {...}}`` or nothing."""
     if "metadata" not in args:
@@ -141,7 +150,7 @@ def chat_post_message(ctx: ApiContext, args: JsonDict) -> JsonDict:
     check_metadata(args)
     body = dict(args, reply_broadcast=flag(args.get("reply_broadcast")))
     message = ctx.ws.post_message(channel, body)
-    return {"ok": True, "channel": channel.id, "ts": message.ts, "message": message.to_json(with_metadata=True)}
+    return {"ok": True, "channel": channel.id, "ts": message.ts, "message": message_json(message, with_metadata=True)}
 
 
 def chat_update(ctx: ApiContext, args: JsonDict) -> JsonDict:

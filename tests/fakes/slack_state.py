@@ -114,8 +114,7 @@ class Message:
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
-    def to_json(self, *, with_metadata: bool = False) -> JsonDict:
-        """The message as the Web API shows it; metadata only where Slack returns it (include_all_metadata)."""
+    def to_json(self) -> JsonDict:
         data: JsonDict = {"type": "message", "user": self.user, "bot_id": self.bot_id, "app_id": self.app_id}
         data.update(text=self.text, ts=self.ts, team=self.team)
         if self.blocks:
@@ -132,8 +131,6 @@ class Message:
             data["reactions"] = [{"name": n, "users": u, "count": len(u)} for n, u in self.reactions.items()]
         if self.edited is not None:
             data["edited"] = dict(self.edited)
-        if with_metadata and self.metadata is not None:
-            data["metadata"] = copy.deepcopy(self.metadata)
         return data
 
 
