@@ -22,6 +22,9 @@ from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest as RetryHttpRequest
+from slack_sdk.http_retry.response import HttpResponse as RetryHttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 import handlers
 from bot.errors import SlackUnavailableError, UserFacingError
@@ -32,14 +35,29 @@ from bot.slack_gate import GATE_BODY, GATE_VERIFIED_AT, RECEIVED_AT
 if TYPE_CHECKING:
     from bot.web import OAuthCallback, WsgiApp
 
-__all__ = ["BOT_SCOPES", "BotApp", "create_app", "slack_wsgi", "start_socket_mode"]
+__all__ = ["BOT_SCOPES", "BotApp", "RepeatableCallRetryHandler", "create_app", "slack_wsgi", "start_socket_mode"]
 
 logger = logging.getLogger(__name__)
 
 #: Listener threads: slow work after an ack (token exchange, Confluence calls) must not starve new requests.
 LISTENER_THREADS = 32
 #: The bot scopes manifest.yml declares (a test keeps the two equal).
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "reactions:write", "users:read", "im:write")
+#: The *:history scopes let the bot read back its own threads (conversations.replies/history) to check whether a
+#: post that timed out was applied before posting it again (handlers/slack_once.py).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "reactions:write",
+    "users:read",
+    "im:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
+)
+#: Web API methods that post something new: never sent again on their own after a connection error, since Slack
+#: may have applied the first request (the caller looks for it before posting again).
+NOT_REPEATABLE = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage"})
 
 
 class _DropClientTokenNotice(logging.Filter):
@@ -68,12 +86,30 @@ class BotApp:
         self.listeners.shutdown(wait=True)
 
 
+class RepeatableCallRetryHandler(ConnectionErrorRetryHandler):
+    """slack_sdk's connection-error retries, except for posts: a dropped connection after Slack applied a
+    chat.postMessage would otherwise post it twice."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: RetryHttpRequest,
+        response: RetryHttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = request.url.split("?", 1)[0].rsplit("/", 1)[-1]
+        if method in NOT_REPEATABLE:
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 def _web_client(services: Services, token: str | None) -> WebClient:
     return WebClient(
         token=token,
         base_url=services.settings.slack_api_url,
         timeout=10,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=[RepeatableCallRetryHandler(max_retry_count=2)],
     )
 
 

@@ -31,6 +31,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import create_app, slack_wsgi, start_socket_mode
     from bot.jobs import Jobs
+    from bot.liveness import LivenessCheck
     from bot.services import build_services
     from bot.sync.runtime import SyncRuntime
     from bot.web import HttpServer, Router
@@ -43,11 +44,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     worker = sync.worker()
     jobs = Jobs(services)
     port = args.port or settings.port
+    heartbeats = [beat for beat in (worker.heartbeat, jobs.heartbeat) if beat is not None]
+    liveness = LivenessCheck(services, heartbeats)
     router = Router(
         slack=slack_wsgi(app.bolt),
         engine=services.engine,
         signing_secret=app.signing_secret,
         oauth_callback=app.oauth_callback,
+        stale_loops=liveness.stale,
     )
     server = HttpServer(router, host=args.host, port=port)
     if settings.slack_app_token is not None:

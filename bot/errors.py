@@ -10,6 +10,7 @@
     │   └── OutOfCredits          the workspace ran out of ingestion credits (the run pauses)
     ├── SlackUnavailableError     the Slack Web API could not be reached at start-up
     ├── RequestRejected           an HTTP request refused before any handler sees it (``status``: 400/401/413/414)
+    ├── SlackPostPending          a post may be in flight elsewhere, or applied unseen: go on at the next pass
     └── AtlassianError            Atlassian answered with an error or not at all
         ├── OAuthExchangeError    the authorization code could not be exchanged for tokens
         ├── ReconnectRequired     refused for good (a token refusal such as invalid_grant, or access to the
@@ -43,6 +44,7 @@ __all__ = [
     "RateLimited",
     "ReconnectRequired",
     "RequestRejected",
+    "SlackPostPending",
     "SlackUnavailableError",
     "StorageError",
     "SyncError",
@@ -88,6 +90,11 @@ class RequestRejected(BotError):
         super().__init__(f"{status}: {reason}")
         self.status = status
         self.reason = reason
+
+
+class SlackPostPending(BotError):
+    """A Slack post is claimed by another attempt still in flight, or its last attempt may have been applied:
+    the progress job stops this thread's pass here and goes on at the next one (where it looks first)."""
 
 
 class AtlassianError(BotError):

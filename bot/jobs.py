@@ -4,17 +4,26 @@ The progress tick (every second) and one incremental resync per datastore on its
 from the database when ``serve`` starts, so nothing is lost on restart; deleting a datastore removes its job.
 The callables a job runs are registered by name at start-up (the Slack-speaking progress updater lives in
 handlers/), so the scheduler only ever stores names and ids.
+
+No job ends in an unhandled exception: each runs inside ``_job_boundary``, which logs the unexpected with an
+error id and its traceback, and the job runs again at its next time. The progress job beats the scheduler's
+heartbeat (bot/liveness.py) on every tick.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
+from bot.incidents import new_error_id
+from bot.liveness import Heartbeat, Loop
 from bot.services import Services
 from storage.models import SYNCING_STATUSES, Datastore, SyncRun, utcnow
 from storage.sync_runs import queue_run
@@ -45,13 +54,27 @@ def resync_job_id(datastore_id: int) -> str:
     return f"resync-{datastore_id}"
 
 
+def _job_boundary(job: str, work: Callable[[], None]) -> None:
+    try:
+        work()
+    except Exception as exc:
+        logger.error("scheduler job %s failed, error id %s", job, new_error_id(), exc_info=exc)
+
+
 def progress_tick(context: str) -> None:
-    """Job: one pass of the progress updater registered under ``context``."""
-    _TICKS[context]()
+    """Job: one pass of the progress updater registered under ``context``; the scheduler's heartbeat."""
+    jobs = _JOBS.get(context)
+    if jobs is not None:
+        jobs.heartbeat.beat("tick")
+    _job_boundary(PROGRESS_JOB_ID, lambda: _TICKS[context]())
 
 
 def scheduled_resync(context: str, datastore_id: int) -> None:
     """Job: queue an incremental resync of ``datastore_id`` (nothing if one is already queued or running)."""
+    _job_boundary(resync_job_id(datastore_id), lambda: _queue_resync(context, datastore_id))
+
+
+def _queue_resync(context: str, datastore_id: int) -> None:
     services = _SERVICES[context]
     with services.sessions.begin() as session:
         datastore = session.get(Datastore, datastore_id)
@@ -64,7 +87,7 @@ def scheduled_resync(context: str, datastore_id: int) -> None:
 
 def rebuild_resyncs(context: str) -> None:
     """Job: add resync jobs for new datastores and drop those of deleted ones."""
-    _JOBS[context].rebuild_resyncs()
+    _job_boundary(REBUILD_JOB_ID, lambda: _JOBS[context].rebuild_resyncs())
 
 
 def reschedule_resyncs() -> None:
@@ -84,11 +107,14 @@ class Jobs:
     def __init__(self, services: Services, *, context: str = "default", tick_seconds: float = 1.0) -> None:
         self.services, self.context, self.tick_seconds = services, context, tick_seconds
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{context}:{uuid.uuid4().hex[:8]}"
+        self.heartbeat = Heartbeat(services, Loop.SCHEDULER, owner)
         _SERVICES[context] = services
         _JOBS[context] = self
 
     def start(self, tick: Callable[[], None]) -> None:
         _TICKS[self.context] = tick
+        self.heartbeat.beat("starting", force=True)
         self.scheduler.add_job(
             progress_tick,
             "interval",

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -30,7 +31,7 @@ from bot.http_body import MAX_BODY_BYTES, SERVER_BODY_LIMIT, query_params
 from bot.slack_gate import SlackGate
 from storage.db import database_is_reachable
 
-__all__ = ["HttpServer", "Router", "WsgiApp", "html_page", "start_http_server"]
+__all__ = ["HttpServer", "Router", "StaleLoops", "WsgiApp", "html_page", "start_http_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 #: A route answers with (status line, headers, body).
 Answer = tuple[str, list[tuple[str, str]], bytes]
 OAuthCallback = Callable[[dict[str, str]], Answer]
+#: The long-running loops whose heartbeat is stale (bot/liveness.py LivenessCheck.stale).
+StaleLoops = Callable[[], list[str]]
 
 SLACK_EVENTS_PATH = "/slack/events"
 SLACK_OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
@@ -113,11 +116,13 @@ class Router:
         engine: Engine,
         signing_secret: str,
         oauth_callback: OAuthCallback = missing_callback,
+        stale_loops: StaleLoops | None = None,
     ):
         self._slack = slack
         self._events = SlackGate(slack, signing_secret)
         self._engine = engine
         self._oauth_callback = oauth_callback
+        self._stale_loops = stale_loops
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -149,9 +154,20 @@ class Router:
         return answer
 
     def _healthz(self) -> Answer:
-        if database_is_reachable(self._engine):
-            return _json("200 OK", {"status": "ok", "database": "ok"})
-        return _json("503 Service Unavailable", {"status": "unavailable", "database": "unreachable"})
+        """200 when the database answers and every long-running loop (sync worker, scheduler) beat recently;
+        503 saying which is not."""
+        unreachable = _json("503 Service Unavailable", {"status": "unavailable", "database": "unreachable"})
+        if not database_is_reachable(self._engine):
+            return unreachable
+        if self._stale_loops is not None:
+            try:
+                stale = self._stale_loops()
+            except SQLAlchemyError:
+                return unreachable
+            if stale:
+                loops = {loop: "stale" for loop in stale}
+                return _json("503 Service Unavailable", {"status": "unavailable", "database": "ok", **loops})
+        return _json("200 OK", {"status": "ok", "database": "ok"})
 
     @staticmethod
     def _not_allowed(allowed: str) -> Answer:

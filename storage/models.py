@@ -17,8 +17,10 @@ __all__ = [
     "CreditEntry",
     "Datastore",
     "DeletionNotice",
+    "Heartbeat",
     "HomeViewer",
     "OAuthState",
+    "SlackPost",
     "SyncItem",
     "SyncRun",
     "SyncRunSeen",
@@ -246,7 +248,10 @@ class SyncRun(Base):
     progress_digest: Mapped[str | None] = mapped_column(String(64))  # what the thread shows now
     progress_updated_at: Mapped[datetime | None]
     announce_claimed_at: Mapped[datetime | None]  # a process is posting the completion reply
-    announced_ts: Mapped[str | None] = mapped_column(String(32))  # the completion reply, once posted
+    announced_ts: Mapped[str | None] = mapped_column(String(32))  # the completion reply, once all is announced
+    announce_steps: Mapped[str | None] = mapped_column(String(64))  # announcement steps done, comma-separated
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))  # unexpected failures so far
+    error_id: Mapped[str | None] = mapped_column(String(16))  # the id the last unexpected failure was logged with
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     processing_started_at: Mapped[datetime | None]
@@ -341,6 +346,35 @@ class DeletionNotice(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]  # a process is updating the message
     delivered_at: Mapped[datetime | None]
+
+
+class SlackPost(Base):
+    """A message the bot posts at most once (keyed by what it is, e.g. a run's completion reply): claimed before
+    chat.postMessage, its ts recorded after. A claim whose call timed out or failed with a 5xx is
+    ``uncertain``: Slack may have posted it, so it is looked up in Slack before it is posted again."""
+
+    __tablename__ = "slack_posts"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastores.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime]
+    uncertain: Mapped[bool] = mapped_column(default=False)
+    ts: Mapped[str | None] = mapped_column(String(32))
+    posted_at: Mapped[datetime | None]
+
+
+class Heartbeat(Base):
+    """Liveness of a long-running loop (the sync worker, the scheduler) of one process: /healthz reports a
+    loop whose last beat is too old."""
+
+    __tablename__ = "heartbeats"
+
+    component: Mapped[str] = mapped_column(String(32), primary_key=True)  # worker | scheduler
+    owner: Mapped[str] = mapped_column(String(96), primary_key=True)  # the process (and loop) beating
+    beat_at: Mapped[datetime]
+    detail: Mapped[str | None] = mapped_column(String(255))  # what it was doing (idle, run 12, ...)
 
 
 # Imported for its models: every table must be on Base.metadata for Alembic and the migration test.

@@ -9,16 +9,36 @@ from sqlalchemy.orm import Session
 
 from storage.models import Datastore, DeletionNotice, SyncRun
 
-__all__ = ["claim_announcement", "claim_notice", "claim_thread", "pending_notices", "runs_needing_slack"]
+__all__ = [
+    "announce_steps_done",
+    "claim_notice",
+    "claim_thread",
+    "finish_announcement",
+    "forget_progress_shown",
+    "mark_announce_step",
+    "pending_notices",
+    "progress_shown",
+    "record_progress_shown",
+    "reset_announce_steps",
+    "runs_needing_slack",
+    "set_progress_ts",
+    "set_thread",
+]
 
 
-def runs_needing_slack(session: Session, *, limit: int = 200) -> list[tuple[Datastore, SyncRun]]:
-    """Each datastore with a thread and a run that is going, or finished but not announced yet."""
+def runs_needing_slack(
+    session: Session, *, now: datetime, unannounced_after: timedelta, limit: int = 200
+) -> list[tuple[Datastore, SyncRun]]:
+    """Each datastore with a run that is going, or finished but not announced yet, and a thread — or, when
+    created by the wizard more than ``unannounced_after`` ago, none yet (its announcement failed: the
+    progress job opens the thread)."""
+    has_thread = Datastore.progress_ts.is_not(None)
+    never_announced = and_(Datastore.wizard_id.is_not(None), Datastore.created_at < now - unannounced_after)
     statement = (
         select(Datastore, SyncRun)
         .join(SyncRun, SyncRun.datastore_id == Datastore.id)
         .where(
-            Datastore.progress_ts.is_not(None),
+            or_(has_thread, never_announced),
             or_(SyncRun.state != "finished", SyncRun.announced_ts.is_(None)),
         )
         .order_by(SyncRun.id)
@@ -49,19 +69,81 @@ def claim_thread(session: Session, *, datastore_id: int, owner: str, now: dateti
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def claim_announcement(session: Session, *, run_id: int, now: datetime, stale_after: timedelta) -> bool:
-    """Only one process posts a run's completion reply; a claim left by a crash is retried after a while."""
-    result = session.execute(
-        update(SyncRun)
-        .where(
-            SyncRun.id == run_id,
-            SyncRun.announced_ts.is_(None),
-            or_(SyncRun.announce_claimed_at.is_(None), and_(SyncRun.announce_claimed_at < now - stale_after)),
-        )
-        .values(announce_claimed_at=now)
+def set_thread(
+    session: Session, *, datastore_id: int, channel_id: str, parent_ts: str, progress_ts: str | None
+) -> None:
+    """A datastore's thread moved (a new parent card, a DM): its permalink is looked up again."""
+    session.execute(
+        update(Datastore)
+        .where(Datastore.id == datastore_id)
+        .values(channel_id=channel_id, parent_ts=parent_ts, progress_ts=progress_ts, thread_url=None)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def set_progress_ts(session: Session, *, datastore_id: int, progress_ts: str) -> None:
+    session.execute(
+        update(Datastore)
+        .where(Datastore.id == datastore_id)
+        .values(progress_ts=progress_ts)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def progress_shown(session: Session, *, run_id: int) -> tuple[str | None, datetime | None]:
+    """What the progress reply shows now (a digest) and when it was last updated."""
+    row = session.execute(
+        select(SyncRun.progress_digest, SyncRun.progress_updated_at).where(SyncRun.id == run_id)
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def record_progress_shown(session: Session, *, run_id: int, digest: str, at: datetime) -> None:
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id)
+        .values(progress_digest=digest, progress_updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def forget_progress_shown(session: Session, *, run_id: int) -> None:
+    """The progress reply is new (reposted, moved): the next update shows the run again, whatever it shows."""
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id)
+        .values(progress_digest=None, progress_updated_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def announce_steps_done(session: Session, *, run_id: int) -> set[str]:
+    steps = session.scalar(select(SyncRun.announce_steps).where(SyncRun.id == run_id))
+    return {step for step in (steps or "").split(",") if step}
+
+
+def mark_announce_step(session: Session, *, run_id: int, step: str) -> None:
+    """Record one finished step of a run's announcement, so a later tick goes on from the next one."""
+    reset_announce_steps(session, run_id=run_id, steps=announce_steps_done(session, run_id=run_id) | {step})
+
+
+def reset_announce_steps(session: Session, *, run_id: int, steps: set[str]) -> None:
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id)
+        .values(announce_steps=",".join(sorted(steps)) or None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def finish_announcement(session: Session, *, run_id: int, announced_ts: str) -> None:
+    """Every step is done: the run leaves the progress job's work list."""
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id)
+        .values(announced_ts=announced_ts)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def pending_notices(session: Session, *, team_id: str | None = None, limit: int = 50) -> list[DeletionNotice]:

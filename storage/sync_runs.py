@@ -28,6 +28,8 @@ __all__ = [
     "listed_source_ids",
     "pending_items",
     "queue_run",
+    "record_unexpected_failure",
+    "release_for_retry",
     "renew_lease",
     "run_spaces",
     "runnable_run_ids",
@@ -99,6 +101,28 @@ def renew_lease(session: Session, *, run_id: int, owner: str, now: datetime, lea
         update(SyncRun)
         .where(SyncRun.id == run_id, SyncRun.lease_owner == owner)
         .values(lease_expires_at=now + lease, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def record_unexpected_failure(session: Session, *, run_id: int, error_id: str) -> int:
+    """Count one unexpected failure of ``run_id`` (logged as ``error_id``); returns how many it has had."""
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id)
+        .values(attempts=SyncRun.attempts + 1, error_id=error_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.scalar(select(SyncRun.attempts).where(SyncRun.id == run_id)) or 0)
+
+
+def release_for_retry(session: Session, *, run_id: int, owner: str, retry_at: datetime) -> bool:
+    """Give the run up until ``retry_at`` (a backoff): then any worker may take it and resume it."""
+    result = session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=retry_at)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)

@@ -75,23 +75,27 @@ def running_bot(
     no process pool in the test process) and the scheduler whose progress tick keeps the threads updated.
     """
     from bot.jobs import Jobs
+    from bot.liveness import LivenessCheck
     from bot.sync.runtime import SyncRuntime
 
     services = build_services(bot_settings(slack, database_url, **overrides))
     upgrade_to_head(services.engine)
     app = create_app(services)
+    sync = SyncRuntime(services, processes=0) if background else None
+    worker = sync.worker(poll_seconds=0.2) if sync is not None else None
+    jobs = Jobs(services, context=f"bot-{uuid.uuid4().hex[:8]}") if background else None
+    beats = [beat for beat in (worker.heartbeat if worker else None, jobs.heartbeat if jobs else None) if beat]
+    stale_loops = LivenessCheck(services, beats).stale if beats else None
     router = Router(
         slack=slack_wsgi(app.bolt),
         engine=services.engine,
         signing_secret=app.signing_secret,
         oauth_callback=app.oauth_callback,
+        stale_loops=stale_loops,
     )
     server = start_http_server(router, port=port)
     url = f"http://127.0.0.1:{server.port}"
     sender = SlackRequestSender(f"{url}/slack/events", SIGNING_SECRET, slack)
-    sync = SyncRuntime(services, processes=0) if background else None
-    worker = sync.worker(poll_seconds=0.2) if sync is not None else None
-    jobs = Jobs(services, context=f"bot-{uuid.uuid4().hex[:8]}") if background else None
     try:
         if worker is not None and jobs is not None:
             worker.start()

@@ -8,18 +8,22 @@ waits for results and writes them to the database.
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from bot.confluence.storage_format import to_text
 from bot.sync.chunking import chunk
 
 __all__ = ["ConvertedDocument", "Converter", "convert_batch"]
+
+logger = logging.getLogger(__name__)
 
 #: One job per this many documents: large enough to amortise the inter-process hop.
 JOB_SIZE = 64
@@ -60,25 +64,43 @@ def _exit_with_parent() -> None:
 
 
 class Converter:
-    """Converts batches inline (``processes=0``) or on a process pool shared by every sync in the process."""
+    """Converts batches inline (``processes=0``) or on a process pool shared by every sync in the process.
+
+    A pool whose process died (killed, out of memory) is broken for good: the batch that met it raises
+    BrokenProcessPool (the run is retried) and the pool is replaced, so the next batch converts again."""
 
     def __init__(self, processes: int | None = None) -> None:
-        count = (os.cpu_count() or 1) if processes is None else processes
+        self._count = (os.cpu_count() or 1) if processes is None else processes
+        self._lock = threading.Lock()
+        self._pool: Executor | None = self._new_pool() if self._count > 0 else None
+
+    def _new_pool(self) -> Executor:
         # fork: workers share the parent's already-imported pages copy-on-write (measured lower PSS than a
         # forkserver, whose workers each import lxml and the converter afresh).
         context = multiprocessing.get_context("fork")
-        self._pool: Executor | None = (
-            ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_exit_with_parent)
-            if count > 0
-            else None
-        )
+        return ProcessPoolExecutor(max_workers=self._count, mp_context=context, initializer=_exit_with_parent)
 
     def convert(self, items: Sequence[tuple[str, str, str]]) -> list[ConvertedDocument]:
-        if self._pool is None or len(items) <= JOB_SIZE:
+        pool = self._pool
+        if pool is None or len(items) <= JOB_SIZE:
             return convert_batch(items)
-        jobs = [self._pool.submit(convert_batch, items[i : i + JOB_SIZE]) for i in range(0, len(items), JOB_SIZE)]
-        return [document for job in jobs for document in job.result()]
+        try:
+            jobs = [pool.submit(convert_batch, items[i : i + JOB_SIZE]) for i in range(0, len(items), JOB_SIZE)]
+            return [document for job in jobs for document in job.result()]
+        except BrokenProcessPool:
+            self._replace(pool)
+            raise
+
+    def _replace(self, broken: Executor) -> None:
+        with self._lock:
+            if self._pool is not broken:
+                return  # another batch that met the same broken pool replaced it already
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+        logger.warning("a conversion process died; the conversion pool was started again")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)

@@ -333,6 +333,10 @@ class SyncEngine:
         assert session is not None
         runs.forget_work(session, run_id=run.id)
 
+    def fail(self, run_id: int, reason: str) -> str:
+        """End a run this worker holds as Failed with ``reason`` (the worker gives up after repeated errors)."""
+        return self._fail(run_id, reason)
+
     def _fail(self, run_id: int, reason: str) -> str:
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)

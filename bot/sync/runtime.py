@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.atlassian.tokens import TokenManager
 from bot.confluence.client import RequestBudget
+from bot.liveness import Heartbeat, Loop
 from bot.services import Services
 from bot.sync.confluence_source import ConfluenceSources
 from bot.sync.convert import Converter
@@ -39,7 +40,10 @@ class SyncRuntime:
         return SyncEngine(self.services, self.sources, self.converter, owner=owner or worker_id(), options=options)
 
     def worker(self, *, poll_seconds: float = 1.0) -> SyncWorker:
-        return SyncWorker(self.services, self.engine(), poll_seconds=poll_seconds)
+        """A worker whose loop beats the ``worker`` heartbeat of this process (owner: its lease owner)."""
+        engine = self.engine()
+        heartbeat = Heartbeat(self.services, Loop.WORKER, engine.owner)
+        return SyncWorker(self.services, engine, poll_seconds=poll_seconds, heartbeat=heartbeat)
 
     def close(self) -> None:
         self.converter.close()

@@ -1,5 +1,11 @@
 """Sync workers: take runnable runs from the database (leases make this safe across processes) and drive
-them with the engine. ``datastore-bot serve`` runs one in a background thread."""
+them with the engine. ``datastore-bot serve`` runs one in a background thread.
+
+The loop survives and reports the unexpected: anything a run raises that the engine does not turn into a
+state (a broken conversion pool, a database error, a bug) is logged with an error id and its traceback, and
+the run is retried after a backoff — at most ``MAX_ATTEMPTS`` times, then it ends Failed with that error id,
+which its thread shows. The worker beats a heartbeat row while its loop lives (bot/liveness.py).
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,28 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import BotError
+from bot.incidents import new_error_id
+from bot.liveness import BEAT_EVERY, Heartbeat
 from bot.services import Services
 from bot.sync.engine import SyncEngine
 from storage import sync_runs as runs
 from storage.models import utcnow
 
-__all__ = ["SyncWorker", "worker_id"]
+__all__ = ["MAX_ATTEMPTS", "SyncWorker", "worker_id"]
 
 logger = logging.getLogger(__name__)
+
+#: Unexpected failures a run may have before it ends Failed.
+MAX_ATTEMPTS = 3
+#: The wait before the run is tried again after its first unexpected failure; it doubles each time.
+FIRST_RETRY = timedelta(seconds=2)
+#: The longest the loop waits after failing to even look for work (the database is down, say).
+LONGEST_IDLE = 30.0
 
 
 def worker_id() -> str:
@@ -38,10 +52,15 @@ class SyncWorker:
         *,
         poll_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        heartbeat: Heartbeat | None = None,
+        beat_every: float = BEAT_EVERY,
     ) -> None:
         self.services, self.engine, self.poll_seconds, self.clock = services, engine, poll_seconds, clock
+        self.heartbeat, self.beat_every = heartbeat, beat_every
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._beating: threading.Thread | None = None
+        self._current: int | None = None
 
     def claim(self) -> int | None:
         """Take the lease of one runnable run, if any."""
@@ -71,10 +90,17 @@ class SyncWorker:
         run_id = self.claim()
         if run_id is None:
             return None
-        logger.info("sync run %s: started by %s", run_id, self.engine.owner)
-        state = self.engine.run(run_id)
-        logger.info("sync run %s: %s", run_id, state)
+        self._drive_claimed(run_id)
         return run_id
+
+    def _drive_claimed(self, run_id: int) -> None:
+        self._current = run_id
+        try:
+            logger.info("sync run %s: started by %s", run_id, self.engine.owner)
+            state = self.engine.run(run_id)
+            logger.info("sync run %s: %s", run_id, state)
+        finally:
+            self._current = None
 
     def run_until_idle(self) -> list[int]:
         """Drive runs until none is runnable (the CLI's foreground sync, and tests)."""
@@ -84,22 +110,66 @@ class SyncWorker:
         return done
 
     def _loop(self) -> None:
+        idle = self.poll_seconds
         while not self._stop.is_set():
+            run_id: int | None = None
             try:
-                ran = self.run_once()
-            except (SQLAlchemyError, BotError, httpx.HTTPError, OSError):
-                # The database or the network failed under the engine: the run's lease runs out and it is
-                # picked up again; keep this worker alive for the next one.
-                logger.exception("sync worker %s: a run stopped on an error", self.engine.owner)
-                ran = None
-            if ran is None:
-                self._stop.wait(self.poll_seconds)
+                run_id = self.claim()
+                if run_id is not None:
+                    self._drive_claimed(run_id)
+                idle = self.poll_seconds
+            except Exception as exc:  # noqa: BLE001 — the worker loop's boundary: it survives and reports (docstring)
+                self._unexpected(run_id, exc)
+                idle = self.poll_seconds if run_id is not None else min(LONGEST_IDLE, idle * 2)
+            if run_id is None:
+                self._stop.wait(idle)
+
+    def _unexpected(self, run_id: int | None, exc: Exception) -> None:
+        error_id = new_error_id()
+        what = f"run {run_id}" if run_id is not None else "looking for work"
+        logger.error("sync worker %s: %s failed, error id %s", self.engine.owner, what, error_id, exc_info=exc)
+        if run_id is None:
+            return
+        try:
+            self._retry_or_fail(run_id, error_id)
+        except (SQLAlchemyError, BotError) as nested:
+            # The run's lease runs out instead and another attempt picks it up.
+            logger.error("sync run %s: its failure (error id %s) could not be recorded: %s", run_id, error_id, nested)
+
+    def _retry_or_fail(self, run_id: int, error_id: str) -> None:
+        with self.services.sessions.begin() as session:
+            attempts = runs.record_unexpected_failure(session, run_id=run_id, error_id=error_id)
+        if attempts >= MAX_ATTEMPTS:
+            reason = f"an unexpected error stopped it {attempts} times (error id {error_id})"
+            self.engine.fail(run_id, reason)
+            logger.error("sync run %s: failed after %d attempts, error id %s", run_id, attempts, error_id)
+            return
+        retry_at = self.clock() + FIRST_RETRY * 2 ** (attempts - 1)
+        with self.services.sessions.begin() as session:
+            runs.release_for_retry(session, run_id=run_id, owner=self.engine.owner, retry_at=retry_at)
+        logger.warning(
+            "sync run %s: attempt %d failed (error id %s); retrying at %s", run_id, attempts, error_id, retry_at
+        )
+
+    def _beat(self) -> None:
+        assert self.heartbeat is not None
+        while not self._stop.is_set() and self._thread is not None and self._thread.is_alive():
+            current = self._current
+            self.heartbeat.beat("idle" if current is None else f"run {current}", force=True)
+            self._stop.wait(self.beat_every)
 
     def start(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.beat("starting", force=True)
         self._thread = threading.Thread(target=self._loop, name="sync-worker", daemon=True)
         self._thread.start()
+        if self.heartbeat is not None:
+            self._beating = threading.Thread(target=self._beat, name="sync-worker-heartbeat", daemon=True)
+            self._beating.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
+        if self._beating is not None:
+            self._beating.join(timeout=5)

@@ -9,7 +9,16 @@ from handlers.ids import SLASH_COMMAND, ActionId, BlockId
 from handlers.views.blocks import button, context, escape_mrkdwn, fallback, section, user_mention
 from handlers.views.limits import clip_mrkdwn, clip_plain
 
-__all__ = ["STATUS_LABELS", "completion_message", "duration_text", "parent_message", "progress_bar", "progress_message"]
+__all__ = [
+    "STATUS_LABELS",
+    "completion_message",
+    "duration_text",
+    "parent_message",
+    "progress_bar",
+    "progress_message",
+    "status_label",
+    "thread_moved_note",
+]
 
 Message = dict[str, Any]
 BAR_CELLS = 10
@@ -146,3 +155,17 @@ def parent_message(s: ProgressSnapshot, *, status: str) -> Message:
 
 def reaction_for(outcome: str | None) -> str | None:
     return REACTIONS.get(outcome or "")
+
+
+def status_label(s: ProgressSnapshot) -> str:
+    """What the channel message's status line says now: the outcome once finished, else the phase."""
+    key = (s.outcome or "") if s.state == "finished" else s.phase
+    return STATUS_LABELS.get(key, key)
+
+
+def thread_moved_note(s: ProgressSnapshot, *, channel_id: str | None, reason: str) -> Message:
+    """Sent to the creator by DM when the thread cannot be (or no longer be) in its channel."""
+    where = f"<#{channel_id}>" if channel_id else "the channel"
+    name = escape_mrkdwn(s.name)
+    text = f"I can no longer post in {where} ({escape_mrkdwn(reason)}), so the sync of *{name}* continues here."
+    return {"text": text, "blocks": [section(text)]}

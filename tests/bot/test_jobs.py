@@ -74,3 +74,35 @@ def test_start_schedules_the_minutely_rebuild(services: Services) -> None:
         assert len([job for job in jobs.scheduler.get_jobs() if job.id.startswith("resync-")]) == 1
     finally:
         jobs.stop()
+
+
+def test_no_job_ends_in_an_unhandled_exception(services: Services, caplog: pytest.LogCaptureFixture) -> None:
+    """A failing tick, a resync of an unknown context and a rebuild on a broken database are logged with an
+    error id; the progress job still beats the scheduler's heartbeat."""
+    import logging
+
+    from bot.jobs import progress_tick, rebuild_resyncs, scheduled_resync
+    from bot.liveness import LivenessCheck
+
+    jobs = Jobs(services, context="test-jobs-boundary")
+
+    def failing_tick() -> None:
+        raise RuntimeError("the tick broke")
+
+    try:
+        jobs.scheduler.start(paused=True)
+        from bot import jobs as jobs_module
+
+        jobs_module._TICKS["test-jobs-boundary"] = failing_tick
+        with caplog.at_level(logging.ERROR, logger="bot.jobs"):
+            progress_tick("test-jobs-boundary")
+            scheduled_resync("no-such-context", 1)
+            services.engine.dispose()
+            rebuild_resyncs("test-jobs-boundary")
+        messages = [r.getMessage() for r in caplog.records]
+        assert any(m.startswith("scheduler job progress-tick failed, error id") for m in messages)
+        assert any(m.startswith("scheduler job resync-1 failed, error id") for m in messages)
+        assert all(r.exc_info for r in caplog.records)
+        assert LivenessCheck(services, [jobs.heartbeat]).stale() == []  # it beat before its tick failed
+    finally:
+        jobs.stop()

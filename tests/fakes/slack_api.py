@@ -22,9 +22,11 @@ import copy
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from tests.fakes.slack_calls import CallLog, SlackCall
+from tests.fakes.slack_faults import Fault, FaultMode, FaultQueue, default_status
+from tests.fakes.slack_history import HISTORY_METHODS
 from tests.fakes.slack_http import HttpRequest, HttpResponse, HttpServer, json_response
 from tests.fakes.slack_install import SlackInstalls
 from tests.fakes.slack_methods import (
@@ -37,11 +39,10 @@ from tests.fakes.slack_methods import (
     decode_json_body,
     request_token,
 )
+from tests.fakes.slack_queries import WorkspaceQueries
 from tests.fakes.slack_responses import RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL, apply_reply, use_response_url
 from tests.fakes.slack_state import (
     Channel,
-    Ephemeral,
-    Message,
     ResponseUrl,
     Trigger,
     User,
@@ -53,14 +54,15 @@ from tests.fakes.slack_views import MAX_MODAL_STACK, VIEW_METHODS, checked_view
 
 
 @dataclass
-class _Fault:
-    error: str
+class _Answer:
     status: int
-    retry_after: int
-    remaining: int
+    payload: JsonDict
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    fault: Fault | None = None
+    applied: JsonDict | None = None
 
 
-class FakeSlack:
+class FakeSlack(WorkspaceQueries):
     """Fake Slack workspace + Web API server.  Thread-safe; state is guarded by one lock."""
 
     def __init__(
@@ -88,10 +90,10 @@ class FakeSlack:
         self._ws = Workspace(team_id, bot_user_id, bot_id, app_id)
         self._clock_offset = 0.0
         self._ctx = ApiContext(self._ws, team_name, team_domain, bot_name, chat_write_public, trigger_ttl, self.now)
-        self._methods: dict[str, Method] = {**CHAT_METHODS, **VIEW_METHODS}
+        self._methods: dict[str, Method] = {**CHAT_METHODS, **HISTORY_METHODS, **VIEW_METHODS}
         self._lock = threading.RLock()
         self._log = CallLog()
-        self._faults: dict[str, list[_Fault]] = {}
+        self._faults = FaultQueue()
         self._server = HttpServer(self._handle)
         self.installs = SlackInstalls(team_id, team_name, bot_user_id, app_id, self.bot_tokens.add)
         self.add_user(bot_user_id, bot_name, real_name="Datastore Bot", is_bot=True)
@@ -202,12 +204,28 @@ class FakeSlack:
 
     # ---- fault injection -------------------------------------------------------------------------
     def fail(
-        self, method: str, error: str = "ratelimited", status: int | None = None, retry_after: int = 1, times: int = 1
+        self,
+        method: str,
+        error: str = "ratelimited",
+        status: int | None = None,
+        retry_after: int = 1,
+        times: int = 1,
+        *,
+        mode: FaultMode = FaultMode.REFUSE,
+        stall: float = 0.0,
+        when: Callable[[JsonDict], bool] | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail (429 + Retry-After for ratelimited)."""
-        http_status = status if status is not None else (429 if error == "ratelimited" else 200)
-        with self._lock:
-            self._faults.setdefault(method, []).append(_Fault(error, http_status, retry_after, times))
+        """Make the next ``times`` calls of ``method`` (those ``when`` accepts) fail; see slack_faults.py.
+
+        ``refuse`` (default) applies nothing (429 + Retry-After for ratelimited); ``apply_then_error`` applies
+        the call and answers ``status`` (500 by default); ``apply_then_drop`` applies it and hangs up;
+        ``apply_then_stall`` applies it and answers only after ``stall`` seconds."""
+        http_status = status if status is not None else default_status(error, mode)
+        self._faults.add(method, Fault(error, http_status, retry_after, times, mode, stall, when))
+
+    def pending_faults(self, method: str | None = None) -> int:
+        """Faulty answers still queued: 0 once every injected fault was hit."""
+        return self._faults.pending(method)
 
     def delete_message(self, channel: str, ts: str) -> None:
         with self._lock:
@@ -236,63 +254,6 @@ class FakeSlack:
     ) -> SlackCall:
         """Block until ``count`` matching calls were recorded; returns the ``count``-th one."""
         return self._log.wait_for(method, predicate, timeout, count)
-
-    # ---- queries (copies, safe to keep) ----------------------------------------------------------
-    def messages(self, channel: str, thread_ts: str | None = None) -> list[Message]:
-        """Channel history (top level + broadcast replies), or parent + replies when ``thread_ts``."""
-        with self._lock:
-            return copy.deepcopy(self._ws.channel_messages(channel, thread_ts))
-
-    def message(self, channel: str, ts: str) -> Message:
-        """Any stored message, including deleted ones (``.deleted``)."""
-        with self._lock:
-            return copy.deepcopy(self._ws.messages[channel][ts])
-
-    def thread_replies(self, channel: str, ts: str) -> list[Message]:
-        return [m for m in self.messages(channel, thread_ts=ts) if m.ts != ts]
-
-    def view(self, view_id: str) -> View:
-        with self._lock:
-            if view_id not in self._ws.views:
-                raise AssertionError(f"no view {view_id} in the fake")
-            return copy.deepcopy(self._ws.views[view_id])
-
-    def open_views(self, user_id: str) -> list[View]:
-        """The user's modal stack, root first."""
-        with self._lock:
-            return [copy.deepcopy(self._ws.views[v]) for v in self._ws.modal_stacks.get(user_id, [])]
-
-    def home_view(self, user_id: str) -> View | None:
-        with self._lock:
-            view_id = self._ws.home_views.get(user_id)
-            return copy.deepcopy(self._ws.views[view_id]) if view_id else None
-
-    def ephemerals(self, channel: str | None = None, user: str | None = None) -> list[Ephemeral]:
-        with self._lock:
-            found = [e for e in self._ws.ephemerals if not e.deleted]
-            found = [e for e in found if channel in (None, e.channel) and user in (None, e.user)]
-            return copy.deepcopy(found)
-
-    def dms(self, user_id: str) -> list[Message]:
-        """Messages the bot sent to its DM with ``user_id`` (any thread)."""
-        with self._lock:
-            dm = next((c for c in self._ws.channels.values() if c.is_im and c.im_user == user_id), None)
-            found = [] if dm is None else [m for m in self._ws.messages[dm.id].values() if not m.deleted]
-            return copy.deepcopy(found)
-
-    def user(self, user_id: str) -> User:
-        with self._lock:
-            if user_id not in self._ws.users:
-                raise AssertionError(f"unknown user {user_id}: call FakeSlack.add_user first")
-            return copy.deepcopy(self._ws.users[user_id])
-
-    def channel(self, channel_id: str) -> Channel:
-        with self._lock:
-            return copy.deepcopy(self._channel(channel_id))
-
-    def dm_channel_id(self, user_id: str) -> str:
-        with self._lock:
-            return self._ws.open_dm(user_id)[0].id
 
     # ---- effects of interactive responses (used by SlackRequestSender) ---------------------------
     def set_view_state(self, view_id: str, values: dict[str, dict[str, JsonDict]]) -> None:
@@ -325,11 +286,6 @@ class FakeSlack:
             target = ResponseUrl("ack", channel_id, user_id, self.now())
             apply_reply(self._ws, target, body, source="ack")
 
-    def _channel(self, channel_id: str) -> Channel:
-        if channel_id not in self._ws.channels:
-            raise AssertionError(f"unknown channel {channel_id}: call FakeSlack.add_channel first")
-        return self._ws.channels[channel_id]
-
     def _checked(self, definition: JsonDict, view_type: str) -> JsonDict:
         try:
             return checked_view({"view": definition}, view_type)
@@ -350,40 +306,42 @@ class FakeSlack:
                 args = decode_args(request)
                 token = request_token(request, args) if method != "oauth.v2.access" else None
                 install = method == "oauth.v2.access"
-                status, payload, headers = (
-                    (200, self.installs.access(request, args), []) if install else self._run(method, args, token)
+                answer = (
+                    _Answer(200, self.installs.access(request, args)) if install else self._run(method, args, token)
                 )
             except ApiError as exc:
-                token, status, payload, headers = None, 200, exc.to_json(), []
-            self._log.record(SlackCall(method, args, status, payload, time.monotonic(), token, request.method))
-        return json_response(status, payload, headers)
+                token, answer = None, _Answer(200, exc.to_json())
+            fault = answer.fault
+            mode = fault.mode.value if fault is not None else None
+            call = SlackCall(method, args, answer.status, answer.payload, time.monotonic(), token, request.method)
+            self._log.record(replace(call, fault=mode, applied=answer.applied))
+        response = json_response(answer.status, answer.payload, answer.headers)
+        if fault is not None and fault.mode is FaultMode.APPLY_THEN_DROP:
+            response.drop = True
+        if fault is not None and fault.mode is FaultMode.APPLY_THEN_STALL:
+            response.delay = fault.stall
+        return response
 
-    def _run(self, method: str, args: JsonDict, token: str | None) -> tuple[int, JsonDict, list[tuple[str, str]]]:
+    def _run(self, method: str, args: JsonDict, token: str | None) -> _Answer:
         implementation = self._methods.get(method)
         if implementation is None:
-            return 200, {"ok": False, "error": "unknown_method", "req_method": method}, []
+            return _Answer(200, {"ok": False, "error": "unknown_method", "req_method": method})
         if not token:
             raise ApiError("not_authed")
         if token not in self.bot_tokens:
             raise ApiError("invalid_auth")
-        fault = self._take_fault(method)
-        if fault is not None:
-            headers = [("Retry-After", str(fault.retry_after))] if fault.status == 429 else []
-            return fault.status, {"ok": False, "error": fault.error}, headers
+        fault = self._faults.take(method, args)
+        if fault is not None and not fault.applies_the_call:
+            return _Answer(fault.status, {"ok": False, "error": fault.error}, fault.headers(), fault)
         try:
-            return 200, implementation(self._ctx, args), []
+            result = implementation(self._ctx, args)
         except ApiError as exc:
-            return 200, exc.to_json(), []
-
-    def _take_fault(self, method: str) -> _Fault | None:
-        pending = self._faults.get(method) or []
-        if not pending:
-            return None
-        fault = pending[0]
-        fault.remaining -= 1
-        if fault.remaining <= 0:
-            pending.pop(0)
-        return fault
+            result = exc.to_json()
+        if fault is None:
+            return _Answer(200, result)
+        if fault.mode is FaultMode.APPLY_THEN_ERROR:
+            return _Answer(fault.status, {"ok": False, "error": fault.error}, fault.headers(), fault, result)
+        return _Answer(200, result, [], fault, result)  # dropped or stalled: the client never reads it in time
 
     def _handle_response_url(self, url_id: str, request: HttpRequest) -> HttpResponse:
         with self._lock:

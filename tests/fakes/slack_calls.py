@@ -27,6 +27,10 @@ class SlackCall:
     time: float
     token: str | None = None
     http_method: str = "POST"
+    #: The injected fault this call consumed (a slack_faults.FaultMode value), if any.
+    fault: str | None = None
+    #: What the method did when a fault applied the call anyway (e.g. the posted message), if any.
+    applied: JsonDict | None = None
 
     @property
     def ok(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +37,10 @@ class HttpResponse:
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    #: Close the connection without answering (the client sees the remote end hang up).
+    drop: bool = False
+    #: Seconds to hold the answer back (past a client's timeout, the client never reads it).
+    delay: float = 0.0
 
 
 def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> HttpResponse:
@@ -71,12 +76,20 @@ class _Handler(BaseHTTPRequestHandler):
             body=self.rfile.read(length) if length else b"",
         )
         response = self.server.app(request)
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
+        if response.delay:
+            time.sleep(response.delay)
+        if response.drop:
+            self.close_connection = True
+            return
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a stalled answer): nobody reads it
 
     do_GET = _dispatch
     do_POST = _dispatch

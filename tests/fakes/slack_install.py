@@ -70,7 +70,8 @@ class SlackInstalls:
             "ok": True,
             "app_id": self.app_id,
             "authed_user": {"id": code.user_id},
-            "scope": "commands,chat:write,chat:write.public,reactions:write,users:read,im:write",
+            "scope": "commands,chat:write,chat:write.public,reactions:write,users:read,im:write,"
+            "channels:history,groups:history,im:history",
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": self.bot_user_id,

@@ -7,6 +7,7 @@ the dispatcher in ``slack_api.py`` turns that into ``{"ok": false, "error": ...}
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from tests.fakes.slack_http import HttpRequest
 from tests.fakes.slack_state import Channel, Message, Workspace, with_generated_ids
 
 JsonDict = dict[str, Any]
-JSON_STRING_FIELDS = ("blocks", "view", "attachments")
+JSON_STRING_FIELDS = ("blocks", "view", "attachments", "metadata")
 
 
 class ApiError(Exception):
@@ -79,16 +80,41 @@ def check_message_content(args: JsonDict, *, require_content: bool = True) -> No
         raise ApiError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
 
 
-def _channel(ctx: ApiContext, ref: Any) -> Channel:
-    """Channel by id (a user id resolves to the bot's DM with that user, as chat.postMessage allows)."""
+def message_json(message: Message, *, with_metadata: bool = False) -> JsonDict:
+    """A message as the Web API shows it; its metadata only where Slack returns it (include_all_metadata)."""
+    data = message.to_json()
+    if with_metadata and message.metadata is not None:
+        data["metadata"] = copy.deepcopy(message.metadata)
+    return data
+
+
+def check_metadata(args: JsonDict) -> None:
+    """Message metadata: ``{"event_type": "snake_case_name", "event_payload": {...}}`` or nothing."""
+    if "metadata" not in args:
+        return
+    metadata = args["metadata"]
+    event_type = metadata.get("event_type") if isinstance(metadata, dict) else None
+    if not isinstance(event_type, str) or not event_type or not isinstance(metadata.get("event_payload"), dict):
+        raise ApiError("invalid_metadata_format")
+    if not all(c.islower() or c.isdigit() or c == "_" for c in event_type) or len(event_type) > 255:
+        raise ApiError("invalid_metadata_schema")
+    if len(json.dumps(metadata)) > 8_000:
+        raise ApiError("metadata_too_large")
+
+
+def channel_for(ctx: ApiContext, ref: Any) -> Channel:
+    """Channel by id (a user id resolves to the bot's DM with that user, as chat.postMessage allows). A private
+    channel the bot is not in does not exist for it, as in Slack."""
     channel = ctx.ws.resolve_channel(str(ref)) if ref else None
-    if channel is None:
+    if channel is None or (channel.is_private and ctx.ws.bot_user_id not in channel.members):
         raise ApiError("channel_not_found")
     return channel
 
 
 def _writable_channel(ctx: ApiContext, ref: Any) -> Channel:
-    channel = _channel(ctx, ref)
+    channel = ctx.ws.resolve_channel(str(ref)) if ref else None
+    if channel is None:
+        raise ApiError("channel_not_found")
     if channel.is_archived:
         raise ApiError("is_archived")
     is_member = ctx.ws.bot_user_id in channel.members
@@ -121,13 +147,14 @@ def auth_test(ctx: ApiContext, args: JsonDict) -> JsonDict:
 def chat_post_message(ctx: ApiContext, args: JsonDict) -> JsonDict:
     channel = _writable_channel(ctx, args.get("channel"))
     check_message_content(args)
+    check_metadata(args)
     body = dict(args, reply_broadcast=flag(args.get("reply_broadcast")))
     message = ctx.ws.post_message(channel, body)
-    return {"ok": True, "channel": channel.id, "ts": message.ts, "message": message.to_json()}
+    return {"ok": True, "channel": channel.id, "ts": message.ts, "message": message_json(message, with_metadata=True)}
 
 
 def chat_update(ctx: ApiContext, args: JsonDict) -> JsonDict:
-    channel = _channel(ctx, args.get("channel"))
+    channel = channel_for(ctx, args.get("channel"))
     message = _message(ctx, channel, args.get("ts"))
     if message.user != ctx.ws.bot_user_id:
         raise ApiError("cant_update_message")
@@ -158,7 +185,7 @@ def chat_post_ephemeral(ctx: ApiContext, args: JsonDict) -> JsonDict:
 
 
 def chat_get_permalink(ctx: ApiContext, args: JsonDict) -> JsonDict:
-    channel = _channel(ctx, args.get("channel"))
+    channel = channel_for(ctx, args.get("channel"))
     message = _message(ctx, channel, args.get("message_ts"))
     link = f"https://{ctx.team_domain}.slack.com/archives/{channel.id}/p{message.ts.replace('.', '')}"
     if message.is_reply:
@@ -167,7 +194,7 @@ def chat_get_permalink(ctx: ApiContext, args: JsonDict) -> JsonDict:
 
 
 def reactions_add(ctx: ApiContext, args: JsonDict) -> JsonDict:
-    channel = _channel(ctx, args.get("channel"))
+    channel = channel_for(ctx, args.get("channel"))
     message = _message(ctx, channel, args.get("timestamp"))
     name = str(args.get("name") or "")
     if not name or ":" in name or " " in name:

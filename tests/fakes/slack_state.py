@@ -108,6 +108,7 @@ class Message:
     edited: JsonDict | None = None
     deleted: bool = False
     reply_ts: list[str] = field(default_factory=list)
+    metadata: JsonDict | None = None  # message metadata (event_type + event_payload), as posted
 
     @property
     def is_reply(self) -> bool:
@@ -297,6 +298,7 @@ class Workspace:
             app_id=self.app_id,
             team=self.team_id,
             reply_broadcast=bool(body.get("reply_broadcast")) and thread_ts is not None,
+            metadata=copy.deepcopy(body.get("metadata")),
         )
         if thread_ts:
             message.thread_ts = parent.ts if parent is not None else str(thread_ts)
