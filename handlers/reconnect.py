@@ -15,7 +15,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.actors import Actor
-from bot.datastores.homes import home_datastore
+from bot.datastores.homes import datastore_exists, find_home_datastore
 from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.wizard.inputs import InvalidInput
@@ -38,15 +38,7 @@ class Reconnect:
         self.deps, self.queries, self.permissions = deps, queries, permissions
 
     def _home(self, actor: Actor, datastore_id: int) -> Datastore | None:
-        with self.deps.services.sessions() as session:
-            datastore = home_datastore(session, datastore_id=datastore_id, actor=actor)
-            if datastore is not None:
-                session.expunge(datastore)
-            return datastore
-
-    def _exists(self, datastore_id: int) -> bool:
-        with self.deps.services.sessions() as session:
-            return session.get(Datastore, datastore_id) is not None
+        return find_home_datastore(self.deps.services, datastore_id=datastore_id, actor=actor)
 
     def open_for(self, client: WebClient, *, trigger_id: str, actor: Actor, datastore: Datastore) -> None:
         """Open the consent modal for ``datastore`` (one of the actor's workspace) if the actor may."""
@@ -76,7 +68,7 @@ class Reconnect:
             return
         datastore = self._home(actor, chosen)
         if datastore is None:
-            if not self._exists(chosen):
+            if not datastore_exists(self.deps.services, chosen):
                 raise UserFacingError("That datastore no longer exists.")
             logger.info("Reconnect refused: datastore %s lives elsewhere than %s", chosen, actor)
             return

@@ -11,9 +11,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.actors import Actor
+from bot.services import Services
 from storage.models import Datastore, Wizard
 
-__all__ = ["home_datastore", "lives_with"]
+__all__ = ["datastore_exists", "find_home_datastore", "home_datastore", "lives_with"]
 
 
 def lives_with(session: Session, datastore: Datastore, actor: Actor) -> bool:
@@ -29,3 +30,18 @@ def home_datastore(session: Session, *, datastore_id: object, actor: Actor) -> D
         return None
     datastore = session.get(Datastore, datastore_id)
     return datastore if datastore is not None and lives_with(session, datastore, actor) else None
+
+
+def find_home_datastore(services: Services, *, datastore_id: int, actor: Actor) -> Datastore | None:
+    """:func:`home_datastore` in a session of its own; the row comes back detached, for reading."""
+    with services.sessions() as session:
+        datastore = home_datastore(session, datastore_id=datastore_id, actor=actor)
+        if datastore is not None:
+            session.expunge(datastore)
+        return datastore
+
+
+def datastore_exists(services: Services, datastore_id: int) -> bool:
+    """Whether any workspace has a datastore with this id (to tell "gone" from "not yours")."""
+    with services.sessions() as session:
+        return session.get(Datastore, datastore_id) is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.ids import SLASH_COMMAND, CallbackId
-from handlers.views.blocks import plain, section
+from handlers.views.blocks import fallback, plain, section
 
 __all__ = [
     "TOO_SLOW_TEXT",
@@ -42,7 +42,7 @@ def ended_form_view(text: str) -> dict[str, Any]:
 
 def command_reply(text: str) -> dict[str, Any]:
     """An ephemeral answer to a slash command."""
-    return {"response_type": "ephemeral", "text": text}
+    return {"response_type": "ephemeral", "text": fallback(text)}
 
 
 def no_options() -> dict[str, Any]:

@@ -6,7 +6,8 @@ from typing import Any
 
 from bot.progress.snapshot import ProgressSnapshot
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId
-from handlers.views.blocks import button, context, escape_mrkdwn, fallback, section, user_mention
+from handlers.views import limits
+from handlers.views.blocks import button, channel_mention, context, escape_mrkdwn, fallback, section, user_mention
 from handlers.views.limits import clip_mrkdwn, clip_plain
 
 __all__ = [
@@ -160,12 +161,12 @@ def reaction_for(outcome: str | None) -> str | None:
 def status_label(s: ProgressSnapshot) -> str:
     """What the channel message's status line says now: the outcome once finished, else the phase."""
     key = (s.outcome or "") if s.state == "finished" else s.phase
-    return STATUS_LABELS.get(key, key)
+    return STATUS_LABELS.get(key) or escape_mrkdwn(key)
 
 
 def thread_moved_note(s: ProgressSnapshot, *, channel_id: str | None, reason: str) -> Message:
     """Sent to the creator by DM when the thread cannot be (or no longer be) in its channel."""
-    where = f"<#{channel_id}>" if channel_id else "the channel"
+    where = channel_mention(channel_id) if channel_id else "the channel"
     name = escape_mrkdwn(s.name)
     text = f"I can no longer post in {where} ({escape_mrkdwn(reason)}), so the sync of *{name}* continues here."
-    return {"text": text, "blocks": [section(text)]}
+    return {"text": fallback(text), "blocks": [section(clip_mrkdwn(text, limits.SECTION_TEXT))]}

@@ -45,7 +45,9 @@ def test_a_stale_heartbeat_makes_healthz_503_naming_the_loop(services: Services)
     worker = Heartbeat(services, Loop.WORKER, "host:1:worker", clock=clock)
     scheduler = Heartbeat(services, Loop.SCHEDULER, "host:1:scheduler", clock=clock)
     check = LivenessCheck(services, [worker, scheduler], clock=clock)
-    router = Router(slack=lambda environ, start: [b""], engine=services.engine, stale_loops=check.stale)
+    router = Router(
+        slack=lambda environ, start: [b""], engine=services.engine, signing_secret="s", stale_loops=check.stale
+    )
 
     missing = _healthz(router)  # neither loop ever beat
     assert missing.status_code == 503
@@ -88,7 +90,9 @@ def test_healthz_is_503_when_the_heartbeats_cannot_be_read() -> None:
     from storage.db import make_engine
 
     engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    router = Router(slack=lambda environ, start: [b""], engine=engine, stale_loops=lambda: ["unused"])
+    router = Router(
+        slack=lambda environ, start: [b""], engine=engine, signing_secret="s", stale_loops=lambda: ["unused"]
+    )
     try:
         response = _healthz(router)
         assert response.status_code == 503 and response.json()["database"] == "unreachable"

@@ -20,7 +20,10 @@ from typing import Any
 
 import pytest
 
+from bot.errors import RequestRejected
+from bot.slack_body import parse_slack_body
 from tests.db_snapshot import changed_tables, snapshot
+from tests.fakes import slack_bodies
 from tests.fakes.slack_payloads import state_values
 from tests.fakes.slack_requests import BotResponse, SlackRequestSender
 from tests.fakes.slack_state import JsonDict, View
@@ -201,8 +204,23 @@ def sees_ephemeral(text: str) -> Callable[[BotResponse], None]:
     return check
 
 
-#: Every refusal ends with one log line saying so ("wizard action refused: …", "view_closed … ignored: …").
-REFUSAL_WORDS = ("refused:", "ignored:")
+#: Every refusal ends with one log line saying so ("wizard action refused: …", "view_closed … ignored: …",
+#: "Reconnect: ignored a button value …").
+REFUSAL_WORDS = ("refused:", "ignored:", "ignored a button value")
+
+
+def _sees_anything(_response: BotResponse) -> None:
+    """Nothing to check: the gate answered (its answer is checked where it is recognised)."""
+
+
+def _gate_refuses(response: BotResponse) -> bool:
+    """Whether the gate itself refuses the interactive payload that was sent (parsed as it would parse it)."""
+    body, content_type = slack_bodies.encode("interactive", response.sent)
+    try:
+        parse_slack_body(body, content_type)
+    except RequestRejected as refused:
+        return refused.status == 400
+    return False
 
 
 class Refusals:
@@ -221,7 +239,16 @@ class Refusals:
         before, calls, records = snapshot(engine), len(self.world.slack.calls()), len(self.caplog.records)
         response = send()
         got = response.status if isinstance(response, BotResponse) else response.status_code
-        assert got == status, (label, got, response.text if not isinstance(response, BotResponse) else response.body)
+        if got == 400 and status == 200 and isinstance(response, BotResponse) and _gate_refuses(response):
+            # A body Slack never sends (a number for a button value, a view without an id …) stops at the
+            # gate (bot/slack_gate.py) with its 400, before any wizard code: no answer to see, no log line to wait.
+            assert response.json == {"ok": False, "error": "bad_request"}, (label, response.body)
+            sees, logged = _sees_anything, False
+        assert got == status or sees is _sees_anything, (
+            label,
+            got,
+            response.text if not isinstance(response, BotResponse) else response.body,
+        )
         try:
             sees(response)
         except AssertionError as exc:

@@ -35,6 +35,7 @@ from handlers.views import (
     credits,
     datastore_messages,
     delete,
+    fallback,
     help,
     home,
     progress,
@@ -71,8 +72,12 @@ EXEMPT = {
     "wizard.modal": "wraps blocks built by the step views (covered through them)",
     "wizard.step_context": "a step number and a constant label",
     "wizard.wizard_metadata": "ids only (private_metadata)",
-    "wizard.parse_channel_metadata": "parses private_metadata",
-    "wizard.parse_starter_metadata": "parses private_metadata",
+    "wizard.metadata_fields": "parses private_metadata",
+    "fallback.TOO_SLOW_TEXT": "a constant",
+    "fallback.UNKNOWN_COMMAND_TEXT": "a constant",
+    "fallback.UNKNOWN_FORM_TEXT": "a constant",
+    "fallback.UNREADABLE_FORM_TEXT": "a constant",
+    "fallback.no_options": "an empty options list",
     "wizard.parse_wizard_metadata": "parses private_metadata",
     "wizard_finish.top_off_text": "numbers only",
     "home.MAX_HOME_DATASTORES": "a constant",
@@ -217,10 +222,22 @@ def build_all(text: str, *, mrkdwn_params: str = "A notice about *eng-wiki*.") -
     links = {i: url for i, url in enumerate(_urls(text))}
     built.append(("home_view", "home", home.home_view(infos, links=links, notice=mrkdwn_params)))
     for label, snapshot in _snapshots(text):
+        if label == "hostile-state":  # a phase or outcome the bot never writes is shown, escaped
+            built.append((f"status_label-{label}", "text", progress.status_label(snapshot)))
         built += [
             (f"progress_message-{label}", "message", progress.progress_message(snapshot)),
             (f"completion_message-{label}", "message", progress.completion_message(snapshot)),
             (f"parent_message-{label}", "message", progress.parent_message(snapshot, status=mrkdwn_params)),
+            (
+                f"parent_message-status-{label}",
+                "message",
+                progress.parent_message(snapshot, status=progress.status_label(snapshot)),
+            ),
+            (
+                f"thread_moved_note-{label}",
+                "message",
+                progress.thread_moved_note(snapshot, channel_id=text, reason=text),
+            ),
         ]
     built += [
         ("reconnect_view", "modal", reconnect.reconnect_view(_wizard(text, Step.CONNECT, oauth_error=None))),
@@ -248,7 +265,7 @@ def build_all(text: str, *, mrkdwn_params: str = "A notice about *eng-wiki*.") -
         (
             "name_step_view",
             "modal",
-            wizard.name_step_view(wizard_id="w" * 24, name=text, notice=text, channel_id="C1", user_id="U1"),
+            wizard.name_step_view(wizard_id="w" * 24, name=text, notice=text, starter={"c": "C1", "u": "U1"}),
         ),
         (
             "connection_setup_view",
@@ -289,6 +306,13 @@ def build_all(text: str, *, mrkdwn_params: str = "A notice about *eng-wiki*.") -
             wizard_finish.continue_setup_message(_wizard(text, Step.GRANT_ACCESS, oauth_error=None)),
         ),
         ("continue_setup_message-error", "message", wizard_finish.continue_setup_message(_wizard(text, Step.CONNECT))),
+        (
+            "continue_setup_message-expired",
+            "message",
+            wizard_finish.continue_setup_message(_wizard(text, Step.CONNECT), link_expired=True),
+        ),
+        ("ended_form_view", "modal", fallback.ended_form_view(mrkdwn_params)),
+        ("command_reply", "text", fallback.command_reply(mrkdwn_params)["text"]),
     ]
     return built
 
@@ -298,6 +322,7 @@ VIEW_MODULES = {
     "credits": credits,
     "datastore_messages": datastore_messages,
     "delete": delete,
+    "fallback": fallback,
     "help": help,
     "home": home,
     "progress": progress,

@@ -28,6 +28,8 @@ MIXED = list(hostile_strings())
 ALLOWED_LINKS = {TRUSTED_URL, "https://acme.atlassian.net/wiki/x?a=1&amp;b=2"}
 #: Builders that show no string field of their input (only numbers, or nothing but the bot's own text).
 SHOWS_NOTHING = {"top_off_fields", "top_off_modal", "share_value", "connection_setup_view", "review_access_view"}
+#: Builders given only the bot's own mrkdwn (the fallback answers of the error handler).
+SHOWS_NOTHING |= {"ended_form_view", "command_reply"}
 
 
 def _allowed(token: str) -> bool:
