@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -13,10 +13,13 @@ from bot.errors import CommandUsageError
 from bot.text_policy import clean_query
 from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.lookup import find_datastore
+from handlers.payloads import action_value, team_id_of
 from handlers.thread_links import ThreadLinks
-from handlers.views.usage import list_message, search_message, status_message
+from handlers.views.usage import list_message, read_share_value, search_message, status_message
 
 __all__ = ["UsageCommands", "register"]
+
+logger = logging.getLogger(__name__)
 
 
 class UsageCommands:
@@ -49,13 +52,16 @@ class UsageCommands:
 
     def share(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        value = json.loads(body["actions"][0]["value"])
-        team_id = body["user"].get("team_id") or body["team"]["id"]
-        info = self.queries.get(team_id, int(value["d"]))
+        shared = read_share_value(action_value(body))
+        if shared is None:
+            logger.info("Share in channel: ignored a button value the bot does not write")
+            return
+        datastore_id, query = shared
+        info = self.queries.get(team_id_of(body), datastore_id)
         if info is None:
             respond(response_type="ephemeral", replace_original=False, text="That datastore no longer exists.")
             return
-        answer = self.queries.search_in(info, str(value["q"]))
+        answer = self.queries.search_in(info, query)
         respond(replace_original=False, **search_message(answer, shared_by=body["user"]["id"]))
 
 

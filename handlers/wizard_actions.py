@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.actors import Actor
 from bot.text_policy import clean_query
@@ -22,6 +23,7 @@ from bot.wizard.service import NotYourWizard, WizardGone
 from bot.wizard.steps import Step, WizardSnapshot, is_wizard_id
 from handlers.actors import actor_of
 from handlers.ids import ActionId, CallbackId, ShareValue
+from handlers.payloads import action_value
 from handlers.views.blocks import option
 from handlers.views.wizard import name_step_view, parse_wizard_metadata
 from handlers.views.wizard_finish import ended_view
@@ -39,13 +41,8 @@ MAX_SPACE_QUERY = 100
 Change = Callable[[str, Actor], WizardSnapshot]
 
 
-def _action_value(body: dict[str, Any]) -> str | None:
-    """The clicked button's value or the picked option's; None when the body has no such string."""
-    actions = body.get("actions")
-    action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
-    selected = action.get("selected_option")
-    value = selected.get("value") if isinstance(selected, dict) else action.get("value")
-    return value if isinstance(value, str) else None
+#: views.update errors meaning the person closed the modal or another click redrew it first.
+MODAL_MOVED_ON = ("not_found", "hash_conflict")
 
 
 class _Modal:
@@ -60,8 +57,16 @@ class _Modal:
         self.wizard_id = parse_wizard_metadata(view.get("private_metadata"))
 
     def update(self, client: WebClient, view: dict[str, Any]) -> None:
+        """Redraw the modal; one closed (``not_found``) or redrawn by another click (``hash_conflict``)
+        meanwhile is left as it is."""
         assert self.id is not None
-        client.views_update(view_id=self.id, hash=self.hash, view=view)
+        try:
+            client.views_update(view_id=self.id, hash=self.hash, view=view)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error not in MODAL_MOVED_ON:
+                raise
+            _refused("redraw", f"Slack answered {error}: the modal was closed or changed meanwhile")
 
 
 def _refused(what: str, reason: object) -> None:
@@ -96,12 +101,12 @@ class WizardActions:
 
     def top_off_choice(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        choice = _action_value(body) or ""
+        choice = action_value(body) or ""
         self._update(client, body, lambda w, a: self.deps.wizards.choose_top_off(w, a, choice))
 
     def share_choice(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = _action_value(body)
+        value = action_value(body)
         if value not in (ShareValue.ALL, ShareValue.SPECIFIC):
             _refused("share choice", "not one of the options")
             return
@@ -117,7 +122,7 @@ class WizardActions:
 
     def use_site(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        raw = _action_value(body)
+        raw = action_value(body)
 
         def change(wizard_id: str, actor: Actor) -> WizardSnapshot:
             offered = self.deps.wizards.snapshot(wizard_id, actor).offered_sites
@@ -130,7 +135,7 @@ class WizardActions:
 
     def resume(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        modal, actor, old_id = _Modal(body), actor_of(body), _action_value(body)
+        modal, actor, old_id = _Modal(body), actor_of(body), action_value(body)
         if modal.id is None or modal.wizard_id is None or actor is None or not is_wizard_id(old_id):
             _refused("resume", "no modal, wizard ids or identity in the body")
             return
@@ -146,7 +151,7 @@ class WizardActions:
 
     def start_over(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        modal, actor, old_id = _Modal(body), actor_of(body), _action_value(body)
+        modal, actor, old_id = _Modal(body), actor_of(body), action_value(body)
         if modal.id is None or modal.wizard_id is None or actor is None or not is_wizard_id(old_id):
             _refused("start over", "no modal, wizard ids or identity in the body")
             return
@@ -162,7 +167,7 @@ class WizardActions:
 
     def continue_setup(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        actor, wizard_id, trigger_id = actor_of(body), _action_value(body), body.get("trigger_id")
+        actor, wizard_id, trigger_id = actor_of(body), action_value(body), body.get("trigger_id")
         if actor is None or not is_wizard_id(wizard_id) or not isinstance(trigger_id, str) or not trigger_id:
             _refused("continue setup", "no wizard id, trigger or identity in the body")
             return

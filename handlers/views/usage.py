@@ -15,7 +15,7 @@ from handlers.views.limits import BUTTON_VALUE, clip_mrkdwn, clip_plain, utf16_l
 from handlers.views.progress import STATUS_LABELS, progress_bar
 from storage.search import SearchHit
 
-__all__ = ["list_message", "search_message", "share_value", "status_message"]
+__all__ = ["list_message", "read_share_value", "search_message", "share_value", "status_message"]
 
 Message = dict[str, Any]
 MAX_LISTED = 45
@@ -88,6 +88,22 @@ def share_value(datastore_id: int, query: str) -> str:
         if utf16_length(value) <= BUTTON_VALUE or not text:
             return value
         text = text[: len(text) * 3 // 4]
+
+
+def read_share_value(value: object) -> tuple[int, str] | None:
+    """``(datastore id, query)`` from a value :func:`share_value` wrote; None for anything else."""
+    if not isinstance(value, str) or utf16_length(value) > BUTTON_VALUE:
+        return None
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or set(data) != {"d", "q"}:
+        return None
+    datastore_id, query = data["d"], data["q"]
+    if isinstance(datastore_id, bool) or not isinstance(datastore_id, int) or not 0 < datastore_id < 2**31:
+        return None
+    return (datastore_id, query) if isinstance(query, str) else None
 
 
 def _settled_snippet(snippet: str) -> str:

@@ -34,6 +34,10 @@ NOT_OBJECTS = ["x", "[]", "null", "{" * 3, "[" * 1400 + "]" * 1400]
 OTHER_TEAMS = ['{"t":7}', '{"t":"t0lower"}', '{"t":"T\\u0000"}', '{"t":"' + "T" * 40 + '"}', '{"t":["T0TEST"]}']
 OTHER_TEAM = {"response_action": "update", "view": notice_view(FOREIGN_TOP_OFF, title="Auto top-off")}
 READ_FAILED = {"response_action": "update", "view": ended_form_view(UNREADABLE_FORM_TEXT)}
+#: "Share in channel" values the bot never writes (it writes {"d": <datastore id>, "q": <query>}, compact JSON).
+NOT_SHARE_VALUES = ["x", "", "[]", "null", '"q"', "{", '{"d":"x","q":"a"}', '{"q":"a"}', '{"d":1}', '{"d":1,"q":7}']
+NOT_SHARE_VALUES += ['{"d":true,"q":"a"}', '{"d":-1,"q":"a"}', '{"d":1.5,"q":"a"}', '{"d":99999999999,"q":"a"}']
+NOT_SHARE_VALUES += ['{"d":1,"q":"a","x":1}', '{"d":1,"q":["a"]}', "[" * 900 + "]" * 900, '{"d":1,"q":"a"}x']
 
 
 def _send(corpus: Corpus, caplog: pytest.LogCaptureFixture, kind: str, data: JsonDict) -> bytes:
@@ -48,6 +52,15 @@ def test_a_button_value_that_is_not_a_datastore_id_is_ignored(
     corpus: Corpus, caplog: pytest.LogCaptureFixture, action_id: str, value: str
 ) -> None:
     data = slack_bodies.block_actions(corpus.bot.slack, action_id, value)
+    assert _send(corpus, caplog, "block_actions", data) == b""
+    assert any("ignored a button value" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("value", NOT_SHARE_VALUES, ids=[repr(value[:20]) for value in NOT_SHARE_VALUES])
+def test_a_share_in_channel_value_the_bot_never_writes_is_ignored(
+    corpus: Corpus, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    data = slack_bodies.block_actions(corpus.bot.slack, ActionId.SHARE_RESULTS, value)
     assert _send(corpus, caplog, "block_actions", data) == b""
     assert any("ignored a button value" in record.getMessage() for record in caplog.records)
 

@@ -8,6 +8,7 @@ call to the fake Slack, no traceback. The owner's wizard then finishes normally.
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Iterator
 from functools import partial
@@ -31,6 +32,7 @@ from tests.handlers.identity_cases import (
     view_action,
 )
 from tests.handlers.wizard_driver import WizardDriver
+from tests.harness import wait_until
 from tests.hostile import control_strings, oversized_strings
 
 SEED = 4242
@@ -272,3 +274,23 @@ def test_the_space_picker_and_view_closed_with_broken_bodies(
 def _some_options(response: Any) -> None:
     answer = response.json
     assert isinstance(answer, dict) and isinstance(answer.get("options"), list), response.body
+
+
+@pytest.mark.parametrize("error", ["not_found", "hash_conflict"])
+def test_a_redraw_of_a_modal_closed_or_redrawn_meanwhile_is_left_alone(
+    world: World, caplog: pytest.LogCaptureFixture, error: str
+) -> None:
+    """The person closed the modal (or another click redrew it) while a click was on its way: views.update
+    answers not_found / hash_conflict. Nothing is retried, nobody is told "something went wrong"."""
+    caplog.set_level(logging.INFO)
+    driver = WizardDriver(world)
+    driver.connect("closed-modal", "acme")
+    world.slack.fail("views.update", error)
+    calls = len(world.slack.calls())
+    driver.click(ActionId.SHARE_CHOICE, selected_option=ShareValue.ALL)
+    wait_until(lambda: any("the modal was closed or changed meanwhile" in r.getMessage() for r in caplog.records))
+    made = [call.method for call in world.slack.calls()[calls:]]
+    assert made == ["views.update"] and world.slack.pending_faults("views.update") == 0
+    assert not [r for r in caplog.records if r.exc_info is not None or r.levelno >= logging.ERROR]
+    assert world.slack.dms(driver.user_id) == []
+    _owner_finishes(driver)
