@@ -19,6 +19,8 @@ from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, running_bot
 
 BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
+#: Arbitrary constant: serializes the creation of the unaccent extension across test processes.
+_EXTENSION_LOCK = 7_120_431_338
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +37,8 @@ def _postgres_schema_url(base_url: str) -> Iterator[str]:
     with admin.begin() as connection:
         # Extensions are database-wide: installed into a test's schema, dropping that schema would cascade
         # into every other schema's search configuration. Keep unaccent in public, where no test drops it.
+        # Tests run in several processes (pytest-xdist): one at a time creates it, or two would both try.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EXTENSION_LOCK})
         if connection.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent'")).first():
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public"))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))

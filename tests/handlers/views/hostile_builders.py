@@ -73,6 +73,7 @@ EXEMPT = {
     "wizard.step_context": "a step number and a constant label",
     "wizard.wizard_metadata": "ids only (private_metadata)",
     "wizard.metadata_fields": "parses private_metadata",
+    "usage.read_share_value": "parses the Share in channel button value",
     "fallback.TOO_SLOW_TEXT": "a constant",
     "fallback.UNKNOWN_COMMAND_TEXT": "a constant",
     "fallback.UNKNOWN_FORM_TEXT": "a constant",
