@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
+from tests.backends import keep_postgresql_sample
 from tests.corpus import Corpus
 from tests.db_snapshot import TableSnapshots
 from tests.fakes.slack_api import FakeSlack
@@ -21,6 +22,14 @@ from tests.harness import RunningBot, running_bot
 BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 #: Arbitrary constant: serializes the creation of the unaccent extension across test processes.
 _EXTENSION_LOCK = 7_120_431_338
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``postgresql_sample(every=n)``: of a marked test's PostgreSQL cases, a fixed sample runs (tests/backends.py)."""
+    kept, left_out = keep_postgresql_sample(items)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select, text
 
 __all__ = ["TableRows", "TableSnapshots", "changed_tables", "snapshot"]
 
@@ -30,16 +30,47 @@ def _table(engine: Engine, connection: Connection, name: str, names: frozenset[s
     return cached[name]
 
 
+def _table_names(connection: Connection) -> frozenset[str]:
+    """The tables of the connection's schema, from the catalog directly (SQLAlchemy's inspector takes several
+    catalog queries for this, which made it most of a snapshot's time on PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        found = connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+    elif connection.dialect.name == "sqlite":
+        found = connection.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+        )
+    else:
+        return frozenset(inspect(connection).get_table_names())
+    return frozenset(str(row[0]) for row in found)
+
+
 def snapshot(engine: Engine, *, ignore: Iterable[str] = ()) -> TableRows:
     """Each table's rows as sorted tuples of reprs (so any column type compares), minus ``ignore``."""
     skipped = set(ignore)
-    existing = frozenset(inspect(engine).get_table_names())
     rows: TableRows = {}
     with engine.connect() as connection:
+        existing = _table_names(connection)
+        if connection.dialect.name == "postgresql":
+            return _postgresql_rows(connection, sorted(existing - skipped))
         for name in sorted(existing - skipped):
             table = _table(engine, connection, name, existing)
             rows[name] = sorted(tuple(repr(value) for value in row) for row in connection.execute(select(table)))
     return rows
+
+
+def _postgresql_rows(connection: Connection, names: list[str]) -> TableRows:
+    """Every table's rows in one round trip (each row as its JSON text), as one query per table costs a
+    round trip each."""
+    if not names:
+        return {}
+    parts = [
+        f"SELECT {index} AS t, row_to_json(r)::text AS row FROM {connection.dialect.identifier_preparer.quote(name)} r"
+        for index, name in enumerate(names)
+    ]
+    rows: TableRows = {name: [] for name in names}
+    for index, row in connection.execute(text(" UNION ALL ".join(parts))):
+        rows[names[index]].append((row,))
+    return {name: sorted(found) for name, found in rows.items()}
 
 
 class TableSnapshots:

@@ -28,6 +28,10 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_state import JsonDict
 from tests.harness import SIGNING_SECRET, RunningBot
 
+#: Every case on SQLite; every fourth also on PostgreSQL (the gate and these listeners answer before any
+#: query, so the backend changes nothing they decide; tests/backends.py).
+pytestmark = pytest.mark.postgresql_sample(every=4)
+
 REFUSED = {"ok": False, "error": "invalid_signature"}
 GATE_LOGGER = "bot.slack_gate"
 

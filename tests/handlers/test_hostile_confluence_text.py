@@ -148,6 +148,7 @@ HIDDEN_IN_QUERIES = ["\x00", "\t", "\n", "\r", "\x0b", "\x85", "\u2028", "\u2029
 HIDDEN_IN_QUERIES += random.Random(7).sample([c for c in CONTROL_CHARACTERS if c not in HIDDEN_IN_QUERIES], 6)
 
 
+@pytest.mark.postgresql_sample(every=4)
 @pytest.mark.parametrize("char", HIDDEN_IN_QUERIES, ids=[f"U+{ord(c):04X}" for c in HIDDEN_IN_QUERIES])
 def test_hidden_characters_in_a_query_are_cleaned(
     hostile_site: tuple[SyncWorld, RunningBot], char: str, caplog: pytest.LogCaptureFixture

@@ -23,6 +23,10 @@ from tests.fakes import slack_bodies
 from tests.fakes.slack_state import JsonDict
 from tests.harness import SIGNING_SECRET
 
+#: Every case on SQLite; every fourth also on PostgreSQL (the cases differ in the body sent, not in what they
+#: ask of the database; tests/backends.py).
+pytestmark = pytest.mark.postgresql_sample(every=4)
+
 NOT_IDS = ["abc", "", "1.5", "-1", "0", "9" * 20, "2147483648", "1 ", " 1", "١", "1e3", "0x1", "+1", "01", "1\x00"]
 MENU_CHOICES = ["sync", "sync:", "sync:abc", "delete:1.5", "other:1", "sync:99999999999", ":1", "thread:1"]
 MENU_CHOICES += ["delete:-1", "sync:1:2", "SYNC:1", "sync: 1"]

@@ -66,7 +66,7 @@ def test_a_thread_that_keeps_failing_never_holds_back_the_others(
     failing_id, failing_parent, failing_progress = threads["beta"]
     # Slack refuses everything about beta's thread, for a while (a refusal the keeper has no answer for).
     slack.fail(
-        "chat.update", error="invalid_blocks", times=4, when=lambda a: a.get("ts") in (failing_parent, failing_progress)
+        "chat.update", error="invalid_blocks", times=3, when=lambda a: a.get("ts") in (failing_parent, failing_progress)
     )
     with caplog.at_level(logging.ERROR, logger="handlers.progress"):
         with world.bot.services.sessions.begin() as session:

@@ -41,6 +41,10 @@ from tests.handlers.identity_cases import (
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import wait_until
 
+#: Every case on SQLite; half of the (entry point, owner) pairs also on PostgreSQL: what is refused, and that
+#: nothing is written, is decided before any backend-specific work (tests/backends.py).
+pytestmark = pytest.mark.postgresql_sample(every=2)
+
 
 @pytest.fixture(params=sorted(OWNERS))
 def owner(request: pytest.FixtureRequest, world: World) -> Iterator[tuple[Identity, WizardDriver]]:

@@ -90,6 +90,8 @@ STOPS: dict[str, Inject] = {
 }
 
 
+#: Every way of stopping on SQLite; a spread of them on PostgreSQL (what is pruned is the same query).
+@pytest.mark.postgresql_sample(every=3)
 @pytest.mark.parametrize("stop", sorted(STOPS))
 def test_a_listing_that_stops_early_prunes_nothing_incremental_or_full(
     world: SyncWorld, stop: str, caplog: pytest.LogCaptureFixture
@@ -158,6 +160,7 @@ def _resumable(world: SyncWorld, tamper: Callable[[str], str]) -> tuple[int, int
     return run_id, space_id, stored
 
 
+@pytest.mark.postgresql_sample(every=3)
 @pytest.mark.parametrize("tamper", sorted(RESUMED))
 def test_a_resumed_run_checks_its_stored_cursor_like_a_fresh_one(world: SyncWorld, tamper: str) -> None:
     assert _synced(world).outcome == "synced"

@@ -93,6 +93,8 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
+#: Every (refusal, kind of resync) on SQLite; a spread on PostgreSQL (the same mark-and-pause path).
+@pytest.mark.postgresql_sample(every=3)
 @pytest.mark.parametrize(("label", "fault", "reason"), REFUSALS, ids=[label for label, _, _ in REFUSALS])
 @pytest.mark.parametrize("kind", ["incremental", "full"])
 def test_every_token_refusal_pauses_for_reconnect(
