@@ -19,15 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.errors import RequestRejected
 from bot.slack_body import parse_slack_body
+from storage.models import Wizard
 from tests.db_snapshot import changed_tables, snapshot
 from tests.fakes import slack_bodies
 from tests.fakes.slack_payloads import state_values
 from tests.fakes.slack_requests import BotResponse, SlackRequestSender
 from tests.fakes.slack_state import JsonDict, View
 from tests.handlers.conftest import World
+from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import SIGNING_SECRET, wait_until
 
 SEED = 20261106
@@ -44,6 +47,18 @@ class Identity:
 PLAIN_OWNER = Identity("T0TEST", "U0TESTER")
 GRID_OWNER = Identity("T0TEST", "U0GRIDUSER", "E0GRID", label="grid owner")
 OWNERS = {"plain": PLAIN_OWNER, "grid": GRID_OWNER}
+
+
+def recorded_wizard_id(world: World, driver: WizardDriver) -> str:
+    """The id of the wizard shown in the driver's modal, once the bot has recorded it."""
+
+    def attached() -> bool:
+        with world.bot.services.sessions() as session:
+            return session.scalars(select(Wizard).where(Wizard.view_id == driver.view_id)).first() is not None
+
+    wait_until(attached, timeout=10)
+    with world.bot.services.sessions() as session:
+        return str(session.scalars(select(Wizard.id).where(Wizard.view_id == driver.view_id)).one())
 
 
 def _slack_id(rng: random.Random, prefix: str) -> str:

@@ -24,16 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from bot.text_policy import describe_character, hidden_characters
 from handlers.ids import ActionId, BlockId, TopOffValue
-from storage.models import Wizard
 from tests.conftest import BOT_VARIABLES, _postgres_schema_url
 from tests.db_snapshot import changed_tables, snapshot
 from tests.fakes.atlassian import SiteConfig, SiteSpec
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import World, make_world
+from tests.handlers.identity_cases import recorded_wizard_id
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import add_connected_datastore, wait_until
 from tests.hostile import CONTROL_CHARACTERS
@@ -177,7 +176,7 @@ def _open_everything(world: World) -> dict[str, tuple[str, str]]:
     for user, modal in ((NAMER, "name"), (TOPPER, "topoff"), (SITER, "site")):
         driver = WizardDriver(world, user_id=user)
         driver.start()
-        wait_until(lambda d=driver: _attached(world, d.view_id), timeout=10)
+        recorded_wizard_id(world, driver)
         if modal != "name":
             driver.name(f"store {user}")
         if modal == "topoff":
@@ -202,11 +201,6 @@ def _open_everything(world: World) -> dict[str, tuple[str, str]]:
     wait_until(lambda: all(not slack.view(view_id).closed for view_id, _ in views.values()), timeout=5)
     slack.reset_calls()
     return views
-
-
-def _attached(world: World, view_id: str) -> bool:
-    with world.bot.services.sessions() as session:
-        return session.scalars(select(Wizard).where(Wizard.view_id == view_id)).first() is not None
 
 
 def _opened(world: World, text: str, user: str) -> str:

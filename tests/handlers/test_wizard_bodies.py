@@ -25,6 +25,7 @@ from tests.handlers.conftest import World
 from tests.handlers.identity_cases import (
     Refusals,
     closed,
+    recorded_wizard_id,
     sees_ended,
     sees_no_options,
     sees_nothing,
@@ -185,6 +186,7 @@ def test_submissions_with_broken_metadata_end_the_modal_and_change_nothing(
 def test_a_tampered_step_one_seal_records_no_wizard(world: World, caplog: pytest.LogCaptureFixture) -> None:
     driver = WizardDriver(world)
     driver.start("create sealed")
+    recorded_wizard_id(world, driver)  # the command's own writes are done before the first snapshot
     sealed = json.loads(driver.view.private_metadata)
     assert {"w", "t", "u", "m"} <= set(sealed) and sealed["u"] == driver.user_id
     unknown = _unknown_id(random.Random(SEED))

@@ -27,6 +27,7 @@ from tests.handlers.identity_cases import (
     closed,
     foreign_identities,
     message_action,
+    recorded_wizard_id,
     sees_ended,
     sees_ephemeral,
     sees_errors,
@@ -56,18 +57,6 @@ def owner(request: pytest.FixtureRequest, world: World) -> Iterator[tuple[Identi
     yield who, WizardDriver(world, who.user_id, sender=sender)
     if sender is not world.bot.sender:
         sender.close()
-
-
-def _recorded(world: World, driver: WizardDriver) -> str:
-    """The id of the wizard shown in the driver's modal, once the bot has recorded it."""
-
-    def attached() -> bool:
-        with world.bot.services.sessions() as session:
-            return session.scalars(select(Wizard).where(Wizard.view_id == driver.view_id)).first() is not None
-
-    wait_until(attached)
-    with world.bot.services.sessions() as session:
-        return str(session.scalars(select(Wizard.id).where(Wizard.view_id == driver.view_id)).one())
 
 
 def _refused_submission(
@@ -107,7 +96,7 @@ def test_steps_one_to_three_refuse_the_same_user_id_of_another_identity(
     who_owns, driver = owner
     refusals = Refusals(world, caplog)
     driver.start("create first")
-    _recorded(world, driver)
+    recorded_wizard_id(world, driver)
     with senders(world, foreign_identities(who_owns)) as others:
         for who, sender in others:
             name = {BlockId.NAME: {ActionId.NAME_INPUT: "stolen"}}
@@ -153,7 +142,7 @@ def test_the_connect_step_and_its_consent_link_refuse_another_identity(
     identities = foreign_identities(who_owns)
     with senders(world, identities) as others:
         for who, sender in others:
-            _refused_action(refusals, who, sender, driver, ActionId.TRY_AGAIN, value=_recorded(world, driver))
+            _refused_action(refusals, who, sender, driver, ActionId.TRY_AGAIN, value=recorded_wizard_id(world, driver))
             _refused_action(refusals, who, sender, driver, ActionId.CHANGE_SITE)
             _refused_action(refusals, who, sender, driver, f"{ActionId.USE_SITE}-0", "https://other.atlassian.net")
         driver.click(f"{ActionId.USE_SITE}-0", value="https://other.atlassian.net")
@@ -217,12 +206,12 @@ def test_resume_start_over_and_continue_setup_refuse_another_identity(
     driver.start("create older")
     driver.name("older")
     driver.skip_top_off()
-    older = _recorded(world, driver)
+    older = recorded_wizard_id(world, driver)
     driver.sender.view_closed(driver.view_id)
     again = WizardDriver(world, who_owns.user_id, sender=driver.sender)
     again.start()
     wait_until(lambda: again.callback_id() == CallbackId.WIZARD_RESUME)
-    _recorded(world, again)
+    recorded_wizard_id(world, again)
     with senders(world, foreign_identities(who_owns)) as others:
         for who, sender in others:
             _refused_action(refusals, who, sender, again, ActionId.RESUME, value=older)
@@ -280,7 +269,7 @@ def test_reconnect_refuses_another_identity(
         driver.sender.block_actions(ActionId.RECONNECT, message=(channel, ts), user_id=who_owns.user_id)
         driver.view_id = world.slack.wait_for_call("views.open", count=opened_before + 1).response["view"]["id"]
         assert driver.callback_id() == CallbackId.RECONNECT
-        reconnecting = _recorded(world, driver)
+        reconnecting = recorded_wizard_id(world, driver)
         for who, sender in others:
             _refused_action(refusals, who, sender, driver, ActionId.TRY_AGAIN, value=reconnecting)
             _refused_close(refusals, who, sender, driver)
