@@ -43,10 +43,15 @@ def datastore_id(value: object) -> int | None:
     return number if number <= MAX_DATASTORE_ID else None
 
 
-def metadata_object(private_metadata: str | None) -> dict[str, Any] | None:
-    """``private_metadata`` the bot wrote as a JSON object; None when it is anything else."""
+def metadata_object(private_metadata: object) -> dict[str, Any] | None:
+    """``private_metadata`` the bot wrote as a JSON object ({} when empty or absent); None when it is anything
+    else (not a string, not JSON, a list…)."""
+    if private_metadata is None or private_metadata == "":
+        return {}
+    if not isinstance(private_metadata, str):
+        return None
     try:
-        data = json.loads(private_metadata or "{}")
+        data = json.loads(private_metadata)
     except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

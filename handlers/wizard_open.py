@@ -16,7 +16,8 @@ from bot.wizard.service import WizardService, new_wizard_id
 from bot.wizard.spaces import SpaceLister
 from bot.wizard.starter import Starter, seal, unseal
 from bot.wizard.steps import Step, WizardSnapshot
-from handlers.views.wizard import metadata_fields, name_step_view
+from handlers.payloads import metadata_object
+from handlers.views.wizard import name_step_view
 from handlers.views.wizard_finish import resume_view
 from handlers.wizard_render import render_step
 
@@ -47,7 +48,7 @@ class WizardDeps:
     def starter_of(self, wizard_id: str, metadata: object) -> Starter | None:
         """Who step 1 of ``wizard_id`` was opened for, from its sealed metadata (None if not sealed by us)."""
         secret = self._seal_secret
-        return unseal(secret, wizard_id, metadata_fields(metadata)) if secret else None
+        return unseal(secret, wizard_id, metadata_object(metadata) or {}) if secret else None
 
     def render(self, snapshot: WizardSnapshot) -> dict[str, Any]:
         """The view for the wizard's step; the Connect step gets a fresh consent link."""

@@ -50,7 +50,7 @@ from storage.connections import (
 )
 from storage.models import utcnow
 
-__all__ = ["AccessToken", "TokenManager", "refresh_tokens"]
+__all__ = ["AccessToken", "TokenManager", "refresh_tokens", "retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def refresh_tokens(
     if code in TRANSIENT_OAUTH_ERRORS or status in TRANSIENT_STATUSES or status >= 500:
         detail = f" ({code})" if code else ""
         raise AtlassianUnavailable(
-            f"Atlassian's token endpoint answered {status}{detail}.", retry_after=_retry_after(response)
+            f"Atlassian's token endpoint answered {status}{detail}.", retry_after=retry_after(response)
         )
     if error is not None or 400 <= status < 500:
         raise ReconnectRequired(f"Atlassian refused to renew the Confluence connection ({code or f'HTTP {status}'}).")
@@ -152,7 +152,8 @@ def refresh_tokens(
         raise AtlassianUnavailable("Atlassian's token endpoint answered without a usable token.") from None
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx.Response) -> float | None:
+    """An Atlassian answer's Retry-After in seconds; None when absent, not a number, negative or infinite."""
     try:
         seconds = float(response.headers.get("Retry-After", ""))
     except ValueError:

@@ -33,7 +33,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from bot.atlassian.tokens import AccessToken, TokenManager
+from bot.atlassian.tokens import AccessToken, TokenManager, retry_after
 from bot.confluence.budget import RequestBudget
 from bot.errors import AtlassianRequestError, AtlassianUnavailable, RateLimited, ReconnectRequired
 from bot.settings import Settings
@@ -73,14 +73,6 @@ class Answer:
 class _Retry:
     problem: str
     wait: float | None  # the Retry-After to honour
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
-    return seconds if 0 <= seconds < float("inf") else None
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
@@ -186,7 +178,7 @@ class Gateway:
         if status in REFUSALS:
             return status
         if status in (429, 503):
-            wait = _retry_after(response)
+            wait = retry_after(response)
             if status == 429 and wait is not None and wait > RETRY_AFTER_MAX:
                 raise RateLimited(self._clock() + timedelta(seconds=min(wait, PAUSE_MAX)))
             return _Retry(str(status), wait)

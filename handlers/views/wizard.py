@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.wizard.steps import Step, WizardSnapshot, is_wizard_id
 from handlers.ids import ActionId, BlockId, CallbackId, MethodValue, TopOffValue
+from handlers.payloads import metadata_object
 from handlers.views.blocks import button, context, escape_mrkdwn, link, option, plain, section, text_input
 from handlers.views.limits import MODAL_TEXT
 from handlers.views.top_off import top_off_fields
@@ -18,7 +19,6 @@ __all__ = [
     "WIZARD_TITLE",
     "connect_view",
     "connection_setup_view",
-    "metadata_fields",
     "modal",
     "name_step_view",
     "parse_wizard_metadata",
@@ -40,20 +40,9 @@ def wizard_metadata(wizard_id: str, starter: Mapping[str, str] | None = None) ->
     return json.dumps(data, separators=(",", ":"))
 
 
-def metadata_fields(metadata: object) -> dict[str, object]:
-    """The JSON object in ``private_metadata``; empty for anything else (not a string, not JSON, a list…)."""
-    if not isinstance(metadata, str) or not metadata:
-        return {}
-    try:
-        value = json.loads(metadata)
-    except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def parse_wizard_metadata(metadata: object) -> str | None:
     """The wizard id in ``private_metadata``, if it holds one that looks like a wizard id."""
-    wizard_id = metadata_fields(metadata).get("w")
+    wizard_id = (metadata_object(metadata) or {}).get("w")
     return wizard_id if is_wizard_id(wizard_id) else None
 
 

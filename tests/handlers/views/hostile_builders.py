@@ -72,7 +72,6 @@ EXEMPT = {
     "wizard.modal": "wraps blocks built by the step views (covered through them)",
     "wizard.step_context": "a step number and a constant label",
     "wizard.wizard_metadata": "ids only (private_metadata)",
-    "wizard.metadata_fields": "parses private_metadata",
     "usage.read_share_value": "parses the Share in channel button value",
     "fallback.TOO_SLOW_TEXT": "a constant",
     "fallback.UNKNOWN_COMMAND_TEXT": "a constant",
