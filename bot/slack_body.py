@@ -2,7 +2,8 @@
 
 Slack sends slash commands as form fields, interactivity as one form field ``payload`` holding a JSON object,
 and Events API callbacks as a JSON object; always UTF-8. The content type must match the body (a JSON body
-labelled as a form is refused, and the other way round), JSON must be strict (no duplicate keys, NaN or
+labelled as a form is refused, and the other way round), form field names hold no hidden character (a
+leading byte order mark would otherwise hide in the first name), JSON must be strict (no duplicate keys, NaN or
 absurd nesting), and the result must have the shape of its kind (bot/slack_envelopes.py).
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from bot.errors import RequestRejected
 from bot.http_body import form_fields
 from bot.slack_envelopes import SlackKind, validate_envelope
+from bot.text_policy import hidden_characters
 
 __all__ = ["FORM", "JSON", "SlackBody", "parse_slack_body", "slack_kind"]
 
@@ -75,6 +77,8 @@ def _form(text: str) -> SlackBody:
     if text.startswith("{"):
         raise RequestRejected(400, "form body holds JSON")  # Bolt would read it as JSON: never let the two differ
     fields = form_fields(text)
+    if any(hidden_characters(name) for name in fields):
+        raise RequestRejected(400, "form field name holds a hidden character")  # a BOM, say: Slack sends none
     markers = [name for name in ("payload", "command", "ssl_check") if name in fields]
     if len(markers) != 1:
         raise RequestRejected(400, "form holds none or several of payload, command and ssl_check")

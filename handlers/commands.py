@@ -26,7 +26,7 @@ from handlers.views.help import SubcommandHelp, help_message
 from handlers.views.limits import clip_plain
 from handlers.wizard_open import WizardDeps
 
-__all__ = ["CommandDeps", "ParsedCommand", "argument_refusal", "parse_command", "register"]
+__all__ = ["CommandDeps", "ParsedCommand", "argument_refusal", "parse_command", "register", "typed_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +47,18 @@ class ParsedCommand:
 MAX_COMMAND_TEXT = 40_000
 
 
+def typed_text(text: str) -> str:
+    """The command text as it was typed: Slack sends ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;`` and ``&gt;``
+    (and nothing else as an entity), so ``R&D`` arrives as ``R&amp;D``; ``&amp;`` is decoded last, so a typed
+    ``&lt;`` stays ``&lt;``."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def parse_command(text: str) -> ParsedCommand:
-    """Split the command text on spaces; double quotes (straight or curly, as Slack clients type them) group
-    words, so names with spaces work: `search "Eng Wiki" x`. Apostrophes and backslashes are plain text."""
+    """Split the command text (as Slack sends it, see :func:`typed_text`) on spaces; double quotes (straight or
+    curly, as Slack clients type them) group words, so names with spaces work: `search "Eng Wiki" x`.
+    Apostrophes and backslashes are plain text."""
+    text = typed_text(text)
     if len(text) > MAX_COMMAND_TEXT:
         raise CommandUsageError(
             f"That is {len(text):,} characters: `{SLASH_COMMAND}` reads at most {MAX_COMMAND_TEXT:,}. Nothing changed."

@@ -60,6 +60,9 @@ class CreditsHandlers:
 
     def change_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
+        if not body.get("response_url"):  # the button lives only in the ephemeral /datastore credits reply
+            logger.info("Change auto top-off: ignored a click without a response_url")
+            return
         team_id = team_id_of(body)
         if not self.permissions.is_admin(client, team_id=team_id, user_id=body["user"]["id"]):
             respond(response_type="ephemeral", replace_original=False, text=self.permissions.admin_refusal(CHANGE))

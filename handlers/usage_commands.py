@@ -52,6 +52,9 @@ class UsageCommands:
 
     def share(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
+        if not body.get("response_url"):  # the button lives only in the search's ephemeral reply
+            logger.info("Share in channel: ignored a click without a response_url")
+            return
         shared = read_share_value(action_value(body))
         if shared is None:
             logger.info("Share in channel: ignored a button value the bot does not write")

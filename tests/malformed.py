@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from handlers.ids import ActionId, CallbackId
 from tests.fakes import slack_bodies
@@ -145,6 +145,9 @@ def _framing() -> Iterator[Malformed]:
     yield Malformed("form-payload-and-command", _command_plus("payload=%7B%7D"))
     yield Malformed("form-too-many-fields", _command_plus("&".join(f"x{i}=1" for i in range(80))))
     yield Malformed("form-starting-with-brace", _raw(b'{"a":"b=c"}', form))
+    yield Malformed("form-bom", _prefixed("\ufeff"))
+    for char in ("\x00", "\u200b", "\u202e"):
+        yield Malformed(f"form-field-name-U+{ord(char):04X}", _command_plus(f"te{quote(char)}xt=list"))
     yield Malformed("ssl-check-wrong-value", _raw(b"ssl_check=yes&token=x", form))
 
 
@@ -154,6 +157,14 @@ def _ct(content_type: str | None) -> Build:
 
 def _labelled(kind: str, content_type: str) -> Build:
     return lambda slack: (slack_bodies.encode(kind, TEMPLATES[kind](slack))[0], content_type)
+
+
+def _prefixed(prefix: str) -> Build:
+    def build(slack: FakeSlack) -> tuple[bytes, str | None]:
+        body, content_type = slack_bodies.encode("command", TEMPLATES["command"](slack))
+        return prefix.encode() + body, content_type
+
+    return build
 
 
 def _command_plus(extra: str) -> Build:

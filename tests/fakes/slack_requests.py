@@ -8,7 +8,8 @@ Usage::
         result = sender.view_submission(modal["id"], {"name_block": {"name": "Docs"}})
         assert result.errors is None and slack.view(modal["id"]).callback_id == "step2"
 
-Wire formats (as Slack): slash commands are form fields; interactivity (``block_actions``,
+Wire formats (as Slack): slash commands are form fields (the typed text with ``& < >`` sent as entities);
+interactivity (``block_actions``,
 ``view_submission``, ``view_closed``, ``block_suggestion``) is a form field ``payload=<json>``; Events API
 callbacks and ``url_verification`` are ``application/json``.  Each request carries
 ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature = v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))``;
@@ -208,7 +209,7 @@ class SlackRequestSender:
             "user_id": user_id,
             "user_name": user.name,
             "command": command,
-            "text": text,
+            "text": slack_escaped(text),
             "api_app_id": self.slack.app_id,
             "is_enterprise_install": "true" if self.org_install else "false",
             "response_url": self.slack.new_response_url(channel_id, user_id),
@@ -388,6 +389,11 @@ class SlackRequestSender:
         result = self.post(json.dumps(body), "application/json", sign=sign)
         result.sent = body
         return result
+
+
+def slack_escaped(text: str) -> str:
+    """What Slack sends as a slash command's ``text``: what was typed, with ``& < >`` as ``&amp; &lt; &gt;``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _ack_message(body: str) -> JsonDict:

@@ -4,6 +4,7 @@ import pytest
 
 from bot.errors import CommandUsageError
 from handlers.commands import argument_refusal, parse_command
+from tests.handlers.views.slack_text import live_tokens, shown
 from tests.harness import RunningBot
 
 
@@ -21,6 +22,38 @@ from tests.harness import RunningBot
 def test_parse_command(text: str, subcommand: str, args: list[str]) -> None:
     parsed = parse_command(text)
     assert (parsed.subcommand, parsed.args) == (subcommand, args)
+
+
+@pytest.mark.parametrize(
+    ("sent", "args"),
+    [
+        ("search eng-wiki AT&amp;T", ["eng-wiki", "AT&T"]),
+        ("search eng-wiki &lt;!channel&gt; a&lt;b", ["eng-wiki", "<!channel>", "a<b"]),
+        ("search eng-wiki &amp;lt; &amp;amp;", ["eng-wiki", "&lt;", "&amp;"]),  # typed as "&lt;" and "&amp;"
+        ('status "R&amp;D wiki"', ["R&D wiki"]),
+        ("search eng-wiki &quot;x&quot; &#60;", ["eng-wiki", "&quot;x&quot;", "&#60;"]),  # Slack sends no others
+    ],
+)
+def test_the_entities_slack_sends_in_command_text_are_read_as_typed(sent: str, args: list[str]) -> None:
+    assert parse_command(sent).args == args
+
+
+@pytest.mark.parametrize(
+    ("typed", "seen"),
+    [
+        ("status R&D", "There is no datastore named *R&D* here."),
+        ("status <!channel>", "There is no datastore named *<!channel>* here."),
+        ("status &lt;b&gt;", "There is no datastore named *&lt;b&gt;* here."),
+        ('status "a>b"', "There is no datastore named *a>b* here."),
+    ],
+)
+def test_a_typed_name_is_echoed_as_typed(bot: RunningBot, typed: str, seen: str) -> None:
+    """Slack sends ``& < >`` typed in a command as entities: echoed back, they read as typed, never as
+    ``&amp;amp;`` nor as a live mention."""
+    before = len(bot.slack.calls("response_url"))
+    assert bot.sender.slash_command(typed).status == 200
+    text = str(bot.slack.wait_for_call("response_url", count=before + 1, timeout=5).args["text"])
+    assert shown(text).startswith(seen) and not live_tokens(text), text
 
 
 def test_unclosed_quote_is_a_usage_error() -> None:

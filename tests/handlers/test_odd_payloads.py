@@ -1,9 +1,10 @@
 """Class 2 of issue #11 inside the listeners: a well-formed, signed payload carrying a value or private_metadata
 the bot never writes (a datastore id that is not one, JSON that is not an object, an id that is not an id).
 
-Retry, Reconnect and the App Home menu ignore such a click (200, nothing happens); the deletion and auto
-top-off forms answer with a "could not be read" view; the wizard's steps, buttons, suggestions and close
-without a wizard id end or do nothing. Nothing is written, nothing sent to Slack, no traceback.
+Retry, Reconnect and the App Home menu ignore such a click (200, nothing happens), and so do Share in channel and
+Change auto top-off when the click has no response_url (their buttons live only in ephemeral messages); the
+deletion and auto top-off forms answer with a "could not be read" view; the wizard's steps, buttons, suggestions
+and close without a wizard id end or do nothing. Nothing is written, nothing sent to Slack, no traceback.
 """
 
 from __future__ import annotations
@@ -67,6 +68,21 @@ def test_a_share_in_channel_value_the_bot_never_writes_is_ignored(
     data = slack_bodies.block_actions(corpus.bot.slack, ActionId.SHARE_RESULTS, value)
     assert _send(corpus, caplog, "block_actions", data) == b""
     assert any("ignored a button value" in record.getMessage() for record in caplog.records)
+
+
+#: Buttons that live only in an ephemeral message (so Slack sends their clicks with a response_url), each with a
+#: value the bot writes: a click from a modal or App Home, without a response_url, is one Slack never sends.
+MESSAGE_BUTTONS = [(ActionId.SHARE_RESULTS, '{"d":1,"q":"a"}'), (ActionId.CREDITS_CHANGE, "T0TEST")]
+
+
+@pytest.mark.parametrize(("action_id", "value"), MESSAGE_BUTTONS, ids=[action for action, _ in MESSAGE_BUTTONS])
+def test_a_message_button_clicked_without_a_response_url_is_ignored(
+    corpus: Corpus, caplog: pytest.LogCaptureFixture, action_id: str, value: str
+) -> None:
+    data = slack_bodies.block_actions(corpus.bot.slack, action_id, value, in_view=True)
+    assert "response_url" not in data
+    assert _send(corpus, caplog, "block_actions", data) == b""
+    assert any("without a response_url" in record.getMessage() for record in caplog.records)
 
 
 @pytest.mark.parametrize("choice", MENU_CHOICES, ids=[repr(choice) for choice in MENU_CHOICES])
