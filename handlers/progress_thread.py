@@ -251,9 +251,14 @@ class ThreadKeeper:
             raise SlackThreadUnreachable(f"{reason}, and the creator cannot be sent a DM ({error})") from exc
         if dm == old:  # already in the DM and it refuses too
             raise SlackThreadUnreachable(f"{reason}, in the DM with the creator too")
-        parent_ts = self._post(
-            PostKeys.moved_parent(s.datastore_id, old), dm, parent_message(s, status=status_label(s))
-        )
+        try:
+            parent_ts = self._post(
+                PostKeys.moved_parent(s.datastore_id, old), dm, parent_message(s, status=status_label(s))
+            )
+        except SlackApiError as exc:
+            if classify(exc) is not SlackFailure.CHANNEL_GONE:
+                raise
+            raise SlackThreadUnreachable(f"{reason}, and the DM with the creator refuses too") from exc
         note = thread_moved_note(s, channel_id=old if old != "none" else None, reason=reason)
         self._post(PostKeys.moved_note(s.datastore_id, old), dm, note, thread_ts=parent_ts)
         self._new_thread(dm, parent_ts)

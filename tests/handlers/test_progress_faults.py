@@ -231,22 +231,30 @@ def test_a_deleted_channel_message_reposted_into_a_channel_closed_meanwhile_move
     _assert_final(thread, run_id, channel=thread.slack.dm_channel_id(CREATOR))
 
 
-@pytest.mark.parametrize("error", ["user_not_found", "user_disabled", "cannot_dm_bot"])
+@pytest.mark.parametrize(
+    ("method", "error"),
+    [
+        ("conversations.open", "user_not_found"),
+        ("conversations.open", "user_disabled"),
+        ("conversations.open", "cannot_dm_bot"),
+        ("chat.postMessage", "is_archived"),  # the DM opens, but takes no post (a deactivated creator's)
+    ],
+)
 def test_a_closed_channel_and_a_creator_who_cannot_get_a_dm_end_the_run_unannounced(
-    thread: Thread, error: str, caplog: pytest.LogCaptureFixture
+    thread: Thread, method: str, error: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     def faults(t: Thread) -> None:
         t.slack.archive_channel(t.channel)
-        t.slack.fail("conversations.open", error=error, times=50)
+        t.slack.fail(method, error=error, times=50, when=_to_dm if method == "chat.postMessage" else None)
 
     run_id = _sync_with(thread, faults)
     assert thread.world.run(run_id).announced_ts == UNREACHABLE
     assert _unexpected(caplog) == []  # an info line per try, not an error id every backoff for ever
     assert thread.slack.all_messages(text_prefix=DONE) == []
-    opened = len(thread.slack.calls("conversations.open"))
+    tried = len(thread.slack.calls(method))
     for _ in range(3):
         thread.updater(min_interval=0.0).tick()
-    assert len(thread.slack.calls("conversations.open")) == opened  # the run is done with: no more tries
+    assert len(thread.slack.calls(method)) == tried  # the run is done with: no more tries
 
 
 # ---- Slack answers late, wrongly or not at all ---------------------------------------------------------------
