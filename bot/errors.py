@@ -97,6 +97,11 @@ class SlackPostPending(BotError):
     the progress job stops this thread's pass here and goes on at the next one (where it looks first)."""
 
 
+class SlackThreadUnreachable(BotError):
+    """A sync thread has nowhere left to go: its channel is closed to the bot and the datastore's creator cannot
+    be sent a DM (deactivated, or not a person). The progress job backs off; a finished run is not announced."""
+
+
 class AtlassianError(BotError):
     """Atlassian answered with an error, or not at all; the message is safe to show (no tokens in it)."""
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.errors import UserFacingError
+from bot.errors import SlackThreadUnreachable, UserFacingError
 from bot.incidents import new_error_id
 from bot.progress.posts import PostLedger
 from bot.progress.snapshot import ProgressSnapshot
@@ -92,6 +92,9 @@ class ProgressUpdater:
             try:
                 self._handle(snapshot)
             except UserFacingError as exc:  # the workspace uninstalled the bot: nobody to tell, try again later
+                logger.info("thread of datastore %s skipped: %s", snapshot.datastore_id, exc)
+                self._back_off(snapshot.datastore_id)
+            except SlackThreadUnreachable as exc:  # nowhere to show this run: try again later, quietly
                 logger.info("thread of datastore %s skipped: %s", snapshot.datastore_id, exc)
                 self._back_off(snapshot.datastore_id)
             except Exception as exc:

@@ -6,9 +6,12 @@ error handled where it happens, so one failure never loses the rest of the annou
 | the progress reply was deleted                  | posts it again in the thread                                |
 | the channel message (the parent) was deleted    | posts it again in the channel, the thread goes on under it  |
 | channel archived / gone, bot removed, restricted| moves the thread to a DM with the datastore's creator       |
+| ... and the creator cannot be sent a DM         | backs off quietly; a finished run ends unannounced          |
 | 429                                             | stops; the workspace waits Retry-After, never less          |
 | timeout, dropped connection, 5xx                | stops; the next pass continues (a post that may have been   |
 |                                                 | applied is looked for first: handlers/slack_once.py)        |
+
+A fault while the thread moves to the DM is handled like any other (a 429 there waits Retry-After too).
 
 A finished run's announcement is a sequence of steps (status line, completion reply, reaction, App Home),
 each recorded once done (bot/progress/thread_store.py): a later pass continues from the step that failed.
@@ -27,7 +30,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import SlackPostPending
+from bot.errors import SlackPostPending, SlackThreadUnreachable
 from bot.progress.posts import PostKeys, PostLedger
 from bot.progress.snapshot import ProgressSnapshot
 from bot.progress.thread_store import AnnounceStep, ThreadStore
@@ -48,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 #: Moves (a reposted message, a new parent, a DM) one pass may make before it leaves the rest to the next.
 MOVES_PER_PASS = 3
+#: conversations.open refusals that mean the creator cannot be sent a DM at all.
+NO_DM = {"user_not_found", "users_not_found", "user_disabled", "cannot_dm_bot"}
+#: The announcement of a run whose thread had nowhere left to go (SyncRun.announced_ts).
+UNREACHABLE = "unreachable"
 
 
 def digest(message: dict[str, Any]) -> str:
@@ -86,11 +93,22 @@ class ThreadKeeper:
     # --- the pass ---------------------------------------------------------------------------------------
     def run(self) -> None:
         moves = 0
+        refusal: SlackApiError | None = None  # the channel closed to the bot: move to the DM first
         while True:
             try:
+                if refusal is not None:
+                    self._move_to_dm(refusal)
+                    refusal = None
                 self._steps()
                 return
             except SlackPostPending:
+                return
+            except SlackThreadUnreachable as exc:
+                if self.s.state != "finished":
+                    raise
+                logger.warning("run %s of datastore %s is not announced: %s", self.s.run_id, self.s.datastore_id, exc)
+                self.on_finished(self.s.team_id)
+                self.store.announced(self.s.run_id, UNREACHABLE)
                 return
             except TRANSPORT_ERRORS as exc:
                 logger.info("thread of datastore %s: Slack did not answer (%s); next pass", self.s.datastore_id, exc)
@@ -108,7 +126,7 @@ class ThreadKeeper:
                 if failure is not SlackFailure.CHANNEL_GONE or moves >= MOVES_PER_PASS:
                     raise
                 moves += 1
-                self._move_to_dm(exc)
+                refusal = exc
 
     def _steps(self) -> None:
         if self.thread is None:
@@ -224,12 +242,23 @@ class ThreadKeeper:
         reason = str(refusal.response.get("error", "")).replace("_", " ")
         old = self.thread.channel_id if self.thread is not None else s.channel_id or "none"
         self._spend()
-        dm = str(self.client.conversations_open(users=s.creator_id)["channel"]["id"])
-        if dm == old:
-            raise refusal  # already in the DM and it refuses too: nowhere else to go
-        parent_ts = self._post(
-            PostKeys.moved_parent(s.datastore_id, old), dm, parent_message(s, status=status_label(s))
-        )
+        try:
+            dm = str(self.client.conversations_open(users=s.creator_id)["channel"]["id"])
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if error not in NO_DM:
+                raise
+            raise SlackThreadUnreachable(f"{reason}, and the creator cannot be sent a DM ({error})") from exc
+        if dm == old:  # already in the DM and it refuses too
+            raise SlackThreadUnreachable(f"{reason}, in the DM with the creator too")
+        try:
+            parent_ts = self._post(
+                PostKeys.moved_parent(s.datastore_id, old), dm, parent_message(s, status=status_label(s))
+            )
+        except SlackApiError as exc:
+            if classify(exc) is not SlackFailure.CHANNEL_GONE:
+                raise
+            raise SlackThreadUnreachable(f"{reason}, and the DM with the creator refuses too") from exc
         note = thread_moved_note(s, channel_id=old if old != "none" else None, reason=reason)
         self._post(PostKeys.moved_note(s.datastore_id, old), dm, note, thread_ts=parent_ts)
         self._new_thread(dm, parent_ts)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import Datastore, DeletionNotice, SyncRun
 
@@ -29,25 +29,26 @@ __all__ = [
 def runs_needing_slack(
     session: Session, *, now: datetime, unannounced_after: timedelta, limit: int = 200
 ) -> list[tuple[Datastore, SyncRun]]:
-    """Each datastore with a run that is going, or finished but not announced yet, and a thread — or, when
-    created by the wizard more than ``unannounced_after`` ago, none yet (its announcement failed: the
-    progress job opens the thread)."""
+    """Each datastore whose latest run is going, or finished but not announced yet, and that has a thread —
+    or, when created by the wizard more than ``unannounced_after`` ago, none yet (its announcement failed: the
+    progress job opens the thread). At most ``limit``, paused runs last: a pause may last for ever (credits,
+    reconnect) and its thread rarely changes, so it never crowds out a run that is going or waits for its ✅."""
     has_thread = Datastore.progress_ts.is_not(None)
     never_announced = and_(Datastore.wizard_id.is_not(None), Datastore.created_at < now - unannounced_after)
+    runs = aliased(SyncRun)
+    latest = select(func.max(runs.id)).where(runs.datastore_id == Datastore.id).correlate(Datastore).scalar_subquery()
     statement = (
         select(Datastore, SyncRun)
         .join(SyncRun, SyncRun.datastore_id == Datastore.id)
         .where(
+            SyncRun.id == latest,
             or_(has_thread, never_announced),
             or_(SyncRun.state != "finished", SyncRun.announced_ts.is_(None)),
         )
-        .order_by(SyncRun.id)
+        .order_by(case((SyncRun.state == "paused", 1), else_=0), SyncRun.id)
         .limit(limit)
     )
-    latest: dict[int, tuple[Datastore, SyncRun]] = {}
-    for datastore, run in session.execute(statement):
-        latest[datastore.id] = (datastore, run)
-    return list(latest.values())
+    return [(datastore, run) for datastore, run in session.execute(statement)]
 
 
 def claim_thread(session: Session, *, datastore_id: int, owner: str, now: datetime, lease: timedelta) -> bool:

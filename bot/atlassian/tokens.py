@@ -96,9 +96,11 @@ class _Stored:
 
 
 def _oauth_error(payload: object) -> str | None:
-    """The OAuth ``error`` code when it looks like one (never any other text from Atlassian)."""
+    """The OAuth ``error`` code when it looks like one, in lower case (``INVALID_GRANT`` is ``invalid_grant``,
+    ``Temporarily_Unavailable`` still transient); never any other text from Atlassian."""
     error = payload.get("error") if isinstance(payload, dict) else None
-    return error if isinstance(error, str) and _ERROR_CODE.fullmatch(error) else None
+    code = error.lower() if isinstance(error, str) else None
+    return code if code is not None and _ERROR_CODE.fullmatch(code) else None
 
 
 def refresh_tokens(
@@ -141,7 +143,7 @@ def refresh_tokens(
         raise AtlassianUnavailable(
             f"Atlassian's token endpoint answered {status}{detail}.", retry_after=retry_after(response)
         )
-    if error is not None or 400 <= status < 500:
+    if error or 400 <= status < 500:  # (an empty or null ``error`` beside a token is no refusal)
         raise ReconnectRequired(f"Atlassian refused to renew the Confluence connection ({code or f'HTTP {status}'}).")
     if status != 200 or not isinstance(payload, dict):
         raise AtlassianUnavailable(f"Atlassian's token endpoint answered {status} without a token.")

@@ -3,6 +3,7 @@ the fake Slack: whatever happens, the creator gets the ✅ exactly once and the 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from slack_sdk import WebClient
 from bot.app import RepeatableCallRetryHandler
 from bot.progress.thread_store import AnnounceStep, ThreadStore
 from handlers.progress import ProgressUpdater
+from handlers.progress_thread import UNREACHABLE
 from storage.models import Datastore
 from tests.bot.sync.conftest import SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec
@@ -169,6 +171,90 @@ def test_a_channel_closed_to_the_bot_moves_the_thread_to_a_dm_with_the_creator(t
 def test_a_bot_removed_from_its_private_channel_moves_the_thread_to_a_dm(private_thread: Thread) -> None:
     run_id = _sync_with(private_thread, lambda t: t.slack.remove_bot_from_channel(PRIVATE))
     _assert_final(private_thread, run_id, channel=private_thread.slack.dm_channel_id(CREATOR))
+
+
+# ---- two faults in a row -------------------------------------------------------------------------------------
+
+
+def _to_dm(args: dict[str, Any]) -> bool:
+    return str(args.get("channel", "")).startswith("D")
+
+
+def _unexpected(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "handlers.progress" and r.levelno >= logging.ERROR]
+
+
+SECOND_FAULTS: dict[str, Callable[[Thread], None]] = {
+    "429 on conversations.open": lambda t: t.slack.fail("conversations.open", error="ratelimited", retry_after=3),
+    "429 on the DM's first post": lambda t: t.slack.fail(
+        "chat.postMessage", error="ratelimited", retry_after=3, when=_to_dm
+    ),
+    "5xx after Slack applied the DM's channel message": lambda t: t.slack.fail(
+        "chat.postMessage",
+        error="internal_error",
+        mode=FaultMode.APPLY_THEN_ERROR,
+        when=lambda a: _to_dm(a) and "thread_ts" not in a,
+    ),
+    "connection dropped after Slack applied the DM's channel message": lambda t: t.slack.fail(
+        "chat.postMessage", mode=FaultMode.APPLY_THEN_DROP, when=lambda a: _to_dm(a) and "thread_ts" not in a
+    ),
+}
+
+
+@pytest.mark.parametrize("second", list(SECOND_FAULTS))
+def test_a_fault_while_the_thread_moves_to_the_dm_is_handled_like_any_other(
+    thread: Thread, second: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def faults(t: Thread) -> None:
+        t.slack.archive_channel(t.channel)
+        SECOND_FAULTS[second](t)
+
+    run_id = _sync_with(thread, faults)
+    dm = thread.slack.dm_channel_id(CREATOR)
+    _assert_final(thread, run_id, channel=dm)
+    assert len([m for m in thread.slack.messages(dm) if "eng-wiki" in m.text]) == 1  # one channel message
+    assert _unexpected(caplog) == []  # not "failed unexpectedly", then tried again after the error backoff
+    calls = thread.slack.calls()
+    for limited in [c for c in calls if c.status == 429]:  # (that backoff, 2 s, is shorter than Retry-After)
+        after = [c for c in calls if c.time > limited.time]
+        assert after and after[0].time - limited.time >= 3.0
+
+
+def test_a_deleted_channel_message_reposted_into_a_channel_closed_meanwhile_moves_to_the_dm(thread: Thread) -> None:
+    channel, parent_ts, _progress = thread.where()
+
+    def faults(t: Thread) -> None:
+        t.slack.delete_message(channel, parent_ts)
+        t.slack.fail("chat.postMessage", error="not_in_channel", when=lambda a: a.get("channel") == channel)
+
+    run_id = _sync_with(thread, faults)
+    _assert_final(thread, run_id, channel=thread.slack.dm_channel_id(CREATOR))
+
+
+@pytest.mark.parametrize(
+    ("method", "error"),
+    [
+        ("conversations.open", "user_not_found"),
+        ("conversations.open", "user_disabled"),
+        ("conversations.open", "cannot_dm_bot"),
+        ("chat.postMessage", "is_archived"),  # the DM opens, but takes no post (a deactivated creator's)
+    ],
+)
+def test_a_closed_channel_and_a_creator_who_cannot_get_a_dm_end_the_run_unannounced(
+    thread: Thread, method: str, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def faults(t: Thread) -> None:
+        t.slack.archive_channel(t.channel)
+        t.slack.fail(method, error=error, times=50, when=_to_dm if method == "chat.postMessage" else None)
+
+    run_id = _sync_with(thread, faults)
+    assert thread.world.run(run_id).announced_ts == UNREACHABLE
+    assert _unexpected(caplog) == []  # an info line per try, not an error id every backoff for ever
+    assert thread.slack.all_messages(text_prefix=DONE) == []
+    tried = len(thread.slack.calls(method))
+    for _ in range(3):
+        thread.updater(min_interval=0.0).tick()
+    assert len(thread.slack.calls(method)) == tried  # the run is done with: no more tries
 
 
 # ---- Slack answers late, wrongly or not at all ---------------------------------------------------------------

@@ -58,6 +58,8 @@ PERMANENT: list[tuple[str, Handler, str]] = [
     ("404", _answer(404, {"message": "no such endpoint"}), "HTTP 404"),
     ("410", _answer(410), "HTTP 410"),
     ("200-with-error", _answer(200, {"error": "invalid_grant"}), "invalid_grant"),
+    ("invalid_grant-shouted", _oauth(400, "INVALID_GRANT"), "invalid_grant"),
+    ("invalid_client-capitalised", _answer(200, {"error": "Invalid_Client"}), "invalid_client"),
     ("error-not-a-code", _answer(400, {"error": "Bad <!here> thing", "error_description": "x"}), "HTTP 400"),
     ("error-a-number", _answer(401, {"error": 401}), "HTTP 401"),
     ("error-a-list", _answer(403, {"error": ["invalid_grant"]}), "HTTP 403"),
@@ -65,7 +67,7 @@ PERMANENT: list[tuple[str, Handler, str]] = [
 PERMANENT += [
     (f"hostile-error-{label}", _answer(403, {"error": text, "error_description": text}), "HTTP 403")
     for label, text in hostile_strings(seed=41, count=20)
-    if text not in ("temporarily_unavailable", "server_error")
+    if text.lower() not in ("temporarily_unavailable", "server_error")
 ]
 
 
@@ -97,6 +99,8 @@ TRANSIENT: list[tuple[str, Handler, float | None]] = [
     ("429-bad-retry-after", _answer(429, headers={"Retry-After": "soon"}), None),
     ("temporarily_unavailable", _oauth(400, "temporarily_unavailable"), None),
     ("server_error", _oauth(400, "server_error"), None),
+    ("temporarily_unavailable-shouted-200", _answer(200, {"error": "TEMPORARILY_UNAVAILABLE"}), None),
+    ("server_error-capitalised", _oauth(400, "Server_Error"), None),
     ("200-not-json", _answer(200, raw=b"<html>maintenance</html>"), None),
     ("200-truncated", _answer(200, raw=b'{"access_token": "abc'), None),
     ("200-a-list", _answer(200, ["access_token"]), None),
@@ -122,6 +126,21 @@ def test_a_transient_failure_is_unavailable_with_the_wait_asked_for(
         _refresh(handler)
     assert failed.value.retry_after == wait
     assert SECRET not in str(failed.value) and "<" not in str(failed.value)
+
+
+@pytest.mark.parametrize("error", ["", None])
+def test_an_empty_error_beside_a_token_is_no_refusal(error: str | None) -> None:
+    tokens = refresh_tokens(
+        "cid",
+        "csecret",
+        "https://auth.example/oauth/token",
+        SECRET,
+        now=NOW,
+        transport=httpx.MockTransport(
+            _answer(200, {"access_token": "a", "refresh_token": "r", "expires_in": 3600, "error": error})
+        ),
+    )
+    assert tokens.access_token == "a"
 
 
 def test_a_good_answer_is_a_token_set() -> None:
