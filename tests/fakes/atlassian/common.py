@@ -6,11 +6,13 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
+from .permissions import Viewer
 from .site import Content, Site, Space
 from .storage_xhtml import tag_word
 from .transport import Request, Response, json_response
@@ -34,6 +36,19 @@ class HostedSite:
         return f"{self.url}/wiki"
 
 
+@dataclass
+class Meter:
+    """Objects one answer returned, for Atlassian's points: 1 per request + 1 per core object (page, blog post,
+    space) + 2 per identity object (user, group, permission)."""
+
+    core: int = 0
+    identity: int = 0
+
+    @property
+    def points(self) -> int:
+        return 1 + self.core + 2 * self.identity
+
+
 @dataclass(frozen=True)
 class ApiContext:
     """One authenticated API request, routed to a site.
@@ -48,10 +63,16 @@ class ApiContext:
     wiki_path: str
     account_id: str
     paging: str = "both"  # where v2 lists name their next page: body (_links.next), header (Link) or both
+    meter: Meter = field(default_factory=Meter)
 
     @property
     def site(self) -> Site:
         return self.hosted.site
+
+    @cached_property
+    def viewer(self) -> Viewer:
+        """What the caller may see (one per request: it memoises ancestor walks)."""
+        return self.site.viewer(self.account_id)
 
 
 class ApiError(Exception):

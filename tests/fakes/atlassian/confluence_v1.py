@@ -19,6 +19,7 @@ from . import cql
 from .clock import iso_ms
 from .common import ApiContext, ApiError, parse_id, parse_int, query_with, tiny_link, webui
 from .confluence_v2 import page_of
+from .identity_json import restriction, v1_user
 from .site import Content, Space
 from .transport import Response, Router, json_response
 
@@ -35,18 +36,6 @@ def _cap(ctx: ApiContext, expand: set[str], default: int = 25) -> int:
     if any(e.startswith("body.") for e in expand):
         return min(limit, BODY_CAP)
     return min(limit, EXPAND_CAP if expand else PLAIN_CAP)
-
-
-def user_json(ctx: ApiContext, account_id: str) -> dict[str, Any]:
-    user = ctx.site.user(account_id)
-    return {
-        "type": "known",
-        "accountId": account_id,
-        "accountType": "atlassian",
-        "email": user.email if user else "",
-        "publicName": user.display_name if user else "Unknown",
-        "displayName": user.display_name if user else "Unknown",
-    }
 
 
 def space_json(ctx: ApiContext, space: Space, expand: Collection[str] = ()) -> dict[str, Any]:
@@ -66,7 +55,7 @@ def space_json(ctx: ApiContext, space: Space, expand: Collection[str] = ()) -> d
 
 def _version(ctx: ApiContext, item: Content) -> dict[str, Any]:
     return {
-        "by": user_json(ctx, item.author_id),
+        "by": v1_user(ctx, item.author_id, metered=False),
         "when": iso_ms(item.updated_at),
         "message": "",
         "number": item.version,
@@ -119,8 +108,9 @@ def content_json(ctx: ApiContext, item: Content, expand: set[str]) -> dict[str, 
         "container": lambda: space_json(ctx, space),
         "version": lambda: _version(ctx, item),
         "history": lambda: _history(ctx, item, expand),
-        "ancestors": lambda: _ancestors(ctx, item),
+        "ancestors": lambda: _ancestors(ctx, item, expand),
         "metadata": lambda: {"labels": _labels(item)},
+        "restrictions": lambda: _restrictions(ctx, item, expand),
     }
     for name, build in expanders.items():
         if any(e == name or e.startswith(name + ".") for e in expand):
@@ -135,7 +125,7 @@ def content_json(ctx: ApiContext, item: Content, expand: set[str]) -> dict[str, 
 def _history(ctx: ApiContext, item: Content, expand: set[str]) -> dict[str, Any]:
     history: dict[str, Any] = {
         "latest": item.status == "current",
-        "createdBy": user_json(ctx, item.author_id),
+        "createdBy": v1_user(ctx, item.author_id, metered=False),
         "createdDate": iso_ms(item.created_at),
     }
     if "history.lastUpdated" in expand:
@@ -143,9 +133,16 @@ def _history(ctx: ApiContext, item: Content, expand: set[str]) -> dict[str, Any]
     return history
 
 
-def _ancestors(ctx: ApiContext, item: Content) -> list[dict[str, Any]]:
+def _ancestors(ctx: ApiContext, item: Content, expand: set[str]) -> list[dict[str, Any]]:
     chain = [ctx.site.content[i] for i in cql.FIELDS["ancestor"](item, ctx.site) if i in ctx.site.content]
-    return [content_json(ctx, a, set()) for a in reversed(chain)]
+    inner = {e.removeprefix("ancestors.") for e in expand if e.startswith("ancestors.")}
+    return [content_json(ctx, a, inner) for a in reversed(chain)]
+
+
+def _restrictions(ctx: ApiContext, item: Content, expand: set[str]) -> dict[str, Any]:
+    """``expand=restrictions.read.restrictions.user,restrictions.read.restrictions.group`` (what Onyx asks for)."""
+    operations = {e.split(".")[1] for e in expand if e.startswith("restrictions.") and len(e.split(".")) > 1}
+    return {op: restriction(ctx, item, op) for op in sorted(operations & {"read", "update"})}
 
 
 def _labels(item: Content) -> dict[str, Any]:
@@ -154,11 +151,22 @@ def _labels(item: Content) -> dict[str, Any]:
     return {"results": results, "start": 0, "limit": 200, "size": len(results)}
 
 
-def _list(ctx: ApiContext, results: list[dict[str, Any]], start: int, limit: int, next_query: str | None) -> Response:
+def v1_list(
+    ctx: ApiContext,
+    results: list[dict[str, Any]],
+    start: int,
+    limit: int,
+    next_query: str | None,
+    *,
+    core: bool = True,
+) -> Response:
+    """An offset-paged v1 list; ``core=False`` when the items were metered as identity objects already."""
     rel = ctx.wiki_path.removeprefix("/wiki")
     links = {"base": ctx.hosted.wiki_base, "context": "/wiki", "self": f"{ctx.hosted.wiki_base}{rel}"}
     if next_query is not None:
         links["next"] = f"{rel}?{next_query}"
+    if core:
+        ctx.meter.core += len(results)
     payload = {"results": results, "start": start, "limit": limit, "size": len(results), "_links": links}
     response = json_response(200, payload)
     response.body_ids = tuple(r["id"] for r in results if "body" in r)
@@ -171,7 +179,7 @@ def _offset_page(ctx: ApiContext, items: list[Content], expand: set[str]) -> Res
     chunk = items[start : start + limit]
     more = start + limit < len(items)
     next_query = query_with(ctx.request, {"start": str(start + limit), "limit": str(limit)}) if more else None
-    return _list(ctx, [content_json(ctx, c, expand) for c in chunk], start, limit, next_query)
+    return v1_list(ctx, [content_json(ctx, c, expand) for c in chunk], start, limit, next_query)
 
 
 def _statuses(raw: str | None) -> set[str]:
@@ -188,12 +196,13 @@ def get_content(ctx: ApiContext) -> Response:
     space_key = ctx.request.param("spaceKey")
     space = ctx.site.space_by_key(space_key) if space_key else None
     if space_key and space is None:
-        return _list(ctx, [], 0, _cap(ctx, _expand(ctx)), None)
+        return v1_list(ctx, [], 0, _cap(ctx, _expand(ctx)), None)
     ids = ctx.site.ids(kind, space.id if space else None)
+    viewer = ctx.viewer
     items = [
         c
         for c in (ctx.site.content.get(i) for i in ids)
-        if c is not None and c.status in statuses and (title is None or c.title == title)
+        if c is not None and c.status in statuses and (title is None or c.title == title) and viewer.can_see(c)
     ]
     return _offset_page(ctx, items, _expand(ctx))
 
@@ -214,6 +223,7 @@ def _search_items(ctx: ApiContext) -> tuple[list[Content], Callable[[Content], A
         for c in candidates
         if c.status == "current"
         and (archived or ctx.site.spaces[c.space_id].status == "current")
+        and ctx.viewer.can_see(c)
         and query.predicate(c)
     ]
     return items, cql.ORDER_KEYS[query.order_field], query.descending
@@ -230,7 +240,7 @@ def search_content(ctx: ApiContext) -> Response:
         next_query = query_with(
             ctx.request, {"next": "true", "cursor": cursor, "limit": str(limit), "start": str(start + len(chunk))}
         )
-    return _list(ctx, [content_json(ctx, c, expand) for c in chunk], start, limit, next_query)
+    return v1_list(ctx, [content_json(ctx, c, expand) for c in chunk], start, limit, next_query)
 
 
 def search(ctx: ApiContext) -> Response:
@@ -254,57 +264,33 @@ def search(ctx: ApiContext) -> Response:
     return wrapped
 
 
-def _content(ctx: ApiContext) -> Content:
+def visible_content(ctx: ApiContext) -> Content:
     item = ctx.site.get(parse_id(ctx.params["id"]))
-    if item is None or item.status not in _statuses(ctx.request.param("status")):
+    if item is None or item.status not in _statuses(ctx.request.param("status")) or not ctx.viewer.can_see(item):
         raise ApiError(404, f"No content found with id: ContentId{{id={ctx.params['id']}}}")
     return item
 
 
 def get_content_by_id(ctx: ApiContext) -> Response:
-    data = content_json(ctx, _content(ctx), _expand(ctx))
+    data = content_json(ctx, visible_content(ctx), _expand(ctx))
+    ctx.meter.core += 1
     response = json_response(200, data)
     response.body_ids = (data["id"],) if "body" in data else ()
     return response
 
 
 def get_children(ctx: ApiContext) -> Response:
-    item = _content(ctx)
+    item = visible_content(ctx)
     kind = ctx.params["type"]
     children = [c for c in ctx.site.children(item.id) if c.status == "current"] if kind == "page" else []
+    children = ctx.viewer.visible(children)
     return _offset_page(ctx, children, _expand(ctx))
 
 
 def get_labels(ctx: ApiContext) -> Response:
-    return json_response(200, _labels(_content(ctx)))
-
-
-def _restriction(ctx: ApiContext, item: Content, operation: str) -> dict[str, Any]:
-    users, groups = item.restrictions if operation == "read" else ((), ())
-    user_results = [user_json(ctx, u) for u in users]
-    group_results = [{"type": "group", "name": g, "id": g} for g in groups]
-    return {
-        "operation": operation,
-        "restrictions": {
-            "user": {"results": user_results, "start": 0, "limit": 200, "size": len(user_results)},
-            "group": {"results": group_results, "start": 0, "limit": 200, "size": len(group_results)},
-        },
-        "_expandable": {"content": f"/rest/api/content/{item.id}"},
-        "_links": {"self": f"{ctx.hosted.wiki_base}/rest/api/content/{item.id}/restriction/byOperation/{operation}"},
-    }
-
-
-def get_restrictions(ctx: ApiContext) -> Response:
-    item = _content(ctx)
-    data: dict[str, Any] = {op: _restriction(ctx, item, op) for op in ("read", "update")}
-    data["_links"] = {"base": ctx.hosted.wiki_base, "context": "/wiki"}
-    return json_response(200, data)
-
-
-def get_restriction_for(ctx: ApiContext) -> Response:
-    if ctx.params["operation"] not in ("read", "update"):
-        raise ApiError(400, "Unknown operation")
-    return json_response(200, _restriction(ctx, _content(ctx), ctx.params["operation"]))
+    item = visible_content(ctx)
+    ctx.meter.core += 1
+    return json_response(200, _labels(item))
 
 
 def get_spaces(ctx: ApiContext) -> Response:
@@ -319,19 +305,21 @@ def get_spaces(ctx: ApiContext) -> Response:
         if (not keys or s.key in keys)
         and (space_type is None or s.type == space_type)
         and (status is None or s.status == status)
+        and ctx.viewer.can_read_space(s.id)
     ]
     start = max(0, parse_int(ctx.request.param("start"), "start", 0))
     limit = min(max(0, parse_int(ctx.request.param("limit"), "limit", 25)), 250)
     chunk = spaces[start : start + limit]
     more = start + limit < len(spaces)
     next_query = query_with(ctx.request, {"start": str(start + limit), "limit": str(limit)}) if more else None
-    return _list(ctx, [space_json(ctx, s, expand) for s in chunk], start, limit, next_query)
+    return v1_list(ctx, [space_json(ctx, s, expand) for s in chunk], start, limit, next_query)
 
 
 def get_space(ctx: ApiContext) -> Response:
     space = ctx.site.space_by_key(ctx.params["key"])
-    if space is None:
+    if space is None or not ctx.viewer.can_read_space(space.id):
         raise ApiError(404, f"No space with key : {ctx.params['key']}")
+    ctx.meter.core += 1
     return json_response(200, space_json(ctx, space, _expand(ctx)))
 
 
@@ -353,16 +341,6 @@ ROUTES: tuple[tuple[str, V1Handler, tuple[str, ...]], ...] = (
         "/wiki/rest/api/content/{id}/label",
         get_labels,
         ("read:confluence-content.all", "read:content-details:confluence"),
-    ),
-    (
-        "/wiki/rest/api/content/{id}/restriction/byOperation",
-        get_restrictions,
-        ("read:confluence-content.all", "read:content-details:confluence", "read:content.restriction:confluence"),
-    ),
-    (
-        "/wiki/rest/api/content/{id}/restriction/byOperation/{operation}",
-        get_restriction_for,
-        ("read:confluence-content.all", "read:content-details:confluence", "read:content.restriction:confluence"),
     ),
     ("/wiki/rest/api/space", get_spaces, ("read:confluence-space.summary", "read:space:confluence")),
     ("/wiki/rest/api/space/{key}", get_space, ("read:confluence-space.summary", "read:space:confluence")),

@@ -105,7 +105,7 @@ def content_json(ctx: ApiContext, item: Content, body_format: str | None) -> dic
 
 
 # ----- list plumbing ----------------------------------------------------------------------------
-def _limit(ctx: ApiContext) -> int:
+def v2_limit(ctx: ApiContext) -> int:
     limit = parse_int(ctx.request.param("limit"), "limit", 25)
     if not 1 <= limit <= 250:
         raise ApiError(
@@ -122,7 +122,11 @@ def _sort(ctx: ApiContext, allowed: dict[str, Callable[[Any], Any]]) -> tuple[st
     return field, raw.startswith("-")
 
 
-def _list_response(ctx: ApiContext, results: list[dict[str, Any]], next_cursor: str | None) -> Response:
+def list_response(
+    ctx: ApiContext, results: list[dict[str, Any]], next_cursor: str | None, *, core: bool = True
+) -> Response:
+    if core:
+        ctx.meter.core += len(results)
     links: dict[str, str] = {"base": ctx.hosted.wiki_base}
     headers: list[tuple[str, str]] = []
     if next_cursor is not None:
@@ -189,7 +193,7 @@ def _fast_id_page(
 
 
 def list_content(ctx: ApiContext, kind: str, space_ids: list[int] | None) -> Response:
-    limit = _limit(ctx)
+    limit = v2_limit(ctx)
     statuses = _statuses(ctx, kind)
     body_format = _body_format(ctx, BULK_FORMATS)
     field, desc = _sort(ctx, CONTENT_SORTS)
@@ -198,9 +202,14 @@ def list_content(ctx: ApiContext, kind: str, space_ids: list[int] | None) -> Res
     if wanted is not None and len(wanted) > 250:
         raise ApiError(400, "Provided value for 'id' exceeds the maximum of 250 items")
 
+    viewer = ctx.viewer
+
     def match(item: Content) -> bool:
         return (
-            item.status in statuses and (title is None or item.title == title) and (wanted is None or item.id in wanted)
+            item.status in statuses
+            and (title is None or item.title == title)
+            and (wanted is None or item.id in wanted)
+            and viewer.can_see(item)
         )
 
     if wanted is not None:  # look the ids up instead of scanning the whole site
@@ -217,7 +226,7 @@ def list_content(ctx: ApiContext, kind: str, space_ids: list[int] | None) -> Res
         items = [c for c in (ctx.site.content.get(i) for i in ids) if c is not None and match(c)]
         chunk, nxt = page_of(items, CONTENT_SORTS[field], desc, ctx, limit)
     results = [content_json(ctx, item, body_format) for item in chunk]
-    response = _list_response(ctx, results, nxt)
+    response = list_response(ctx, results, nxt)
     if body_format:
         response.body_ids = tuple(r["id"] for r in results)
     return response
@@ -225,7 +234,7 @@ def list_content(ctx: ApiContext, kind: str, space_ids: list[int] | None) -> Res
 
 # ----- handlers ---------------------------------------------------------------------------------
 def get_spaces(ctx: ApiContext) -> Response:
-    limit = _limit(ctx)
+    limit = v2_limit(ctx)
     field, desc = _sort(ctx, SPACE_SORTS)
     ids = {parse_id(v) for v in ctx.request.params("ids")}
     keys = set(ctx.request.params("keys"))
@@ -241,19 +250,21 @@ def get_spaces(ctx: ApiContext) -> Response:
             and (space_type is None or s.type == space_type)
             and (status is None or s.status == status)
         ]
+    spaces = [s for s in spaces if ctx.viewer.can_read_space(s.id)]
     chunk, nxt = page_of(spaces, SPACE_SORTS[field], desc, ctx, limit)
-    return _list_response(ctx, [space_json(ctx, s) for s in chunk], nxt)
+    return list_response(ctx, [space_json(ctx, s) for s in chunk], nxt)
 
 
 def _space(ctx: ApiContext) -> Space:
     space = ctx.site.space(parse_id(ctx.params["id"]))
-    if space is None:
+    if space is None or not ctx.viewer.can_read_space(space.id):  # someone else's space looks like no space
         raise ApiError(404, "Not Found")
     return space
 
 
 def get_space(ctx: ApiContext) -> Response:
     data = space_json(ctx, _space(ctx))
+    ctx.meter.core += 1
     data["_links"]["base"] = ctx.hosted.wiki_base
     return json_response(200, data)
 
@@ -284,10 +295,11 @@ def _single(ctx: ApiContext, kind: str) -> Response:
     statuses = set(ctx.request.params("status")) or {"current", "archived"}
     if not statuses <= SINGLE_STATUSES:
         raise ApiError(400, "Provided value for 'status' is not valid")
-    if item is None or item.status not in statuses:
+    if item is None or item.status not in statuses or not ctx.viewer.can_see(item):
         raise ApiError(404, "Not Found")
     body_format = _body_format(ctx, SINGLE_FORMATS)
     data = content_json(ctx, item, body_format)
+    ctx.meter.core += 1
     data["_links"]["base"] = ctx.hosted.wiki_base
     response = json_response(200, data)
     if body_format:

@@ -225,6 +225,7 @@ class RequestRecord:
     body_ids: tuple[str, ...] = ()
     note: str = ""
     at: float = 0.0
+    points: int = 0
 
 
 @dataclass
@@ -272,6 +273,10 @@ class RequestLog:
 
     def count(self, endpoint: str | None = None, **criteria: str | int | None) -> int:
         return len(self.filter(endpoint, **criteria))  # type: ignore[arg-type]
+
+    def points(self, endpoint: str | None = None, *, principal: str | None = None, since: float | None = None) -> int:
+        """Atlassian points spent (optionally on matching endpoints, by one token, at or after a clock time)."""
+        return sum(r.points for r in self.filter(endpoint, principal=principal) if since is None or r.at >= since)
 
     def by_endpoint(self) -> Counter[str]:
         return Counter(r.endpoint for r in self.snapshot())

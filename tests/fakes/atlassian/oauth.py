@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode
 
 from .clock import FakeClock
@@ -23,6 +25,8 @@ REFRESH_GRACE = 600.0
 REFRESH_INACTIVITY = 90 * 86_400.0
 FAMILY_MAX_AGE = 365 * 86_400.0
 UNKNOWN_REFRESH = "Unknown or invalid refresh token."
+#: The browser's login at auth.atlassian.com: ``/authorize`` consents as the account this cookie names.
+SESSION_COOKIE = "fake_atlassian_session"
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,13 @@ class OAuthServer:
         default_account_id: str,
         *,
         access_ttl: float = 3600.0,
+        sites_of: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
         self.clock = clock
+        #: The sites an account can pick on the consent screen (default: every site).
+        self.sites_of = sites_of or (lambda _account: tuple(site_ids))
+        #: What a logged-in person (see SESSION_COOKIE) does on the consent screen; others follow ``consent``.
+        self.user_consents: dict[str, Consent] = {}
         self.apps = {app.client_id: app for app in apps}
         self.site_ids = site_ids
         self.default_account_id = default_account_id
@@ -142,7 +151,13 @@ class OAuthServer:
         if problem:
             return _error_page(problem)
         state = request.param("state") or ""
-        consent = self.consent
+        session = _session(request)
+        consent = self.user_consents.get(session, self.consent) if session else self.consent
+        account = consent.account_id or session or self.default_account_id
+        if consent.site_ids is not None:
+            site_ids = tuple(consent.site_ids)
+        else:
+            site_ids = self.sites_of(account) if session else tuple(self.site_ids)
         if not consent.approve:
             query = {"error": "access_denied", "error_description": consent.error_description, "state": state}
             return redirect(_with_query(redirect_uri, query))
@@ -152,8 +167,8 @@ class OAuthServer:
                 client_id=app.client_id,
                 redirect_uri=redirect_uri,
                 scopes=tuple((request.param("scope") or "").split()),
-                site_ids=tuple(consent.site_ids if consent.site_ids is not None else self.site_ids),
-                account_id=consent.account_id or self.default_account_id,
+                site_ids=site_ids,
+                account_id=account,
                 expires_at=self.clock.now() + CODE_TTL,
             )
         return redirect(_with_query(redirect_uri, {"code": code, "state": state}))
@@ -276,14 +291,11 @@ class OAuthServer:
     ) -> dict[str, object]:
         """Skip the browser dance: create a family and return a token response payload."""
         app_id = client_id or next(iter(self.apps))
+        if site_ids is None:
+            site_ids = self.sites_of(account_id) if account_id else tuple(self.site_ids)
         with self._lock:
             family = _Family(
-                secrets.token_hex(8),
-                app_id,
-                account_id or self.default_account_id,
-                scopes,
-                site_ids if site_ids is not None else tuple(self.site_ids),
-                self.clock.now(),
+                secrets.token_hex(8), app_id, account_id or self.default_account_id, scopes, site_ids, self.clock.now()
             )
             self._families[family.id] = family
             return self._issue(family)
@@ -316,3 +328,13 @@ class OAuthServer:
 
 def _with_query(url: str, params: dict[str, str]) -> str:
     return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+def _session(request: Request) -> str | None:
+    cookie = SimpleCookie()
+    try:
+        cookie.load(request.header("cookie") or "")
+    except CookieError:
+        return None
+    morsel = cookie.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None and morsel.value else None

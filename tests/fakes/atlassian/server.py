@@ -6,7 +6,9 @@
   v1 also HTTP Basic), and a site-style prefix ``/wiki/…`` (or bare ``/rest/api/…``) for the
   first site, accepting Basic or Bearer, so peer libraries can use ``url=api_url[/wiki]``.
 
-Every request passes through fault injection and latency, then lands in :attr:`FakeAtlassian.log`.
+Every request passes through fault injection and latency, then lands in :attr:`FakeAtlassian.log` with
+its Atlassian points (``points.py``).  Answers are the calling account's view: the Bearer token's owner,
+or ``site.users[0]`` for HTTP Basic (see ``permissions.py``, ``confluence_acl.py``, ``account_api.py``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
-from . import confluence_v1, confluence_v2
+from . import account_api, confluence_acl, confluence_v1, confluence_v2
 from .clock import FakeClock
 from .common import ApiContext, ApiError, HostedSite, v1_error, v2_error
 from .faults import FaultKind, FaultPlan, FaultRule, RequestLog, RequestRecord, apply_fault
-from .oauth import Consent, Grant, OAuthApp, OAuthServer
+from .oauth import SESSION_COOKIE, Consent, OAuthApp, OAuthServer
+from .points import PointsBudget
 from .site import Site, SiteSpec
 from .transport import HttpServer, Outcome, Request, Response, Router, json_response
 
@@ -33,8 +36,13 @@ DEFAULT_SCOPES = (
     "read:space:confluence read:page:confluence read:content-details:confluence "
     "read:confluence-content.all read:confluence-space.summary search:confluence read:me offline_access"
 ).split()
+#: DEFAULT_SCOPES plus what a permission sync reads (users, groups, restrictions, space permissions).
+PERMISSION_SCOPES = [
+    *DEFAULT_SCOPES,
+    *"read:user:confluence read:group:confluence read:confluence-user read:confluence-groups".split(),
+    *"read:content.restriction:confluence read:space.permission:confluence".split(),
+]
 UNAUTHORIZED = {"code": 401, "message": "Unauthorized"}
-AVATAR = "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png"
 
 
 @dataclass(frozen=True)
@@ -86,8 +94,14 @@ class FakeAtlassian:
             )
         self.apps = apps or [OAuthApp()]
         self.oauth = OAuthServer(
-            self.clock, self.apps, list(self.sites), self.site.users[0].account_id, access_ttl=access_ttl
+            self.clock,
+            self.apps,
+            list(self.sites),
+            self.site.users[0].account_id,
+            access_ttl=access_ttl,
+            sites_of=self.sites_of,
         )
+        self.points = PointsBudget()
         self.basic_credentials = (basic_email, api_token)
         self.enforce_scopes = enforce_scopes
         self.faults = FaultPlan()
@@ -98,6 +112,10 @@ class FakeAtlassian:
         self._wiki: Router[_Route] = Router()
         confluence_v2.register(self._wiki, lambda handler, scope: _Route(handler, (scope,), False))
         confluence_v1.register(self._wiki, lambda handler, scopes: _Route(handler, scopes, True))
+        for method, template, handler, scopes in confluence_acl.V1_ROUTES:
+            self._wiki.add(method, template, _Route(handler, scopes, True))
+        for method, template, handler, scope in confluence_acl.V2_ROUTES:
+            self._wiki.add(method, template, _Route(handler, (scope,), False))
         self._auth_server = HttpServer(lambda r: self._serve("auth", r, self._resolve_auth), self._stop)
         self._api_server = HttpServer(lambda r: self._serve("api", r, self._resolve_api), self._stop)
 
@@ -179,10 +197,37 @@ class FakeAtlassian:
         return f"{self.auth_url}/authorize?{urlencode(params)}"
 
     def issue_token(
-        self, scopes: list[str] | None = None, *, site_ids: tuple[str, ...] | None = None
+        self,
+        scopes: list[str] | None = None,
+        *,
+        site_ids: tuple[str, ...] | None = None,
+        account_id: str | None = None,
     ) -> dict[str, Any]:
-        """Token response as if the OAuth dance had happened (for API-only tests)."""
-        return self.oauth.issue_tokens(tuple(scopes or DEFAULT_SCOPES), site_ids=site_ids)
+        """Token response as if the OAuth dance had happened (for API-only tests); ``account_id`` picks whose
+        token it is (default: the connecting user, ``site.users[0]``) and then the sites default to theirs."""
+        return self.oauth.issue_tokens(tuple(scopes or DEFAULT_SCOPES), site_ids=site_ids, account_id=account_id)
+
+    def sites_of(self, account_id: str) -> tuple[str, ...]:
+        """Cloud ids of the sites whose directory has this account (what their consent screen offers)."""
+        return tuple(cid for cid, hosted in self.sites.items() if hosted.site.people.user(account_id) is not None)
+
+    def session_cookies(self, account_id: str) -> dict[str, str]:
+        """Cookies of a browser logged in to Atlassian as ``account_id``: ``/authorize`` then consents as them."""
+        return {SESSION_COOKIE: account_id}
+
+    def set_user_consent(
+        self, account_id: str, *, approve: bool = True, site_ids: tuple[str, ...] | None = None
+    ) -> None:
+        """What this person (logged in through session_cookies) does on the consent screen."""
+        self.oauth.user_consents[account_id] = Consent(approve=approve, site_ids=site_ids)
+
+    def complete_oauth(self, account_id: str, *, scopes: list[str] | None = None, state: str = "s") -> dict[str, Any]:
+        """Run the 3LO dance over HTTP as ``account_id`` (authorize with their session, exchange the code)."""
+        return account_api.complete_oauth(self, account_id, scopes or DEFAULT_SCOPES, state)
+
+    def set_points_quota(self, points_per_hour: int | None) -> None:
+        """Enforce an hourly points budget for the whole app (None: count only)."""
+        self.points.quota = points_per_hour
 
     def inject(
         self,
@@ -253,6 +298,7 @@ class FakeAtlassian:
                 body_ids=source.body_ids if rule is None else (),
                 note=source.note,
                 at=self.clock.now(),
+                points=real.points if real is not None else 0,
             )
         )
         return outcome
@@ -266,10 +312,10 @@ class FakeAtlassian:
 
     def _resolve_api(self, request: Request) -> tuple[str, Any]:
         path = request.path
-        if request.method == "GET" and path == "/oauth/token/accessible-resources":
-            return "GET /oauth/token/accessible-resources", lambda: self._accessible_resources(request)
-        if request.method == "GET" and path == "/me":
-            return "GET /me", lambda: self._me(request)
+        if request.method == "GET" and path in account_api.PATHS:
+            return f"GET {path}", lambda: account_api.answer(
+                path, account_api.bearer(self.oauth, request), self.sites, self.enforce_scopes
+            )
         if path.startswith("/ex/confluence/"):
             cloud_id, _, rest = path.removeprefix("/ex/confluence/").partition("/")
             hosted = self.sites.get(cloud_id)
@@ -292,15 +338,23 @@ class FakeAtlassian:
 
         def respond() -> Response:
             render = v1_error if route.v1 else v2_error
+            now = self.clock.now()
+            spent = self.points.refusal(now)
+            if spent is not None:
+                return spent
             who = self._authenticate(request, hosted, route, gateway)
             if isinstance(who, Response):
                 return who
             principal, account_id = who
+            context = ApiContext(hosted, request, params, wiki_path, account_id, self.paging)
             try:
-                context = ApiContext(hosted, request, params, wiki_path, account_id, self.paging)
                 response: Response = route.handler(context)
+                response.points = context.meter.points
             except ApiError as exc:
                 response = render(exc.status, exc.title)
+                response.points = 1
+            self.points.charge(now, response.points)
+            response.headers += self.points.headers(now)
             response.principal = principal
             return response
 
@@ -317,7 +371,8 @@ class FakeAtlassian:
         if scheme.lower() != "bearer":
             return json_response(401, UNAUTHORIZED)
         grant = self.oauth.check_access(credential.strip())
-        if grant is None:
+        owner = hosted.site.people.user(grant.account_id) if grant is not None else None
+        if grant is None or (owner is not None and not owner.active):  # a deactivated person's tokens stop working
             status = self.refused_token_status["v1" if route.v1 else "v2"]
             if status == 401:
                 refused = json_response(401, UNAUTHORIZED)
@@ -340,48 +395,6 @@ class FakeAtlassian:
         if email != expected_email or not secrets.compare_digest(token, expected_token):
             return json_response(401, UNAUTHORIZED)
         return f"basic:{email}", self.site.users[0].account_id
-
-    def _bearer(self, request: Request) -> Grant | Response:
-        scheme, _, token = (request.header("authorization") or "").partition(" ")
-        grant = self.oauth.check_access(token.strip()) if scheme.lower() == "bearer" else None
-        return grant if grant is not None else json_response(401, UNAUTHORIZED)
-
-    def _accessible_resources(self, request: Request) -> Response:
-        grant = self._bearer(request)
-        if isinstance(grant, Response):
-            return grant
-        scopes = sorted(s for s in grant.scopes if s != "offline_access")
-        body = [
-            {"id": h.cloud_id, "url": h.url, "name": h.name, "scopes": scopes, "avatarUrl": AVATAR}
-            for cid, h in self.sites.items()
-            if cid in grant.site_ids
-        ]
-        response = json_response(200, body)
-        response.principal = grant.token
-        return response
-
-    def _me(self, request: Request) -> Response:
-        grant = self._bearer(request)
-        if isinstance(grant, Response):
-            return grant
-        if self.enforce_scopes and "read:me" not in grant.scopes:
-            return json_response(401, {"code": 401, "message": "Unauthorized; scope does not match"})
-        user = next(u for h in self.sites.values() for u in h.site.users if u.account_id == grant.account_id)
-        body = {
-            "account_type": "atlassian",
-            "account_id": user.account_id,
-            "email": user.email,
-            "name": user.display_name,
-            "nickname": user.display_name.split()[0],
-            "picture": f"https://avatar-management.example/{user.account_id}.png",
-            "account_status": "active",
-            "locale": "en-US",
-            "zoneinfo": "Europe/Berlin",
-            "extended_profile": {"job_title": "Engineer", "organization": "Acme"},
-        }
-        response = json_response(200, body)
-        response.principal = grant.token
-        return response
 
 
 def _presented(request: Request) -> str | None:

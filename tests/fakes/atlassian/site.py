@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .clock import FakeClock
+from .people import Directory, User
+from .permissions import Permissions, Viewer
 from .storage_xhtml import (
     ADJECTIVES,
     NOUNS,
@@ -34,7 +36,6 @@ SPACE_NAMES = (
     "Customer Success:CS,Partners:PART,Documentation:DOCS"
 )
 KNOWN_SPACES = [tuple(item.split(":")) for item in SPACE_NAMES.split(",")]
-USER_NAMES = ("Ada Lovelace", "Grace Hopper", "Åsa Lindström", "李 小龍", "José Núñez", "Zoë O'Brien")
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,6 @@ class SiteSpec:
     seed: int = 1
     archived_every: int = 0
     users: int = 6
-
-
-@dataclass(frozen=True)
-class User:
-    account_id: str
-    display_name: str
-    email: str
 
 
 @dataclass(slots=True)
@@ -99,7 +93,9 @@ class Site:
         self.clock = clock or FakeClock()
         self.lock = threading.RLock()
         self.bodies = BodyGenerator(self.spec.seed)
-        self.users = [self._make_user(i) for i in range(max(1, self.spec.users))]
+        self.people = Directory(self.spec.seed, self.spec.users)
+        self.users: list[User] = self.people.users  # the same list: users added to the directory appear here
+        self.permissions = Permissions(self)
         self.spaces: dict[int, Space] = {}
         self.space_keys: dict[str, int] = {}
         self.content: dict[int, Content] = {}
@@ -111,11 +107,6 @@ class Site:
             self.add_space(pages=self.spec.pages_per_space, blogposts=self.spec.blogposts_per_space)
 
     # ----- generation -------------------------------------------------------------------------
-    def _make_user(self, index: int) -> User:
-        name = USER_NAMES[index % len(USER_NAMES)] + ("" if index < len(USER_NAMES) else f" {index}")
-        account = f"5b10ac8d82e05b22cc7d{(index * 2654435761 + self.spec.seed) & 0xFFFF:04x}"
-        return User(account, name, f"user{index}@acme.example")
-
     def _space_identity(self, index: int) -> tuple[str, str]:
         if index < len(KNOWN_SPACES):
             name, key = KNOWN_SPACES[index]
@@ -193,7 +184,11 @@ class Site:
         return page_hints(item.id, item.version, item.title, self.spec.seed)
 
     def user(self, account_id: str) -> User | None:
-        return next((u for u in self.users if u.account_id == account_id), None)
+        return self.people.user(account_id)
+
+    def viewer(self, account_id: str) -> Viewer:
+        """What ``account_id`` may see right now (build one per request: it memoises)."""
+        return Viewer(self, account_id)
 
     # ----- mutations --------------------------------------------------------------------------
     def add_space(
@@ -369,11 +364,20 @@ class Site:
             del self.space_keys[target.key]
 
     def restrict_page(self, content_id: int, *, users: Iterable[str] = (), groups: Iterable[str] = ()) -> Content:
-        """Set read restrictions (account ids / group names); does not bump the version."""
+        """Set read restrictions (account ids; group ids or names); empty means unrestricted.  Like Confluence,
+        this does not bump the version."""
         with self.lock:
             item = self._require(content_id)
-            item.restrictions = (tuple(users), tuple(groups))
+            accounts = tuple(dict.fromkeys(self.people.require_user(u).account_id for u in users))
+            group_ids = tuple(dict.fromkeys(self.people.require_group(g).id for g in groups))
+            item.restrictions = (accounts, group_ids)
             return item
+
+    def remove_group(self, group: str) -> None:
+        """Delete a group: its members lose what it granted.  It leaves every space permission; read restrictions
+        keep naming it (so nobody gains access) while group lookups answer 404."""
+        with self.lock:
+            self.permissions.forget_group(self.people.remove_group(group).id)
 
     def stats(self) -> dict[str, int]:
         with self.lock:

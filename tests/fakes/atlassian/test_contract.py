@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.fakes.atlassian import FakeAtlassian
+from tests.fakes.atlassian import PERMISSION_SCOPES, AccountStatus, EmailVisibility, FakeAtlassian
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "confluence-cloud-openapi-v2-subset.json"
 URI = "urn:confluence-v2"
@@ -80,16 +80,16 @@ def _spec() -> dict[str, Any]:
     return dict(_strict(_flatten_all_of(spec, spec)))
 
 
-def _validator(path: str) -> Draft202012Validator:
+def _validator(path: str, method: str = "get") -> Draft202012Validator:
     spec = _spec()
     registry = Registry().with_resource(URI, Resource.from_contents(spec, default_specification=DRAFT202012))
     pointer = path.replace("~", "~0").replace("/", "~1")
-    ref = f"{URI}#/paths/{pointer}/get/responses/200/content/application~1json/schema"
+    ref = f"{URI}#/paths/{pointer}/{method}/responses/200/content/application~1json/schema"
     return Draft202012Validator({"$ref": ref}, registry=registry)
 
 
-def _check(path: str, payload: Any) -> None:
-    errors = sorted(_validator(path).iter_errors(payload), key=lambda e: list(e.path))
+def _check(path: str, payload: Any, method: str = "get") -> None:
+    errors = sorted(_validator(path, method).iter_errors(payload), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
 
 
@@ -167,3 +167,27 @@ def test_v2_lists_send_the_link_header_the_spec_documents(
     following = response.json()["_links"]["next"]
     assert response.headers["link"] == f'<{following}>; rel="next", <{fake.hosted.wiki_base}>; rel="base"'
     assert re.fullmatch(shape, response.headers["link"]), (shape, response.headers["link"])
+
+
+def test_permission_sync_answers_match_openapi(fake: FakeAtlassian) -> None:
+    """Space permission assignments and the bulk user lookup, including hidden e-mails and odd accounts."""
+    people = fake.site.people
+    people.hide_email(fake.site.users[2].account_id, EmailVisibility.NULL)
+    people.set_status(fake.site.users[3].account_id, AccountStatus.CLOSED)
+    group = people.add_group("hr", [fake.site.users[1].account_id])
+    space = fake.site.space_by_key("ENG")
+    assert space is not None
+    fake.site.permissions.grant(space.id, group.id)
+    fake.site.permissions.grant(space.id, fake.site.users[4].account_id, [("read", "space")])
+    token = fake.issue_token(PERMISSION_SCOPES)["access_token"]
+    with httpx.Client(base_url=fake.wiki_url(), headers={"Authorization": f"Bearer {token}"}) as api:
+        permissions = api.get(f"/api/v2/spaces/{space.id}/permissions", params={"limit": 3})
+        assert permissions.status_code == 200, permissions.text
+        _check("/spaces/{id}/permissions", permissions.json())
+        assert permissions.json()["_links"]["next"].startswith(f"/wiki/api/v2/spaces/{space.id}/permissions?")
+        ids = [u.account_id for u in fake.site.users]
+        users = api.post("/api/v2/users-bulk", json={"accountIds": ids})
+        assert users.status_code == 200, users.text
+        _check("/users-bulk", users.json(), "post")
+    kinds = {p["principal"]["type"] for p in permissions.json()["results"]}
+    assert kinds <= {"user", "group"} and len(users.json()["results"]) == len(ids)

@@ -69,6 +69,7 @@ class Response:
     principal: str | None = None
     body_ids: tuple[str, ...] = ()
     note: str = ""
+    points: int = 0  # Atlassian points the answer costs (see points.py)
 
 
 @dataclass(frozen=True)
