@@ -13,6 +13,7 @@ Problems a real Slack client would never let through raise ``AssertionError`` wi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.fakes.slack_blockkit import iter_elements, slack_length
@@ -177,3 +178,17 @@ def _check_option_list(options: Any, where: str) -> list[JsonDict]:
         if not isinstance(value, str) or not 0 < slack_length(value) <= 150:
             raise AssertionError(f"{where}[{index}].value must be a string of 1-150 chars: {option!r}")
     return list(options)
+
+
+def slack_escaped(text: str) -> str:
+    """What Slack sends as a slash command's ``text``: what was typed, with ``& < >`` as ``&amp; &lt; &gt;``."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def ack_message(body: str) -> JsonDict:
+    """A slash-command ack body as a message: JSON (``{"text", "blocks", "response_type"}``) or plain text."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {"text": body}
+    return data if isinstance(data, dict) else {"text": body}

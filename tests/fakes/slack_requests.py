@@ -9,9 +9,8 @@ Usage::
         assert result.errors is None and slack.view(modal["id"]).callback_id == "step2"
 
 Wire formats (as Slack): slash commands are form fields (the typed text with ``& < >`` sent as entities);
-interactivity (``block_actions``,
-``view_submission``, ``view_closed``, ``block_suggestion``) is a form field ``payload=<json>``; Events API
-callbacks and ``url_verification`` are ``application/json``.  Each request carries
+interactivity (``block_actions``, ``view_submission``, ``view_closed``, ``block_suggestion``) is a form field
+``payload=<json>``; Events API callbacks and ``url_verification`` are ``application/json``.  Each request carries
 ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature = v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))``;
 ``sign=`` sends it unsigned, with a wrong signature or a stale (>5 min) timestamp.
 ``team_id`` / ``enterprise_id`` say where the requests come from (another workspace, an Enterprise Grid org:
@@ -35,7 +34,14 @@ from urllib.parse import urlencode
 import httpx
 
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_payloads import check_options_response, element_value, find_element, state_values
+from tests.fakes.slack_payloads import (
+    ack_message,
+    check_options_response,
+    element_value,
+    find_element,
+    slack_escaped,
+    state_values,
+)
 from tests.fakes.slack_state import JsonDict, View, random_id
 
 SignMode = Literal["valid", "unsigned", "bad_signature", "stale"]
@@ -220,7 +226,7 @@ class SlackRequestSender:
         result = self.post(urlencode(fields), "application/x-www-form-urlencoded", sign=sign)
         result.sent = fields
         if result.status == 200 and result.body.strip():
-            self.slack.apply_ack_reply(channel_id, user_id, _ack_message(result.body))
+            self.slack.apply_ack_reply(channel_id, user_id, ack_message(result.body))
         return result
 
     # ---- modals ----------------------------------------------------------------------------------
@@ -389,17 +395,3 @@ class SlackRequestSender:
         result = self.post(json.dumps(body), "application/json", sign=sign)
         result.sent = body
         return result
-
-
-def slack_escaped(text: str) -> str:
-    """What Slack sends as a slash command's ``text``: what was typed, with ``& < >`` as ``&amp; &lt; &gt;``."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _ack_message(body: str) -> JsonDict:
-    """A slash-command ack body as a message: JSON (``{"text", "blocks", "response_type"}``) or plain text."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return {"text": body}
-    return data if isinstance(data, dict) else {"text": body}

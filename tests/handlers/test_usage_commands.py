@@ -117,7 +117,7 @@ def test_search_during_a_sync_covers_what_is_processed_and_says_so(database_url:
             worker = threading.Thread(target=world.worker(batch_size=20).run_until_idle, daemon=True)
             worker.start()
             wait_until(lambda w=world: w.datastore().document_count >= 20, timeout=30)  # type: ignore[misc]
-            world.atlassian.hold_requests()  # the rest of the sync waits until the searches are done
+            world.atlassian.faults.hold()  # the rest of the sync waits until the searches are done
             settings = world.services.settings
             assert settings.encryption_key is not None
             key = settings.encryption_key.get_secret_value()
@@ -135,7 +135,7 @@ def test_search_during_a_sync_covers_what_is_processed_and_says_so(database_url:
                 with world.services.sessions() as session:  # it was indeed not processed yet when searched
                     assert session.scalars(select(Document).where(Document.source_id == waiting)).first() is None
                 bot.sender.close()
-            world.atlassian.release_requests()
+            world.atlassian.faults.release()
             worker.join(timeout=60)
             assert world.run(run_id).outcome == "synced"
 

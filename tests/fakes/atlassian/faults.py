@@ -119,6 +119,19 @@ class FaultPlan:
         self._rules: list[FaultRule] = []
         self._latency: list[LatencyRule] = []
         self.default_latency = 0.0
+        self._answering = threading.Event()
+        self._answering.set()
+
+    def hold(self) -> None:
+        """Every request from now on waits, unanswered, until :meth:`release` (or the fake stops)."""
+        self._answering.clear()
+
+    def release(self) -> None:
+        self._answering.set()
+
+    def wait_while_held(self, stop: threading.Event) -> None:
+        while not self._answering.wait(0.05) and not stop.is_set():
+            pass
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:

@@ -107,8 +107,6 @@ class FakeAtlassian:
         self.faults = FaultPlan()
         self.log = RequestLog()
         self._stop = threading.Event()
-        self._answering = threading.Event()
-        self._answering.set()
         self._wiki: Router[_Route] = Router()
         confluence_v2.register(self._wiki, lambda handler, scope: _Route(handler, (scope,), False))
         confluence_v1.register(self._wiki, lambda handler, scopes: _Route(handler, scopes, True))
@@ -261,20 +259,12 @@ class FakeAtlassian:
         else:
             self.faults.add_latency(pattern, seconds)
 
-    def hold_requests(self) -> None:
-        """Every request from now on waits, unanswered, until :meth:`release_requests` (or the fake stops)."""
-        self._answering.clear()
-
-    def release_requests(self) -> None:
-        self._answering.set()
-
     def clear_faults(self) -> None:
         self.faults.clear()
 
     # ----- request pipeline -------------------------------------------------------------------
     def _serve(self, server: str, request: Request, resolve: Any) -> Outcome:
-        while not self._answering.wait(0.05) and not self._stop.is_set():
-            pass
+        self.faults.wait_while_held(self._stop)
         endpoint, respond = resolve(request)
         line = f"{request.method} {request.path}"
         delay = self.faults.latency_for(endpoint, line)
