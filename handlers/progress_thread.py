@@ -33,7 +33,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import SlackPostPending, SlackThreadUnreachable
 from bot.progress.posts import PostKeys, PostLedger
 from bot.progress.snapshot import ProgressSnapshot
-from bot.progress.thread_store import AnnounceStep, ThreadStore
+from bot.progress.thread_store import AnnounceStep, NoReply, ThreadStore
 from handlers.announce import Thread, open_thread
 from handlers.slack_once import TRANSPORT_ERRORS, SlackFailure, classify, post_once, retry_after_seconds
 from handlers.views.progress import (
@@ -53,8 +53,6 @@ logger = logging.getLogger(__name__)
 MOVES_PER_PASS = 3
 #: conversations.open refusals that mean the creator cannot be sent a DM at all.
 NO_DM = {"user_not_found", "users_not_found", "user_disabled", "cannot_dm_bot"}
-#: The announcement of a run whose thread had nowhere left to go (SyncRun.announced_ts).
-UNREACHABLE = "unreachable"
 
 
 def digest(message: dict[str, Any]) -> str:
@@ -108,7 +106,7 @@ class ThreadKeeper:
                     raise
                 logger.warning("run %s of datastore %s is not announced: %s", self.s.run_id, self.s.datastore_id, exc)
                 self.on_finished(self.s.team_id)
-                self.store.announced(self.s.run_id, UNREACHABLE)
+                self.store.announced(self.s.run_id, NoReply.UNREACHABLE)
                 return
             except TRANSPORT_ERRORS as exc:
                 logger.info("thread of datastore %s: Slack did not answer (%s); next pass", self.s.datastore_id, exc)
@@ -286,7 +284,7 @@ class ThreadKeeper:
         if AnnounceStep.PARENT not in done:
             self._update_parent()
             self.store.step_done(s.run_id, AnnounceStep.PARENT)
-        announced = "quiet"  # a routine scheduled run: the status line says it all, no reply
+        announced: str = NoReply.QUIET
         if not quiet:
             thread = self._current()
             announced = self._post(

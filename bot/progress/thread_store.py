@@ -28,6 +28,13 @@ class AnnounceStep(StrEnum):
     HOME = "home"  # App Home tabs refreshed
 
 
+class NoReply(StrEnum):
+    """What ``SyncRun.announced_ts`` holds when a finished run's announcement posted no completion reply."""
+
+    QUIET = "quiet"  # a routine scheduled run: the status line says it all
+    UNREACHABLE = "unreachable"  # the thread had nowhere left to go (channel closed, no DM possible)
+
+
 class ThreadStore:
     def __init__(self, services: Services, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.services, self.clock = services, clock
@@ -85,6 +92,6 @@ class ThreadStore:
             threads.mark_announce_step(session, run_id=run_id, step=step)
 
     def announced(self, run_id: int, announced_ts: str) -> None:
-        """Every step is done: ``announced_ts`` is the completion reply (``quiet`` when there is none)."""
+        """Every step is done: ``announced_ts`` is the completion reply (a :class:`NoReply` when there is none)."""
         with self.services.sessions.begin() as session:
             threads.finish_announcement(session, run_id=run_id, announced_ts=announced_ts)

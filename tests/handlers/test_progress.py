@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.datastores.queries import Queries
 from bot.jobs import Jobs
+from bot.progress.thread_store import NoReply
 from handlers.home import HomeTabs
 from handlers.progress import ProgressUpdater
 from storage.credits import add_credits
@@ -196,7 +197,7 @@ def test_a_scheduled_resync_runs_and_only_updates_the_status_line(
     _tick_until_announced(world, updater, run_id)
     assert len(slack.thread_replies(channel, parent_ts)) == replies_before
     assert "last sync" in slack.message(channel, parent_ts).text
-    wait_until(lambda: world.run(run_id).announced_ts == "quiet")
+    wait_until(lambda: world.run(run_id).announced_ts == NoReply.QUIET)
 
 
 def test_app_home_tabs_of_recent_viewers_show_the_finished_sync(thread: tuple[SyncWorld, FakeSlack, WebClient]) -> None:

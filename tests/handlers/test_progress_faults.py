@@ -13,9 +13,8 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.app import RepeatableCallRetryHandler
-from bot.progress.thread_store import AnnounceStep, ThreadStore
+from bot.progress.thread_store import AnnounceStep, NoReply, ThreadStore
 from handlers.progress import ProgressUpdater
-from handlers.progress_thread import UNREACHABLE
 from storage.models import Datastore
 from tests.bot.sync.conftest import SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec
@@ -248,7 +247,7 @@ def test_a_closed_channel_and_a_creator_who_cannot_get_a_dm_end_the_run_unannoun
         t.slack.fail(method, error=error, times=50, when=_to_dm if method == "chat.postMessage" else None)
 
     run_id = _sync_with(thread, faults)
-    assert thread.world.run(run_id).announced_ts == UNREACHABLE
+    assert thread.world.run(run_id).announced_ts == NoReply.UNREACHABLE
     assert _unexpected(caplog) == []  # an info line per try, not an error id every backoff for ever
     assert thread.slack.all_messages(text_prefix=DONE) == []
     tried = len(thread.slack.calls(method))
