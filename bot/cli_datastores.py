@@ -1,5 +1,7 @@
 """Operator commands: `datastores`, `sync NAME [--full]`, `search NAME QUERY`, `delete NAME`,
-`schedule NAME EVERY`, `credits show TEAM` and `credits add TEAM N`."""
+`schedule NAME EVERY`, `credits show TEAM` and `credits add TEAM N`.
+
+Operators see every datastore's content as its connecting account: the CLI filters nothing per person."""
 
 from __future__ import annotations
 
@@ -16,17 +18,33 @@ from sqlalchemy import select
 from bot.errors import UserFacingError
 from bot.services import Services, build_services
 from bot.settings import Settings
-from bot.text_policy import clean_query, refusal
+from bot.text_policy import clean_query, displayable, refusal
 from bot.wizard.inputs import name_key
+from storage.access_modes import AccessMode
 from storage.credits import add_credits, resume_paused_for_credits
 from storage.migrate import upgrade_to_head
 from storage.models import Connection, Datastore, SyncRun, utcnow
 from storage.search import search
 from storage.sync_runs import latest_run, queue_run, unfinished_run
 
-__all__ = ["add_parsers", "progress_line"]
+__all__ = ["OPERATOR_VIEW", "add_parsers", "progress_line"]
 
 BAR_WIDTH = 30
+#: What an operator sees, said in --help and under the list of datastores.
+OPERATOR_VIEW = "Operators see everything the connecting account can see; per-person filtering applies in Slack only."
+
+
+def _shown(text: str | None) -> str:
+    """Stored text from Slack or Atlassian, one terminal line: control characters and reordering marks go."""
+    return displayable(text or "", newlines=False)
+
+
+def _access(datastore: Datastore, connection: Connection | None) -> str:
+    """``everyone: Ada Lovelace`` — who sees the datastore in Slack, and the account it is searched as."""
+    account = _shown(connection.account_name if connection else None) or "the connecting account"
+    if AccessMode.of(datastore.access_mode) is AccessMode.EVERYONE:
+        return f"everyone: {account}"
+    return f"each person (as {account} here)"
 
 
 @contextmanager
@@ -59,17 +77,19 @@ def _find(services: Services, name: str, team: str | None) -> Datastore:
 def _list_datastores(services: Services, _args: argparse.Namespace) -> int:
     with services.sessions() as session:
         rows = [(row[0], row[1]) for row in session.execute(select(Datastore, Connection).outerjoin(Connection))]
-        print(f"{'NAME':24} {'TEAM':12} {'SITE':28} {'STATUS':18} {'DOCUMENTS':>9}  LAST SYNC")
+        print(f"{'NAME':24} {'TEAM':12} {'SITE':28} {'STATUS':18} {'DOCUMENTS':>9}  {'LAST SYNC':16}  ACCESS")
         for datastore, connection in rows:
             run = latest_run(session, datastore_id=datastore.id)
             finished = run.finished_at.strftime("%Y-%m-%d %H:%M") if run and run.finished_at else "-"
             site = connection.site_host if connection else "-"
             print(
-                f"{datastore.name[:24]:24} {datastore.team_id:12} {site[:28]:28} {datastore.status:18} "
-                f"{datastore.document_count:>9,}  {finished}"
+                f"{_shown(datastore.name)[:24]:24} {datastore.team_id:12} {_shown(site)[:28]:28} "
+                f"{datastore.status:18} {datastore.document_count:>9,}  {finished:16}  {_access(datastore, connection)}"
             )
     if not rows:
         print("No datastores yet: create one in Slack with /datastore create.")
+        return 0
+    print(f"ACCESS says who sees a datastore in Slack and the account it is searched as. {OPERATOR_VIEW}")
     return 0
 
 
@@ -138,7 +158,10 @@ def _search_datastore(services: Services, args: argparse.Namespace) -> int:
     if query.shortened:
         print(f"(searching the first {len(query.text)} characters of the query)", file=sys.stderr)
     with services.sessions() as session:
+        connection = session.get(Connection, datastore.connection_id) if datastore.connection_id else None
         hits = search(session, datastore_id=datastore.id, query=query.text, limit=args.limit)
+    account = _shown(connection.account_name if connection else None) or "the connecting account"
+    print(f"(everything {account} can see in Confluence: operators see all of it)", file=sys.stderr)
     if not hits:
         print(f"No results for {query.text!r} in {datastore.name}.")
         return 1
@@ -229,14 +252,22 @@ def _command(body: Callable[[Services, argparse.Namespace], int]) -> Callable[[S
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    listing = commands.add_parser("datastores", help="list every datastore with its status")
+    listing = commands.add_parser(
+        "datastores",
+        help="list every datastore with its status and who sees it in Slack",
+        description=f"List every datastore: status, documents, last sync, access in Slack. {OPERATOR_VIEW}",
+    )
     listing.set_defaults(handler=_command(_list_datastores))
     sync = commands.add_parser("sync", help="sync a datastore now, in the foreground, with a progress bar")
     sync.add_argument("name")
     sync.add_argument("--full", action="store_true", help="re-process every page, changed or not")
     sync.add_argument("--team", help="the Slack team id, when several workspaces use the same name")
     sync.set_defaults(handler=_command(_sync_now))
-    find = commands.add_parser("search", help="search a datastore")
+    find = commands.add_parser(
+        "search",
+        help="search a datastore as its connecting account (everything it can see)",
+        description=f"Search a datastore. {OPERATOR_VIEW}",
+    )
     find.add_argument("name")
     find.add_argument("query")
     find.add_argument("--team")

@@ -63,6 +63,8 @@ class BlockId(StrEnum):
     PROGRESS = "sync-progress"
     COMPLETION_ACTIONS = "sync-completion-actions"
     SEARCH_ACTIONS = "search-actions"
+    SEARCH_ACCESS = "search-access"  # who sees the datastore's content, on every search answer
+    ACCESS_HISTORY = "status-access-history"
     PAUSED_ACTIONS = "sync-paused-actions"
     HOME_NOTICE = "home-notice"
     HOME_DATASTORE = "home-datastore"  # + "-<datastore id>": one section per datastore

@@ -13,8 +13,10 @@ error handled where it happens, so one failure never loses the rest of the annou
 
 A fault while the thread moves to the DM is handled like any other (a 429 there waits Retry-After too).
 
-A finished run's announcement is a sequence of steps (status line, completion reply, reaction, App Home),
-each recorded once done (bot/progress/thread_store.py): a later pass continues from the step that failed.
+A finished run's announcement is a sequence of steps (status line, completion reply, the failed pages by DM,
+reaction, App Home), each recorded once done (bot/progress/thread_store.py): a later pass continues from the
+step that failed. The completion reply gives counts only; the titles of failed pages go to the creator alone,
+once (the post ledger), since a channel can hold people who should not see them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from handlers.announce import Thread, open_thread
 from handlers.slack_once import TRANSPORT_ERRORS, SlackFailure, classify, post_once, retry_after_seconds
 from handlers.views.progress import (
     completion_message,
+    failures_message,
     parent_message,
     progress_message,
     reaction_for,
@@ -291,6 +294,11 @@ class ThreadKeeper:
                 PostKeys.completion(s.run_id), thread.channel_id, completion_message(s), thread_ts=thread.parent_ts
             )
             self.store.step_done(s.run_id, AnnounceStep.COMPLETION)
+        if AnnounceStep.FAILURES not in done:
+            if s.failures:
+                self._send_failures()
+            self.store.step_done(s.run_id, AnnounceStep.FAILURES)
+        if not quiet:
             emoji = reaction_for(s.outcome)
             if emoji is not None and AnnounceStep.REACTION not in done:
                 self._react(emoji)
@@ -299,6 +307,19 @@ class ThreadKeeper:
             self.on_finished(s.team_id)  # App Home tabs show the new state
             self.store.step_done(s.run_id, AnnounceStep.HOME)
         self.store.announced(s.run_id, announced)
+
+    def _send_failures(self) -> None:
+        """The failed pages, by DM to the creator; a creator who cannot get one (deactivated) goes without."""
+        s = self.s
+        self._spend()
+        try:
+            dm = str(self.client.conversations_open(users=s.creator_id)["channel"]["id"])
+            self._post(PostKeys.failures_dm(s.run_id), dm, failures_message(s))
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if error not in NO_DM and classify(exc) is not SlackFailure.CHANNEL_GONE:
+                raise
+            logger.info("run %s: its creator gets no list of failed pages (%s)", s.run_id, error)
 
     def _react(self, emoji: str) -> None:
         thread = self._current()

@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.datastores.queries import Queries
-from bot.errors import CommandUsageError
+from bot.datastores.queries import DatastoreInfo, Queries, SearchAnswer
+from bot.errors import CommandUsageError, UserFacingError
 from bot.text_policy import clean_query
 from handlers.ids import SLASH_COMMAND, ActionId
-from handlers.lookup import find_datastore
+from handlers.lookup import find_datastore, shown_error
 from handlers.payloads import action_value, team_id_of
 from handlers.thread_links import ThreadLinks
 from handlers.views.usage import list_message, read_share_value, search_message, status_message
@@ -38,7 +38,14 @@ class UsageCommands:
             )
         ack()
         info = find_datastore(self.queries, command["team_id"], args[0])
-        respond(**status_message(info, thread_link=self.links.link(client, info)))
+        history = self.queries.access_history(info)
+        respond(**status_message(info, thread_link=self.links.link(client, info), history=history))
+
+    def _search(self, info: DatastoreInfo, query: str) -> SearchAnswer:
+        try:
+            return self.queries.search_in(info, query)
+        except UserFacingError as exc:  # it names the datastore: escaped
+            raise UserFacingError(shown_error(exc)) from None
 
     def search(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         query = " ".join(args[1:])
@@ -48,7 +55,7 @@ class UsageCommands:
             )
         ack()
         info = find_datastore(self.queries, command["team_id"], args[0])
-        respond(**search_message(self.queries.search_in(info, query)))
+        respond(**search_message(self._search(info, query)))
 
     def share(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -64,7 +71,7 @@ class UsageCommands:
         if info is None:
             respond(response_type="ephemeral", replace_original=False, text="That datastore no longer exists.")
             return
-        answer = self.queries.search_in(info, query)
+        answer = self._search(info, query)
         respond(replace_original=False, **search_message(answer, shared_by=body["user"]["id"]))
 
 

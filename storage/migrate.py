@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import StorageError
 
-__all__ = ["current_revision", "head_revision", "upgrade_to_head"]
+__all__ = ["current_revision", "head_revision", "upgrade_to", "upgrade_to_head"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: Arbitrary constant: serializes concurrent `serve` start-ups on PostgreSQL.
@@ -42,10 +42,15 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Apply every pending migration; several processes starting together on PostgreSQL take turns."""
+    upgrade_to(engine, "head")
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Apply the migrations up to ``revision`` (the tests of a migration start from the one before it)."""
     try:
         with _PROCESS_LOCK, engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-            command.upgrade(_config(connection), "head")
+            command.upgrade(_config(connection), revision)
     except SQLAlchemyError as exc:
         raise StorageError(f"could not migrate the database: {getattr(exc, 'orig', None) or exc}") from exc

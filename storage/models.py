@@ -9,6 +9,8 @@ from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, MetaData, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from storage.access_modes import AccessMode
+
 __all__ = [
     "SYNCING_STATUSES",
     "Base",
@@ -212,6 +214,11 @@ class Datastore(Base):
     sync_interval_minutes: Mapped[int | None]  # None: the SYNC_INTERVAL_MINUTES default
     progress_owner: Mapped[str | None] = mapped_column(String(64))  # the process updating its Slack thread
     progress_lease_until: Mapped[datetime | None]
+    access_mode: Mapped[str] = mapped_column(
+        String(16), default=AccessMode.EVERYONE.value, server_default=AccessMode.EVERYONE.value
+    )
+    access_account_name: Mapped[str | None] = mapped_column(String(255))  # the account the last change named
+    access_offer: Mapped[str | None] = mapped_column(String(16))  # AccessOffer: the one DM offering "each"
 
 
 class SyncRun(Base):
@@ -378,4 +385,5 @@ class Heartbeat(Base):
 
 
 # Imported for its models: every table must be on Base.metadata for Alembic and the migration test.
+import storage.access_audit  # noqa: E402
 import storage.documents  # noqa: E402, F401

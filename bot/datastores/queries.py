@@ -13,11 +13,22 @@ from bot.errors import UserFacingError
 from bot.services import Services
 from bot.text_policy import clean_query
 from bot.wizard.inputs import name_key
+from storage.access_audit import latest_access_changes
+from storage.access_modes import AccessMode
 from storage.models import SYNCING_STATUSES, Connection, Datastore, SyncRun
 from storage.search import SearchHit, search
 from storage.sync_runs import latest_run, unfinished_run
 
-__all__ = ["DatastoreInfo", "Queries", "SearchAnswer"]
+__all__ = ["HISTORY_SHOWN", "AccessChange", "DatastoreInfo", "Queries", "SearchAnswer"]
+
+#: How many of a datastore's latest access changes `/datastore status NAME` shows.
+HISTORY_SHOWN = 3
+#: Why an "each" datastore cannot be searched yet: nothing filters per person before issue #12 step 5, and
+#: an unfiltered search would show everyone what the connecting account sees.
+EACH_NOT_YET = (
+    "*{name}* is set to show each person only what they can see in Confluence. That is not available yet, "
+    "so nothing is shown."
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,22 @@ class DatastoreInfo:
     run_to_process: int
     run_failed: int
     run_found: int
+    #: Who sees its content; "everyone" is searched as the connecting account below.
+    access_mode: AccessMode = AccessMode.EVERYONE
+    #: The connecting account's name, from its connection (None: unknown, or no connection any more).
+    account_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """One row of the access audit, as status shows it."""
+
+    at: datetime
+    actor_user_id: str | None  # None: an operator (CLI) or the migration
+    source: str
+    old_value: str | None
+    new_value: str
+    account_name: str | None
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,8 @@ class Queries:
             run_to_process=current.to_process if current else 0,
             run_failed=current.failed if current else 0,
             run_found=current.found if current else 0,
+            access_mode=AccessMode.of(datastore.access_mode),
+            account_name=connection.account_name if connection else None,
         )
 
     def list(self, team_id: str) -> list[DatastoreInfo]:
@@ -109,11 +138,29 @@ class Queries:
                 return None
             return self._info(session, datastore)
 
+    def access_history(self, info: DatastoreInfo, *, limit: int = HISTORY_SHOWN) -> tuple[AccessChange, ...]:
+        """The datastore's latest access changes, newest first."""
+        with self.services.sessions() as session:
+            rows = latest_access_changes(session, datastore_id=info.id, limit=limit)
+            return tuple(
+                AccessChange(
+                    at=row.created_at,
+                    actor_user_id=row.actor_user_id,
+                    source=row.source,
+                    old_value=row.old_value,
+                    new_value=row.new_value,
+                    account_name=row.account_name,
+                )
+                for row in rows
+            )
+
     def search(self, team_id: str, name: str, query: str, *, limit: int = 5) -> SearchAnswer:
         return self.search_in(self.find(team_id, name), query, limit=limit)
 
     def search_in(self, info: DatastoreInfo, query: str, *, limit: int = 5) -> SearchAnswer:
         """Search for ``query`` as :func:`bot.text_policy.clean_query` leaves it (the answer echoes that)."""
+        if info.access_mode is not AccessMode.EVERYONE:  # never an unfiltered search of a per-person datastore
+            raise UserFacingError(EACH_NOT_YET.format(name=info.name))
         cleaned = clean_query(query)
         with self.services.sessions() as session:
             hits = search(session, datastore_id=info.id, query=cleaned.text, limit=limit)

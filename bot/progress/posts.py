@@ -28,6 +28,11 @@ class PostKeys:
         return f"run{run_id}:completion"
 
     @staticmethod
+    def failures_dm(run_id: int) -> str:
+        """The list of a run's failed pages, sent to the datastore's creator alone."""
+        return f"run{run_id}:failures-dm"
+
+    @staticmethod
     def announcement(datastore_id: int, channel_id: str) -> str:
         """The first channel message of a datastore (in ``channel_id``, or the creator's DM)."""
         return f"ds{datastore_id}:announce:{channel_id}"

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 from storage.documents import DocumentFailure
 from storage.models import Connection, Datastore, SyncRun, SyncRunSpace
 
-__all__ = ["ProgressSnapshot", "snapshot_of"]
+__all__ = ["FAILURES_LISTED", "ProgressSnapshot", "snapshot_of"]
+
+#: How many failed pages the creator's DM names (the rest are counted).
+FAILURES_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class ProgressSnapshot:
     processing_started_at: datetime | None
     finished_at: datetime | None
     now: datetime
+    #: (title, reason) of up to FAILURES_LISTED failed pages: for the creator's DM only, never a channel.
     failures: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -88,7 +92,10 @@ def snapshot_of(session: Session, datastore: Datastore, run: SyncRun, now: datet
     failures: tuple[tuple[str, str], ...] = ()
     if run.failed:
         rows = session.scalars(
-            select(DocumentFailure).where(DocumentFailure.datastore_id == datastore.id).limit(3)
+            select(DocumentFailure)
+            .where(DocumentFailure.datastore_id == datastore.id)
+            .order_by(DocumentFailure.id)
+            .limit(FAILURES_LISTED)
         ).all()
         failures = tuple((row.title or row.source_id, row.reason) for row in rows)
     return ProgressSnapshot(

@@ -23,7 +23,8 @@ class AnnounceStep(StrEnum):
     """The steps of a finished run's announcement, in order; each is recorded once done."""
 
     PARENT = "parent"  # the channel message's status line
-    COMPLETION = "completion"  # the completion reply (✅ / ⚠️ / ❌)
+    COMPLETION = "completion"  # the completion reply (✅ / ⚠️ / ❌), counts only
+    FAILURES = "failures"  # the list of failed pages, by DM to the creator
     REACTION = "reaction"  # the reaction on the channel message
     HOME = "home"  # App Home tabs refreshed
 

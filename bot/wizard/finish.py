@@ -18,6 +18,8 @@ from bot.wizard.service import WizardService, new_wizard_id, started_by
 from bot.wizard.snapshots import snapshot_of
 from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot, is_wizard_id
+from storage.access_audit import record_access_change
+from storage.access_modes import AccessMode, AccessOffer, AuditSource
 from storage.connections import get_connection
 from storage.datastores import search_spaces
 from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun, Wizard
@@ -168,6 +170,8 @@ class WizardFinish:
                 wizard = self.wizards.owned(session, wizard_id, actor, for_update=True)
                 if wizard.step != Step.SUMMARY or wizard.name is None or wizard.connection_id is None:
                     raise InvalidInput("create", "This setup is not finished yet. Go back and complete every step.")
+                connection = session.get(Connection, wizard.connection_id)
+                account = connection.account_name if connection is not None else None
                 datastore = Datastore(
                     team_id=wizard.team_id,
                     name=wizard.name,
@@ -180,9 +184,25 @@ class WizardFinish:
                     created_by_name=user_name,
                     wizard_id=wizard.id,
                     channel_id=wizard.channel_id,
+                    # Searched as the connecting account by everyone here, until per-person access can be
+                    # chosen (issue #12 step 6); its creator is then offered it once, like existing datastores'.
+                    access_mode=AccessMode.EVERYONE,
+                    access_account_name=account,
+                    access_offer=AccessOffer.PENDING,
                 )
                 session.add(datastore)
                 session.flush()
+                record_access_change(
+                    session,
+                    datastore_id=datastore.id,
+                    team_id=datastore.team_id,
+                    actor_user_id=actor.user_id,
+                    source=AuditSource.SLACK,
+                    old_value=None,
+                    new_value=AccessMode.EVERYONE,
+                    account_name=account,
+                    now=self.wizards.clock(),
+                )
                 session.add(SyncRun(datastore_id=datastore.id, kind="full", trigger="create"))
                 wizard.datastore_id = datastore.id
                 wizard.status = "completed"

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.datastores.queries import DatastoreInfo
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId, HomeMenuValue
+from handlers.views.access import access_line
 from handlers.views.blocks import context, escape_mrkdwn, header, option, plain, safe_url, section
 from handlers.views.limits import VIEW_BYTES, json_size
 from handlers.views.progress import STATUS_LABELS
@@ -25,7 +26,8 @@ def _line(info: DatastoreInfo) -> str:
     status = STATUS_LABELS.get(info.status) or escape_mrkdwn(info.status)
     return (
         f"*{escape_mrkdwn(info.name)}* · {status}\nConfluence · {escape_mrkdwn(info.site)} · "
-        f"{info.documents:,} documents · last sync {_when(info.last_sync)} · next {_when(info.next_sync)}"
+        f"{info.documents:,} documents · last sync {_when(info.last_sync)} · next {_when(info.next_sync)}\n"
+        f"{access_line(info)}"
     )
 
 

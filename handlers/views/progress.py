@@ -14,6 +14,7 @@ __all__ = [
     "STATUS_LABELS",
     "completion_message",
     "duration_text",
+    "failures_message",
     "parent_message",
     "progress_bar",
     "progress_message",
@@ -33,8 +34,8 @@ STATUS_LABELS = {
     "paused": "Paused ⏸️",
 }
 REACTIONS = {"synced": "white_check_mark", "partially_synced": "warning", "failed": "x"}
-#: How much of one failure title and of one reason a thread message shows (UTF-16 units): a few failures
-#: and the run's reason all fit in one section, however long Atlassian's descriptions are.
+#: How much of one failure title and of one reason a message shows (UTF-16 units): each failure and the run's
+#: reason fit in one section, however long Atlassian's descriptions are.
 FAILURE_TITLE = 150
 REASON = 600
 
@@ -115,14 +116,12 @@ def completion_message(s: ProgressSnapshot) -> Message:
         text = f"✅ *{name}* is ready — {s.documents:,} documents synced in {took}"
         blocks = [section(text), context(f'Search it from any channel: `{SLASH_COMMAND} search "{name}" your words`')]
     elif s.outcome == "partially_synced":
+        # Counts only: a channel can hold people who should not learn a page's title (failures go by DM).
         text = f"⚠️ *{name}* is partly ready — {s.documents:,} synced, {s.failed:,} failed"
-        reasons = [
-            f"• {escape_mrkdwn(clip_plain(title, FAILURE_TITLE))}: {_reason(reason)}"
-            for title, reason in s.failures[:3]
-        ]
-        if s.reason:
-            reasons.append(f"• {_reason(s.reason)}")
-        blocks = [section(text + ("\n" + "\n".join(reasons) if reasons else ""))]
+        detail = f"\n• {_reason(s.reason)}" if s.reason else ""
+        blocks = [section(text + detail)]
+        if s.failed:
+            blocks.append(context(f"{user_mention(s.creator_id)} gets the list of failed pages by DM."))
         blocks.append(
             {
                 "type": "actions",
@@ -140,6 +139,22 @@ def completion_message(s: ProgressSnapshot) -> Message:
                 "elements": [button("Retry", ActionId.RETRY_SYNC, value=str(s.datastore_id), style="primary")],
             },
         ]
+    return {"text": fallback(text), "blocks": blocks}
+
+
+def failures_message(s: ProgressSnapshot) -> Message:
+    """The pages a run could not sync, sent to the datastore's creator alone (the channel reply has counts)."""
+    name = escape_mrkdwn(s.name)
+    count = f"{s.failed:,} page{'s' if s.failed != 1 else ''}"
+    text = f"The last sync of *{name}* could not sync {count}. Only you get this list:"
+    blocks = [section(text)]
+    blocks += [
+        section(f"• *{escape_mrkdwn(clip_plain(title, FAILURE_TITLE))}*: {_reason(reason)}")
+        for title, reason in s.failures
+    ]
+    more = s.failed - len(s.failures)
+    tail = f"…and {more:,} more. " if more > 0 else ""
+    blocks.append(context(f'{tail}They are tried again on the next sync, or now with `{SLASH_COMMAND} sync "{name}"`.'))
     return {"text": fallback(text), "blocks": blocks}
 
 

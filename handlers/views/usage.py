@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.datastores.queries import DatastoreInfo, SearchAnswer
+from bot.datastores.queries import AccessChange, DatastoreInfo, SearchAnswer
 from bot.text_policy import MAX_QUERY_CHARS, clean_query, displayable
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId
+from handlers.views.access import access_history, access_line
 from handlers.views.blocks import button, context, escape_mrkdwn, fallback, link, section, user_mention
 from handlers.views.limits import BUTTON_VALUE, clip_mrkdwn, clip_plain, utf16_length
 from handlers.views.progress import STATUS_LABELS, progress_bar
@@ -50,9 +52,10 @@ def list_message(infos: list[DatastoreInfo]) -> Message:
     return {"response_type": "ephemeral", "text": fallback("\n".join(lines)), "blocks": blocks}
 
 
-def status_message(info: DatastoreInfo, *, thread_link: str | None) -> Message:
+def status_message(info: DatastoreInfo, *, thread_link: str | None, history: Sequence[AccessChange] = ()) -> Message:
+    """A datastore's state, who sees its content, and its latest access changes (counts only, no titles)."""
     name = escape_mrkdwn(info.name)
-    lines = [f"*{name}* — Confluence · {escape_mrkdwn(info.site)} · *{_badge(info)}*"]
+    lines = [f"*{name}* — Confluence · {escape_mrkdwn(info.site)} · *{_badge(info)}*", access_line(info)]
     if info.status == "processing" and info.run_to_process:
         fraction = (info.run_processed + info.run_failed) / info.run_to_process
         lines.append(
@@ -70,7 +73,8 @@ def status_message(info: DatastoreInfo, *, thread_link: str | None) -> Message:
     if thread_link:
         lines.append(link(thread_link, "Open its thread"))
     text = "\n".join(lines)
-    return {"response_type": "ephemeral", "text": fallback(text), "blocks": [section(text)]}
+    blocks = [section(text), context(access_history(history), block_id=BlockId.ACCESS_HISTORY)]
+    return {"response_type": "ephemeral", "text": fallback(text), "blocks": blocks}
 
 
 def share_value(datastore_id: int, query: str) -> str:
@@ -135,13 +139,15 @@ def search_message(answer: SearchAnswer, *, shared_by: str | None = None) -> Mes
         if answer.syncing:
             tips.append("the sync is still running, so more pages become searchable soon")
         documents = f" · {answer.datastore.documents:,} documents searched"
-        blocks = [section(text), *shortened, context(" · ".join(tips) + documents)]
+        access = context(access_line(answer.datastore), block_id=BlockId.SEARCH_ACCESS)
+        blocks = [section(text), access, *shortened, context(" · ".join(tips) + documents)]
         return {"response_type": "ephemeral", "text": fallback(text), "blocks": blocks}
     count = f"{len(answer.hits)} result{'s' if len(answer.hits) != 1 else ''}"
     heading = f"*{count}* for “{query}” in *{name}*"
     if shared_by:
         heading += f" · shared by {user_mention(shared_by)}"
     blocks.append(section(heading))
+    blocks.append(context(access_line(answer.datastore), block_id=BlockId.SEARCH_ACCESS))
     blocks += shortened
     if answer.syncing:
         total = max(answer.datastore.run_to_process, answer.datastore.documents)

@@ -46,7 +46,7 @@ def test_search_finds_the_page_whose_content_matches_first(synced: tuple[SyncWor
     for query in (hints.tag, hints.phrase, hints.unique_non_ascii):
         reply = _reply(bot, f"search eng-wiki {query}")
         assert reply["response_type"] == "ephemeral"
-        first_hit = reply["blocks"][1]["text"]["text"]  # type: ignore[index]
+        first_hit = reply["blocks"][2]["text"]["text"]  # type: ignore[index]
         assert hints.title in first_hit, (query, first_hit)
         assert "*" in first_hit  # matching words in bold
 
@@ -127,7 +127,7 @@ def test_search_during_a_sync_covers_what_is_processed_and_says_so(database_url:
                     waiting = pending_items(session, run_id=run_id, limit=1000)[-1].source_id  # processed last
                 site = world.atlassian.site
                 found = _reply(bot, f"search eng-wiki {site.page_text_hints(done[0]).tag}")
-                assert site.page_text_hints(done[0]).title in str(found["blocks"][2])  # type: ignore[index]
+                assert site.page_text_hints(done[0]).title in str(found["blocks"][3])  # type: ignore[index]
                 assert re.search(r"Searching \d+ of ~200 documents — sync in progress", str(found["blocks"]))
                 missing = _reply(bot, f"search eng-wiki {site.page_text_hints(waiting).tag}")
                 assert "No results" in str(missing["text"])

@@ -9,6 +9,8 @@ import httpx
 from sqlalchemy import func, select
 
 from handlers.ids import ActionId, BlockId, CallbackId
+from storage.access_audit import AccessAudit
+from storage.access_modes import AccessMode, AccessOffer
 from storage.models import Connection, Datastore, OAuthState, SyncRun, Wizard, Workspace
 from tests.handlers.conftest import World
 from tests.handlers.wizard_driver import WizardDriver
@@ -58,6 +60,18 @@ def test_happy_path_creates_one_datastore_and_announces_it(world: World) -> None
         assert run.state == "queued" and run.datastore_id == datastore.id
         wizard = session.scalars(select(Wizard)).one()
         assert wizard.status == "completed"
+        # Searched as the connecting account by everyone (nothing else exists yet): said, audited, offered later.
+        account = session.scalars(select(Connection.account_name)).one()
+        assert account and (datastore.access_mode, datastore.access_account_name) == (AccessMode.EVERYONE, account)
+        assert datastore.access_offer == AccessOffer.PENDING
+        audit = session.scalars(select(AccessAudit)).one()
+        assert (audit.datastore_id, audit.team_id, audit.actor_user_id) == (
+            datastore.id,
+            datastore.team_id,
+            wizard.user_id,
+        )
+        assert (audit.source, audit.action, audit.old_value, audit.new_value) == ("slack", "mode", None, "everyone")
+        assert audit.account_name == account
 
 
 def test_tokens_are_encrypted_at_rest(world: World) -> None:

@@ -71,3 +71,25 @@ def test_hidden_characters_in_cli_text(
     assert main(["schedule", "eng-wiki", f"6{hidden}h"]) == 1
     assert "The interval contains U+" in capsys.readouterr().err
     assert operator_env.datastore().sync_interval_minutes is None
+
+
+def test_operators_are_told_they_see_everything_as_the_connecting_account(
+    operator_env: SyncWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+
+    from bot.cli_datastores import OPERATOR_VIEW
+    from storage.models import Connection
+
+    with operator_env.services.sessions.begin() as session:
+        session.scalars(select(Connection)).one().account_name = "Ada\x1b[31m Lovelace\u202e"
+    assert main(["datastores"]) == 0
+    listing = capsys.readouterr().out
+    assert "everyone: Ada [31m Lovelace" in listing and "\x1b" not in listing and "\u202e" not in listing
+    assert OPERATOR_VIEW in listing
+    assert main(["search", "eng-wiki", "anything"]) == 1
+    assert "everything Ada [31m Lovelace can see in Confluence: operators see all of it" in capsys.readouterr().err
+    for command in ("search", "datastores"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert " ".join(OPERATOR_VIEW.split()) in " ".join(capsys.readouterr().out.split())

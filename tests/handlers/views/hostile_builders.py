@@ -17,6 +17,7 @@ parsers, number formatters, the generic modal wrapper); a test checks every othe
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import types
 import typing
@@ -26,12 +27,13 @@ from typing import Any, Literal
 
 from bot.datastores.credits import CreditsOverview
 from bot.datastores.deletion import DeletionPreview
-from bot.datastores.queries import DatastoreInfo, SearchAnswer
+from bot.datastores.queries import AccessChange, DatastoreInfo, SearchAnswer
 from bot.progress.snapshot import ProgressSnapshot
 from bot.wizard.finish import CreatedDatastore
 from bot.wizard.inputs import TopOffSettings
 from bot.wizard.steps import SpaceChoice, Step, TopOffView, WizardSnapshot
 from handlers.views import (
+    access,
     credits,
     datastore_messages,
     delete,
@@ -45,6 +47,7 @@ from handlers.views import (
     wizard,
     wizard_finish,
 )
+from storage.access_modes import AccessMode, AuditSource
 from storage.credits import LedgerRow
 from storage.deletion import DeletedRows
 from storage.models import CreditEntry
@@ -86,6 +89,10 @@ EXEMPT = {
 }
 
 
+#: The member an enum field gets: the one that shows the most text (the connecting account's name).
+ENUM_VALUES: dict[type[enum.Enum], enum.Enum] = {AccessMode: AccessMode.EVERYONE}
+
+
 def _value_for(kind: Any, name: str, text: str) -> Any:
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
@@ -101,6 +108,8 @@ def _value_for(kind: Any, name: str, text: str) -> Any:
         return 1.5
     if kind is datetime:
         return WHEN
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return ENUM_VALUES[kind]
     if origin is tuple:
         args = typing.get_args(kind)
         if args and args[-1] is Ellipsis:
@@ -170,6 +179,14 @@ def _search(text: str, *, hits: bool, syncing: bool) -> SearchAnswer:
     return SearchAnswer(datastore=info, query=text, hits=found, syncing=syncing, shortened=True)
 
 
+def _history(text: str) -> list[AccessChange]:
+    """Audit rows of every source: a Slack user (the hostile text as the id), the migration, the CLI, unknown."""
+    sources = [AuditSource.SLACK, AuditSource.MIGRATION, AuditSource.CLI, text]
+    return [
+        fill(AccessChange, text, source=source, actor_user_id=None if i else text) for i, source in enumerate(sources)
+    ]
+
+
 def _urls(text: str) -> list[str]:
     """What a hit's URL may be: a real one, the hostile text itself, a script URL, one with a label break."""
     return ["https://acme.atlassian.net/wiki/x?a=1&b=2", text, "javascript:alert(1)", "https://e.x/a|b>c", ""]
@@ -221,12 +238,23 @@ def build_all(text: str, *, mrkdwn_params: str = "A notice about *eng-wiki*.") -
     infos = [fill(DatastoreInfo, text, id=i) for i in range(95)]
     links = {i: url for i, url in enumerate(_urls(text))}
     built.append(("home_view", "home", home.home_view(infos, links=links, notice=mrkdwn_params)))
+    each = [fill(DatastoreInfo, text, id=i, access_mode=AccessMode.EACH) for i in range(3)]
+    built.append(("home_view-each", "home", home.home_view(each)))
+    history = _history(text)
+    built += [
+        ("access_line", "text", access.access_line(infos[0])),
+        ("access_line-no-account", "text", access.access_line(fill(DatastoreInfo, text, account_name=None))),
+        ("access_history", "text", access.access_history(history)),
+        ("account_words", "text", access.account_words(text, text)),
+        ("account_words-site", "text", access.account_words(None, text)),
+    ]
     for label, snapshot in _snapshots(text):
         if label == "hostile-state":  # a phase or outcome the bot never writes is shown, escaped
             built.append((f"status_label-{label}", "text", progress.status_label(snapshot)))
         built += [
             (f"progress_message-{label}", "message", progress.progress_message(snapshot)),
             (f"completion_message-{label}", "message", progress.completion_message(snapshot)),
+            (f"failures_message-{label}", "message", progress.failures_message(snapshot)),
             (f"parent_message-{label}", "message", progress.parent_message(snapshot, status=mrkdwn_params)),
             (
                 f"parent_message-status-{label}",
@@ -249,7 +277,12 @@ def build_all(text: str, *, mrkdwn_params: str = "A notice about *eng-wiki*.") -
         (
             "status_message",
             "message",
-            usage.status_message(fill(DatastoreInfo, text, status="processing"), thread_link=text),
+            usage.status_message(fill(DatastoreInfo, text, status="processing"), thread_link=text, history=history),
+        ),
+        (
+            "status_message-each",
+            "message",
+            usage.status_message(each[0], thread_link=None, history=history[:1]),
         ),
         ("status_message-link", "message", usage.status_message(fill(DatastoreInfo, text), thread_link=TRUSTED_URL)),
         ("search_message-hits", "message", usage.search_message(_search(text, hits=True, syncing=True))),
@@ -319,6 +352,7 @@ def build_all(text: str, *, mrkdwn_params: str = "A notice about *eng-wiki*.") -
 
 #: The modules whose public functions build views, for the completeness check.
 VIEW_MODULES = {
+    "access": access,
     "credits": credits,
     "datastore_messages": datastore_messages,
     "delete": delete,
