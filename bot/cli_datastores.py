@@ -21,7 +21,7 @@ from bot.wizard.inputs import name_key
 from storage.credits import add_credits, resume_paused_for_credits
 from storage.migrate import upgrade_to_head
 from storage.models import Connection, Datastore, SyncRun, utcnow
-from storage.search import search
+from storage.search import Visibility, search
 from storage.sync_runs import latest_run, queue_run, unfinished_run
 
 __all__ = ["add_parsers", "progress_line"]
@@ -138,7 +138,10 @@ def _search_datastore(services: Services, args: argparse.Namespace) -> int:
     if query.shortened:
         print(f"(searching the first {len(query.text)} characters of the query)", file=sys.stderr)
     with services.sessions() as session:
-        hits = search(session, datastore_id=datastore.id, query=query.text, limit=args.limit)
+        # Operators see everything the connecting account can see.
+        hits = search(
+            session, datastore_id=datastore.id, query=query.text, visible=Visibility.everyone(), limit=args.limit
+        )
     if not hits:
         print(f"No results for {query.text!r} in {datastore.name}.")
         return 1

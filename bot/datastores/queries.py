@@ -14,7 +14,7 @@ from bot.services import Services
 from bot.text_policy import clean_query
 from bot.wizard.inputs import name_key
 from storage.models import SYNCING_STATUSES, Connection, Datastore, SyncRun
-from storage.search import SearchHit, search
+from storage.search import SearchHit, Visibility, search
 from storage.sync_runs import latest_run, unfinished_run
 
 __all__ = ["DatastoreInfo", "Queries", "SearchAnswer"]
@@ -116,6 +116,7 @@ class Queries:
         """Search for ``query`` as :func:`bot.text_policy.clean_query` leaves it (the answer echoes that)."""
         cleaned = clean_query(query)
         with self.services.sessions() as session:
-            hits = search(session, datastore_id=info.id, query=cleaned.text, limit=limit)
+            # Every datastore is in "everyone" mode until per-person search lands (issue #12 step 5).
+            hits = search(session, datastore_id=info.id, query=cleaned.text, visible=Visibility.everyone(), limit=limit)
         syncing = info.status in SYNCING_STATUSES
         return SearchAnswer(datastore=info, query=cleaned.text, hits=hits, syncing=syncing, shortened=cleaned.shortened)
