@@ -11,7 +11,7 @@ from bench.fakesite import FakeSite
 from bench.stats import percentile
 from bot.services import Services
 from bot.sync.runtime import SyncRuntime
-from storage.search import search
+from storage.search import Visibility, search
 
 COMMON_WORDS = ("deployment", "service", "release", "team", "configuration", "migration", "customer")
 
@@ -78,7 +78,7 @@ def measure_search(
         for round_no in range(rounds + 1):
             for query in queries:
                 started = time.perf_counter()
-                found = search(session, datastore_id=datastore_id, query=query, limit=5)
+                found = search(session, datastore_id=datastore_id, query=query, visible=Visibility.everyone(), limit=5)
                 elapsed = (time.perf_counter() - started) * 1000
                 if round_no:
                     samples.append(elapsed)

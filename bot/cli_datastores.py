@@ -24,7 +24,7 @@ from storage.access_modes import AccessMode
 from storage.credits import add_credits, resume_paused_for_credits
 from storage.migrate import upgrade_to_head
 from storage.models import Connection, Datastore, SyncRun, utcnow
-from storage.search import search
+from storage.search import Visibility, search
 from storage.sync_runs import latest_run, queue_run, unfinished_run
 
 __all__ = ["OPERATOR_VIEW", "add_parsers", "progress_line"]
@@ -159,7 +159,9 @@ def _search_datastore(services: Services, args: argparse.Namespace) -> int:
         print(f"(searching the first {len(query.text)} characters of the query)", file=sys.stderr)
     with services.sessions() as session:
         connection = session.get(Connection, datastore.connection_id) if datastore.connection_id else None
-        hits = search(session, datastore_id=datastore.id, query=query.text, limit=args.limit)
+        hits = search(
+            session, datastore_id=datastore.id, query=query.text, visible=Visibility.everyone(), limit=args.limit
+        )
     account = _shown(connection.account_name if connection else None) or "the connecting account"
     print(f"(everything {account} can see in Confluence: operators see all of it)", file=sys.stderr)
     if not hits:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
@@ -21,7 +21,11 @@ class Document(Base):
     """One Confluence page or blog post copied into a datastore (``source_id`` is the content id)."""
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("datastore_id", "source_id", name="uq_documents_datastore_source"),)
+    __table_args__ = (
+        UniqueConstraint("datastore_id", "source_id", name="uq_documents_datastore_source"),
+        # Per-person search's filter (storage.search): index-only on PostgreSQL's semi-join.
+        Index("ix_documents_visible", "datastore_id", "acl_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     datastore_id: Mapped[int] = mapped_column(ForeignKey("datastores.id", ondelete="CASCADE"))
@@ -37,6 +41,10 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of the converted text
     status: Mapped[str] = mapped_column(String(16), default="current")
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Its ACL (storage.acl); NULL = unknown, hidden from per-person search. Never on ``chunks``: any UPDATE of
+    # a chunk re-indexes it (FTS5 trigger, generated tsvector).
+    acl_id: Mapped[int | None] = mapped_column(ForeignKey("acls.id"))  # only unused ACLs are deleted
+    acl_checked_at: Mapped[datetime | None]  # the oldest permission fact its ACL was built from
 
 
 class Chunk(Base):

@@ -3,10 +3,16 @@
 User text never reaches either query language as syntax: it is split on whitespace, pieces without a
 letter or digit are dropped, and each piece becomes a quoted FTS5 phrase (or goes through
 ``plainto_tsquery``).  All pieces must match; chunks that contain them as one phrase rank higher.
+
+Every search takes a required :class:`~storage.visibility.Visibility`: ``everyone()`` runs exactly the
+unfiltered queries, ``acls(ids)`` keeps only documents whose ``acl_id`` is in ``ids`` (NULL, unknown, never is),
+in SQL on PostgreSQL and over the top chunks (joined to their documents) on SQLite. The filter reads
+``documents.acl_id`` only: nothing ACL-related is on ``chunks``, whose every UPDATE re-indexes the row.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -14,12 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Integer, bindparam, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from storage.documents import Document
+from storage.visibility import Visibility
 
-__all__ = ["SearchHit", "search"]
+__all__ = ["SearchHit", "Visibility", "count_hits", "search"]
 
 _MAX_PIECES = 16
 _MAX_PIECE_CHARS = 64
@@ -50,13 +58,14 @@ class SearchHit:
 # inside the index (weights title 10, heading 4, body 1) and only those rows are joined; the caller
 # keeps its datastore's rows and asks for more when too few were left.  (Scoping inside the MATCH with
 # an indexed datastore column was measured: it costs a pass over the datastore's whole doclist.)
-_SQLITE_TOP = text(
-    """
-SELECT t.chunk_id, c.document_id, c.datastore_id, t.score FROM (
+_SQLITE_TOP_SQL = """
+SELECT t.chunk_id, c.document_id, c.datastore_id{acl} t.score FROM (
   SELECT rowid AS chunk_id, -bm25(chunks_fts, 10.0, 4.0, 1.0) AS score FROM chunks_fts
   WHERE chunks_fts MATCH :match ORDER BY bm25(chunks_fts, 10.0, 4.0, 1.0) LIMIT :k
-) AS t JOIN chunks AS c ON c.id = t.chunk_id ORDER BY t.score DESC, t.chunk_id"""
-)
+) AS t JOIN chunks AS c ON c.id = t.chunk_id{join} ORDER BY t.score DESC, t.chunk_id"""
+_SQLITE_TOP = text(_SQLITE_TOP_SQL.format(acl=",", join=""))
+# Filtered: the same top chunks with their document's ACL (k primary key lookups), kept in Python.
+_SQLITE_TOP_ACL = text(_SQLITE_TOP_SQL.format(acl=", d.acl_id,", join=" JOIN documents AS d ON d.id = c.document_id"))
 _SQLITE_SNIPPETS = text(
     "SELECT rowid, snippet(chunks_fts, 2, :mark, :end, '…', 32) FROM chunks_fts "
     "WHERE chunks_fts MATCH :match AND rowid IN :ids"
@@ -65,25 +74,24 @@ _SQLITE_SNIPPETS = text(
 _PG_MATCHING = """
 FROM chunks AS c
 WHERE c.search_vector @@ plainto_tsquery('datastore_fts', :query) AND c.datastore_id = :datastore_id"""
-_PG_RANKED = (
-    """
+# Filtered: a semi-join on the documents the searcher may see (index-only on ix_documents_visible).
+_PG_VISIBLE = """ AND c.document_id IN (
+  SELECT d.id FROM documents AS d WHERE d.datastore_id = :datastore_id AND d.acl_id = ANY(:acl_ids))"""
+_PG_RANKED = """
 SELECT c.id AS chunk_id, c.document_id, c.datastore_id,
        ts_rank_cd(c.search_vector, plainto_tsquery('datastore_fts', :query))
        * CASE WHEN c.search_vector @@ phraseto_tsquery('datastore_fts', :query) THEN 2.0 ELSE 1.0 END AS score"""
-    + _PG_MATCHING
-)
-_PG_TOP = text(_PG_RANKED + " ORDER BY score DESC, c.id LIMIT :k")
-_PG_TIER_TOP = text(
-    _PG_RANKED
-    + " AND ts_filter(c.search_vector, '{a,b}') @@ plainto_tsquery('datastore_fts', :query)"
-    + " ORDER BY score DESC, c.id LIMIT :k"
-)
+_PG_TIER = " AND ts_filter(c.search_vector, '{a,b}') @@ plainto_tsquery('datastore_fts', :query)"
+_PG_ORDER = " ORDER BY score DESC, c.id LIMIT :k"
+_ACL_IDS = bindparam("acl_ids", type_=postgresql.ARRAY(Integer))
+_PG_CUSTOM_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
 _PG_SNIPPETS = text(
     "SELECT c.id, ts_headline('datastore_fts', replace(c.text, '<', chr(1)), "
     "plainto_tsquery('datastore_fts', :query), :options) FROM chunks AS c WHERE c.id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 _PG_HEADLINE = f'StartSel={_MARK}, StopSel={_END}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "'
 _CHUNKS_PER_HIT = 8  # candidates fetched per wanted document; widened when documents have more matches
+_FILTERED_WIDER = 8  # ... and this many times more when filtered (see _best_chunks)
 # A query whose words are in more chunks than this ranks the chunks that have them in a title or heading
 # first (a tier, as search engines keep "champion lists"): ranking every match of a word most pages use costs
 # ~30 ms per 10,000 pages, and its best hits have it in a title or heading anyway (weighted 10 and 4).
@@ -91,9 +99,42 @@ _COMMON_MATCHES = 2000
 _SQLITE_COMMON = text(
     "SELECT count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH :match LIMIT :bound)"
 ).bindparams(bound=_COMMON_MATCHES + 1)
-_PG_COMMON = text(f"SELECT count(*) FROM (SELECT 1 {_PG_MATCHING} LIMIT :bound) AS m").bindparams(
-    bound=_COMMON_MATCHES + 1
+
+
+def _pg(sql: str, filtered: bool) -> Any:
+    return text(sql).bindparams(_ACL_IDS) if filtered else text(sql)
+
+
+#: PostgreSQL's statements, unfiltered (False) and filtered by ACL ids (True): (top, tier top, common count).
+_PG = {
+    filtered: (
+        _pg(_PG_RANKED + _PG_MATCHING + visible + _PG_ORDER, filtered),
+        _pg(_PG_RANKED + _PG_MATCHING + visible + _PG_TIER + _PG_ORDER, filtered),
+        _pg(f"SELECT count(*) FROM (SELECT 1 {_PG_MATCHING}{visible} LIMIT :bound) AS m", filtered).bindparams(
+            bound=_COMMON_MATCHES + 1
+        ),
+    )
+    for filtered, visible in ((False, ""), (True, _PG_VISIBLE))
+}
+# Hit counts (matching documents, up to a bound) under the same filter as the search.
+_SQLITE_COUNT_SQL = (
+    "SELECT count(*) FROM (SELECT DISTINCT c.document_id FROM chunks_fts JOIN chunks AS c ON c.id = chunks_fts.rowid"
+    "{join} WHERE chunks_fts MATCH :match AND c.datastore_id = :datastore_id{visible} LIMIT :bound)"
 )
+_SQLITE_COUNT = text(_SQLITE_COUNT_SQL.format(join="", visible=""))
+# The ids as one JSON parameter: a set of any size (an expanded IN list would meet SQLite's variable limit).
+_SQLITE_COUNT_ACL = text(
+    _SQLITE_COUNT_SQL.format(
+        join=" JOIN documents AS d ON d.id = c.document_id",
+        visible=" AND d.acl_id IN (SELECT value FROM json_each(:acl_ids))",
+    )
+)
+_PG_COUNT = {
+    filtered: _pg(
+        f"SELECT count(*) FROM (SELECT DISTINCT c.document_id {_PG_MATCHING}{visible} LIMIT :bound) AS m", filtered
+    )
+    for filtered, visible in ((False, ""), (True, _PG_VISIBLE))
+}
 
 
 def _pieces(query: str) -> list[str]:
@@ -124,14 +165,24 @@ def _slack_snippet(raw: str) -> str:
     )
 
 
-def _best_chunks(session: Session, statement: Any, params: dict[str, Any], datastore_id: int, limit: int) -> list[Any]:
-    """The best chunk of each of the ``limit`` best documents, from a growing number of top chunks."""
-    k = limit * _CHUNKS_PER_HIT
+def _best_chunks(
+    session: Session,
+    statement: Any,
+    params: dict[str, Any],
+    datastore_id: int,
+    acl_ids: frozenset[int] | None,
+    limit: int,
+) -> list[Any]:
+    """The best chunk of each of the ``limit`` best documents, from a growing number of top chunks; with
+    ``acl_ids``, only rows whose ``acl_id`` is one of them (None: the statement filtered already, or none)."""
+    # Filtered, start 8 times wider: a round costs about the same for any k up to a few hundred (FTS5 ranks
+    # every match either way), and someone who sees a small share needs more candidates per hit.
+    k = limit * _CHUNKS_PER_HIT * (1 if acl_ids is None else _FILTERED_WIDER)
     while True:
         rows = session.execute(statement, {**params, "k": k}).all()
         best: dict[int, Any] = {}
         for row in rows:
-            if row.datastore_id == datastore_id:
+            if row.datastore_id == datastore_id and (acl_ids is None or row.acl_id in acl_ids):
                 best.setdefault(row.document_id, row)
         if len(best) >= limit or len(rows) < k:
             return list(best.values())[:limit]
@@ -143,37 +194,59 @@ def _tiered(
     tier: tuple[Any, dict[str, Any]] | None,
     everything: tuple[Any, dict[str, Any]],
     datastore_id: int,
+    acl_ids: frozenset[int] | None,
     limit: int,
 ) -> list[Any]:
     """The tier's best documents first (when the words are common), then the best of every match."""
-    best = _best_chunks(session, *tier, datastore_id, limit) if tier is not None else []
+    best = _best_chunks(session, *tier, datastore_id, acl_ids, limit) if tier is not None else []
     if len(best) < limit:
         chosen = {row.document_id for row in best}
-        rest = _best_chunks(session, *everything, datastore_id, limit + len(best))
+        rest = _best_chunks(session, *everything, datastore_id, acl_ids, limit + len(best))
         best += [row for row in rest if row.document_id not in chosen][: limit - len(best)]
     return best
 
 
-def search(session: Session, *, datastore_id: int, query: str, limit: int = 5) -> list[SearchHit]:
-    """The best-ranked documents of one datastore for free text ``query`` (one hit per document)."""
+def _custom_plans(session: Session) -> None:
+    """Plan the filtered statements for their actual ids and words, for the rest of this transaction. psycopg
+    prepares a statement after 5 runs, and PostgreSQL's generic plan for the ACL semi-join was measured at
+    300-500 ms (a nested loop from documents) against ~10 ms custom on the 10,000-page bench."""
+    session.execute(_PG_CUSTOM_PLANS)
+
+
+def _visibility(visible: object) -> Visibility:
+    if not isinstance(visible, Visibility):
+        raise TypeError("search needs visible=Visibility.everyone() or Visibility.acls(...)")
+    return visible
+
+
+def search(session: Session, *, datastore_id: int, query: str, visible: Visibility, limit: int = 5) -> list[SearchHit]:
+    """The best-ranked documents of one datastore for free text ``query`` (one hit per document) among those
+    ``visible`` allows. ``Visibility.acls(frozenset())`` returns [] without a query."""
+    visible = _visibility(visible)
     pieces = _pieces(query)
-    if not pieces or limit < 1:
+    if not pieces or limit < 1 or visible.shows_nothing:
         return []
     limit = min(limit, _MAX_LIMIT)
     dialect = session.get_bind().dialect.name
     tier: tuple[Any, dict[str, Any]] | None = None
     if dialect == "sqlite":
         match = _fts5_match(pieces)
+        top = _SQLITE_TOP if visible.is_everyone else _SQLITE_TOP_ACL
         if int(session.scalar(_SQLITE_COMMON, {"match": match}) or 0) > _COMMON_MATCHES:
-            tier = (_SQLITE_TOP, {"match": f"{{title heading}} : ({match})"})
-        best = _tiered(session, tier, (_SQLITE_TOP, {"match": match}), datastore_id, limit)
+            tier = (top, {"match": f"{{title heading}} : ({match})"})
+        acl_ids = None if visible.is_everyone else visible.acl_ids
+        best = _tiered(session, tier, (top, {"match": match}), datastore_id, acl_ids, limit)
         snippet_query, params = _SQLITE_SNIPPETS, {"match": match, "mark": _MARK, "end": _END}
     elif dialect == "postgresql":
         plain = " ".join(pieces)
         wanted: dict[str, Any] = {"query": plain, "datastore_id": datastore_id}
-        if int(session.scalar(_PG_COMMON, wanted) or 0) > _COMMON_MATCHES:
-            tier = (_PG_TIER_TOP, wanted)
-        best = _tiered(session, tier, (_PG_TOP, wanted), datastore_id, limit)
+        if not visible.is_everyone:
+            wanted["acl_ids"] = sorted(visible.acl_ids)
+            _custom_plans(session)
+        pg_top, pg_tier_top, pg_common = _PG[not visible.is_everyone]
+        if int(session.scalar(pg_common, wanted) or 0) > _COMMON_MATCHES:
+            tier = (pg_tier_top, wanted)
+        best = _tiered(session, tier, (pg_top, wanted), datastore_id, None, limit)  # filtered in SQL
         snippet_query, params = _PG_SNIPPETS, {"query": plain, "options": _PG_HEADLINE}
     else:
         raise NotImplementedError(f"no search index for the {dialect} dialect")
@@ -198,3 +271,28 @@ def search(session: Session, *, datastore_id: int, query: str, limit: int = 5) -
         )
         for row in best
     ]
+
+
+def count_hits(session: Session, *, datastore_id: int, query: str, visible: Visibility, bound: int = 1000) -> int:
+    """How many documents of the datastore match ``query`` under the same filter as :func:`search` (at most
+    ``bound``): a count never includes a document the searcher may not see."""
+    visible = _visibility(visible)
+    pieces = _pieces(query)
+    if not pieces or bound < 1 or visible.shows_nothing:
+        return 0
+    params: dict[str, Any] = {"datastore_id": datastore_id, "bound": bound}
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        params["match"] = _fts5_match(pieces)
+        statement = _SQLITE_COUNT
+        if not visible.is_everyone:
+            statement, params["acl_ids"] = _SQLITE_COUNT_ACL, json.dumps(sorted(visible.acl_ids))
+    elif dialect == "postgresql":
+        params["query"] = " ".join(pieces)
+        statement = _PG_COUNT[not visible.is_everyone]
+        if not visible.is_everyone:
+            params["acl_ids"] = sorted(visible.acl_ids)
+            _custom_plans(session)
+    else:
+        raise NotImplementedError(f"no search index for the {dialect} dialect")
+    return int(session.scalar(statement, params) or 0)

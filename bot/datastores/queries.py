@@ -16,7 +16,7 @@ from bot.wizard.inputs import name_key
 from storage.access_audit import latest_access_changes
 from storage.access_modes import AccessMode
 from storage.models import SYNCING_STATUSES, Connection, Datastore, SyncRun
-from storage.search import SearchHit, search
+from storage.search import SearchHit, Visibility, search
 from storage.sync_runs import latest_run, unfinished_run
 
 __all__ = ["HISTORY_SHOWN", "AccessChange", "DatastoreInfo", "Queries", "SearchAnswer"]
@@ -163,6 +163,7 @@ class Queries:
             raise UserFacingError(EACH_NOT_YET.format(name=info.name))
         cleaned = clean_query(query)
         with self.services.sessions() as session:
-            hits = search(session, datastore_id=info.id, query=cleaned.text, limit=limit)
+            # Every datastore is in "everyone" mode until per-person search lands (issue #12 step 5).
+            hits = search(session, datastore_id=info.id, query=cleaned.text, visible=Visibility.everyone(), limit=limit)
         syncing = info.status in SYNCING_STATUSES
         return SearchAnswer(datastore=info, query=cleaned.text, hits=hits, syncing=syncing, shortened=cleaned.shortened)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from handlers.ids import ActionId, BlockId, CallbackId
 from storage.documents import Chunk, Document
 from storage.models import Connection, Datastore, DeletionNotice, SyncRun, Workspace
-from storage.search import search
+from storage.search import Visibility, search
 from storage.sync_runs import queue_run
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec
@@ -142,8 +142,10 @@ def test_delete_removes_that_datastore_only_and_marks_its_message(managed: Manag
     with m.world.services.sessions() as session:
         assert session.get(Connection, eng_connection) is None  # its tokens are gone with it
         hint = m.world.atlassian.site.page_text_hints(sorted(m.world.atlassian.site.ids("page"))[0])
-        assert search(session, datastore_id=m.ops, query=hint.tag)  # the other datastore still answers
-        assert search(session, datastore_id=m.eng, query=hint.tag) == []
+        assert search(
+            session, visible=Visibility.everyone(), datastore_id=m.ops, query=hint.tag
+        )  # the other datastore still answers
+        assert search(session, visible=Visibility.everyone(), datastore_id=m.eng, query=hint.tag) == []
         [notice] = session.scalars(select(DeletionNotice))
         assert notice.delivered_at is not None
     parent = slack.message(m.channel, m.parents[m.eng])

@@ -12,7 +12,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.documents import Chunk, Document
 from storage.migrate import upgrade_to_head
 from storage.models import Base, Datastore
-from storage.search import search
+from storage.search import Visibility, search
 from storage.search_index import (
     ChunkInput,
     DocumentInput,
@@ -69,7 +69,9 @@ def put(
 
 def titles(factory: sessionmaker[Session], query: str, datastore_id: int = 1) -> list[str]:
     with factory() as session:
-        return [hit.title for hit in search(session, datastore_id=datastore_id, query=query)]
+        return [
+            hit.title for hit in search(session, visible=Visibility.everyone(), datastore_id=datastore_id, query=query)
+        ]
 
 
 def test_migration_matches_the_document_models_apart_from_the_search_index(sessions: sessionmaker[Session]) -> None:
@@ -145,7 +147,7 @@ def test_title_match_beats_a_passing_mention(sessions: sessionmaker[Session]) ->
 def test_one_hit_per_document_with_its_best_chunk(sessions: sessionmaker[Session]) -> None:
     put(sessions, "1", "Runbook", "general notes", "the falcon service restarts the falcon workers", "falcon")
     with sessions() as session:
-        hits = search(session, datastore_id=1, query="falcon workers")
+        hits = search(session, visible=Visibility.everyone(), datastore_id=1, query="falcon workers")
     assert len(hits) == 1
     assert "*falcon" in hits[0].snippet and "workers*" in hits[0].snippet and "general" not in hits[0].snippet
     assert hits[0].space_key == "ENG" and hits[0].space_name == "Engineering" and hits[0].last_modified == WHEN
@@ -173,7 +175,7 @@ def test_non_ascii_words_are_found(sessions: sessionmaker[Session], query: str, 
 def test_snippets_mark_matches_in_slack_bold_and_escape_markup(sessions: sessionmaker[Session]) -> None:
     put(sessions, "1", "Tips", "Use **bold** & <angle> brackets; the `pelican` command prints List<String>.")
     with sessions() as session:
-        [hit] = search(session, datastore_id=1, query="pelican")
+        [hit] = search(session, visible=Visibility.everyone(), datastore_id=1, query="pelican")
     assert "*pelican*" in hit.snippet
     assert "&amp;" in hit.snippet and "&lt;angle&gt;" in hit.snippet and "**" not in hit.snippet
     assert "List&lt;String" in hit.snippet
@@ -187,7 +189,7 @@ def test_snippets_mark_matches_in_slack_bold_and_escape_markup(sessions: session
 def test_hostile_queries_return_normally(sessions: sessionmaker[Session], query: str) -> None:
     put(sessions, "1", "Syntax", "foo bar and or not near title x")
     with sessions() as session:
-        hits = search(session, datastore_id=1, query=query)
+        hits = search(session, visible=Visibility.everyone(), datastore_id=1, query=query)
     assert all(hit.title == "Syntax" for hit in hits)
 
 
@@ -243,8 +245,10 @@ def test_bulk_indexing_smoke(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         assert count_documents(session, datastore_id=1) == 500
         assert session.scalar(select(func.count()).select_from(Chunk)) == 2000
-        assert [hit.title for hit in search(session, datastore_id=1, query="token217")] == ["Page 217"]
-        assert len(search(session, datastore_id=1, query="lorem ipsum", limit=10)) == 10
+        assert [
+            hit.title for hit in search(session, visible=Visibility.everyone(), datastore_id=1, query="token217")
+        ] == ["Page 217"]
+        assert len(search(session, visible=Visibility.everyone(), datastore_id=1, query="lorem ipsum", limit=10)) == 10
         assert len(document_versions(session, datastore_id=1)) == 500
 
 

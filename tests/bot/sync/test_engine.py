@@ -8,7 +8,7 @@ from bot.sync.engine import NO_PAGES
 from storage.credits import add_credits
 from storage.documents import DocumentFailure
 from storage.models import Connection, CreditEntry, SyncItem, utcnow
-from storage.search import search
+from storage.search import Visibility, search
 from tests.bot.sync.conftest import TEAM, SyncWorld, ids_of
 
 
@@ -32,7 +32,7 @@ def test_full_sync_indexes_every_page_and_blog_post(sync_world: SyncWorld) -> No
     page_id = sorted(sync_world.atlassian.site.ids("page"))[5]
     hints = sync_world.atlassian.site.page_text_hints(page_id)
     with sync_world.services.sessions() as session:
-        hits = search(session, datastore_id=sync_world.datastore_id, query=hints.tag)
+        hits = search(session, visible=Visibility.everyone(), datastore_id=sync_world.datastore_id, query=hints.tag)
         assert hits and hits[0].title == hints.title
         assert hits[0].url.startswith("https://acme.atlassian.net/wiki/") and str(page_id) in hits[0].url
         charged = session.scalar(
@@ -105,11 +105,16 @@ def test_out_of_credits_pauses_then_resumes_charging_each_page_once(sync_world: 
         indexed = session.scalars(select(Document.source_id).where(Document.datastore_id == world.datastore_id)).all()
         assert len(indexed) == 50
         hints = world.atlassian.site.page_text_hints(int(indexed[0]))
-        hits = search(session, datastore_id=world.datastore_id, query=hints.tag)
+        hits = search(session, visible=Visibility.everyone(), datastore_id=world.datastore_id, query=hints.tag)
         assert [hit.title for hit in hits] == [hints.title]
         missing = next(i for i in world.atlassian.site.ids("page") if str(i) not in set(indexed))
         assert (
-            search(session, datastore_id=world.datastore_id, query=world.atlassian.site.page_text_hints(missing).tag)
+            search(
+                session,
+                visible=Visibility.everyone(),
+                datastore_id=world.datastore_id,
+                query=world.atlassian.site.page_text_hints(missing).tag,
+            )
             == []
         )
     assert "Out of ingestion credits" in (world.datastore().status_detail or "")
