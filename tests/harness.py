@@ -152,3 +152,19 @@ def add_connected_datastore(
         session.add(datastore)
         session.flush()
         return int(datastore.id)
+
+
+def open_sync_thread(
+    services: Services, client: Any, *, datastore_id: int, channel: str, name: str = "eng-wiki"
+) -> tuple[str, str]:
+    """Post a datastore's channel card and its progress reply through ``client`` (a slack_sdk WebClient on the
+    fake) and record both on the datastore, as the wizard's last step leaves them; returns (parent_ts, progress_ts)."""
+    from storage.models import Datastore
+
+    parent = str(client.chat_postMessage(channel=channel, text=f"📚 {name}")["ts"])
+    progress = str(client.chat_postMessage(channel=channel, thread_ts=parent, text="Initializing")["ts"])
+    with services.sessions.begin() as session:
+        datastore = session.get(Datastore, datastore_id)
+        assert datastore is not None
+        datastore.channel_id, datastore.parent_ts, datastore.progress_ts = channel, parent, progress
+    return parent, progress

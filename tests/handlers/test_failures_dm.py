@@ -14,11 +14,12 @@ from bot.app import RepeatableCallRetryHandler
 from bot.progress.posts import IN_FLIGHT, PostKeys, PostLedger
 from bot.progress.thread_store import AnnounceStep, ThreadStore
 from handlers.progress import ProgressUpdater
-from storage.models import Datastore, utcnow
+from storage.models import utcnow
 from tests.bot.sync.conftest import SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_faults import FaultMode
+from tests.harness import open_sync_thread
 
 CREATOR = "U1"
 PARTIAL = "⚠️ *eng-wiki* is partly ready"
@@ -68,12 +69,7 @@ def thread(database_url: str, fake_slack: FakeSlack) -> Iterator[Thread]:
     )
     channel = fake_slack.default_channel_id
     for world in make_world(database_url, SiteSpec(spaces=2, pages_per_space=30, blogposts_per_space=0)):
-        parent = client.chat_postMessage(channel=channel, text="📚 eng-wiki")
-        reply = client.chat_postMessage(channel=channel, thread_ts=parent["ts"], text="Initializing")
-        with world.services.sessions.begin() as session:
-            datastore = session.get(Datastore, world.datastore_id)
-            assert datastore is not None
-            datastore.channel_id, datastore.parent_ts, datastore.progress_ts = channel, parent["ts"], reply["ts"]
+        open_sync_thread(world.services, client, datastore_id=world.datastore_id, channel=channel)
         broken = sorted(world.atlassian.site.ids("page"))[3]
         title = world.atlassian.site.page_text_hints(broken).title
         fake_slack.reset_calls()

@@ -18,11 +18,11 @@ from handlers.home import HomeTabs
 from handlers.progress import ProgressUpdater
 from storage.credits import add_credits
 from storage.home_viewers import record_home_viewer
-from storage.models import Datastore, SyncRun, utcnow
+from storage.models import SyncRun, utcnow
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec
 from tests.fakes.slack_api import FakeSlack
-from tests.harness import wait_until
+from tests.harness import open_sync_thread, wait_until
 
 CREATOR = "U1"
 
@@ -34,12 +34,7 @@ def thread(database_url: str, fake_slack: FakeSlack) -> Iterator[tuple[SyncWorld
     spec = SiteSpec(spaces=2, pages_per_space=100, blogposts_per_space=0, body_bytes=2000)
     for world in make_world(database_url, spec):
         channel = fake_slack.default_channel_id
-        parent = client.chat_postMessage(channel=channel, text="📚 eng-wiki")
-        reply = client.chat_postMessage(channel=channel, thread_ts=parent["ts"], text="Initializing")
-        with world.services.sessions.begin() as session:
-            datastore = session.get(Datastore, world.datastore_id)
-            assert datastore is not None
-            datastore.channel_id, datastore.parent_ts, datastore.progress_ts = channel, parent["ts"], reply["ts"]
+        open_sync_thread(world.services, client, datastore_id=world.datastore_id, channel=channel)
         fake_slack.reset_calls()
         yield world, fake_slack, client
 

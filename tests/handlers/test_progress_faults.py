@@ -15,11 +15,11 @@ from slack_sdk import WebClient
 from bot.app import RepeatableCallRetryHandler
 from bot.progress.thread_store import AnnounceStep, NoReply, ThreadStore
 from handlers.progress import ProgressUpdater
-from storage.models import Datastore
 from tests.bot.sync.conftest import SyncWorld, make_world
 from tests.fakes.atlassian import SiteSpec
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_faults import FaultMode
+from tests.harness import open_sync_thread
 
 CREATOR = "U1"
 PRIVATE = "C0PRIVATE"
@@ -64,12 +64,7 @@ def _thread(database_url: str, slack: FakeSlack, channel: str) -> Iterator[Threa
     slack.add_channel(PRIVATE, "private", is_private=True, members=[CREATOR])
     client = _client(slack)
     for world in make_world(database_url, SiteSpec(spaces=2, pages_per_space=30, blogposts_per_space=0)):
-        parent = client.chat_postMessage(channel=channel, text="📚 eng-wiki")
-        reply = client.chat_postMessage(channel=channel, thread_ts=parent["ts"], text="Initializing")
-        with world.services.sessions.begin() as session:
-            datastore = session.get(Datastore, world.datastore_id)
-            assert datastore is not None
-            datastore.channel_id, datastore.parent_ts, datastore.progress_ts = channel, parent["ts"], reply["ts"]
+        open_sync_thread(world.services, client, datastore_id=world.datastore_id, channel=channel)
         slack.reset_calls()
         yield Thread(world, slack, client, channel)
 

@@ -17,7 +17,7 @@ from storage.sync_runs import queue_run
 from tests.fakes.atlassian import SiteConfig, SiteSpec
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import World, make_world
-from tests.harness import add_connected_datastore, wait_until
+from tests.harness import add_connected_datastore, open_sync_thread, wait_until
 
 NAMES = ("alpha", "beta", "gamma")
 
@@ -41,12 +41,10 @@ def _threads(world: World, client: WebClient) -> dict[str, tuple[int, str, str]]
             credits=10_000,
             name=name,
         )
-        parent = str(client.chat_postMessage(channel=channel, text=f"📚 {name}")["ts"])
-        progress = str(client.chat_postMessage(channel=channel, thread_ts=parent, text="Initializing")["ts"])
+        parent, progress = open_sync_thread(services, client, datastore_id=datastore_id, channel=channel, name=name)
         with services.sessions.begin() as session:
             datastore = session.get(Datastore, datastore_id)
             assert datastore is not None
-            datastore.channel_id, datastore.parent_ts, datastore.progress_ts = channel, parent, progress
             datastore.created_by = world.slack.default_user_id
         made[name] = (datastore_id, parent, progress)
     return made
