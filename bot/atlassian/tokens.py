@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import httpx
 
@@ -50,7 +51,7 @@ from storage.connections import (
 )
 from storage.models import utcnow
 
-__all__ = ["AccessToken", "TokenManager", "refresh_tokens", "retry_after"]
+__all__ = ["AccessToken", "TokenManager", "TokenSource", "refresh_tokens", "retry_after"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,17 @@ class AccessToken:
     def issued_at(self) -> datetime:
         """When Atlassian issued it, judged from its expiry (access tokens live ACCESS_TOKEN_LIFETIME)."""
         return self.expires_at - ACCESS_TOKEN_LIFETIME
+
+
+class TokenSource(Protocol):
+    """What a :class:`~bot.confluence.gateway.Gateway` needs from whoever holds its tokens, keyed by an id:
+    :class:`TokenManager` for connections (the connecting account), a person-link store for linked people."""
+
+    def current(self, owner_id: int) -> AccessToken: ...
+
+    def force_refresh(self, owner_id: int, seen_version: int) -> AccessToken: ...
+
+    def lost_access(self, owner_id: int, reason: str) -> None: ...
 
 
 @dataclass(frozen=True)

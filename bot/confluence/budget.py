@@ -5,14 +5,28 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.errors import RateLimited
 from storage.models import utcnow
 
-__all__ = ["DEFAULT_POINTS_PER_HOUR", "RequestBudget"]
+__all__ = ["DEFAULT_POINTS_PER_HOUR", "PERMISSION_SHARE", "PermissionLane", "PointsBudget", "RequestBudget"]
 
 #: Below Atlassian's Tier 1 quota of 65,000 points an hour, which all tenants of the app share.
 DEFAULT_POINTS_PER_HOUR = 60_000
+#: The most of the hourly budget permission work (passes, group reads, per-search checks) may take (issue #12).
+PERMISSION_SHARE = 0.2
+
+
+class PointsBudget(Protocol):
+    """What a :class:`~bot.confluence.gateway.Gateway` draws from: :class:`RequestBudget` or a lane of it."""
+
+    @property
+    def available(self) -> float: ...
+
+    def take(self, points: int = 1) -> None: ...
+
+    def spend(self, points: int) -> None: ...
 
 
 class RequestBudget:
@@ -55,3 +69,46 @@ class RequestBudget:
         with self._lock:
             self._refill(self._clock())
             self._level -= points
+
+
+class PermissionLane:
+    """A lane of the app-wide budget for permission work: at most ``share`` of its hourly points.
+
+    :meth:`take` needs the points both in the lane and in the app-wide budget (RateLimited otherwise, with when
+    the lane refills); :meth:`spend` charges both. So permission work never takes more than ``share`` of the
+    hour, and never spends what syncs have already used."""
+
+    def __init__(
+        self,
+        budget: RequestBudget,
+        points_per_hour: int = DEFAULT_POINTS_PER_HOUR,
+        *,
+        share: float = PERMISSION_SHARE,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if not 0 < share <= 1:
+            raise ValueError("share must be in (0, 1]")
+        self.budget = budget
+        self.share = share
+        self._lane = RequestBudget(max(1, int(points_per_hour * share)), clock=clock)
+
+    @property
+    def available(self) -> float:
+        return min(self._lane.available, self.budget.available)
+
+    @property
+    def points_per_hour(self) -> float:
+        """The lane's own hourly allowance."""
+        return self._lane._capacity
+
+    def take(self, points: int = 1) -> None:
+        self._lane.take(points)
+        try:
+            self.budget.take(points)
+        except RateLimited:
+            self._lane.spend(-points)  # give the lane its points back: nothing was sent
+            raise
+
+    def spend(self, points: int) -> None:
+        self._lane.spend(points)
+        self.budget.spend(points)

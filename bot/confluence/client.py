@@ -19,8 +19,8 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from bot.atlassian.tokens import TokenManager
-from bot.confluence.budget import DEFAULT_POINTS_PER_HOUR, RequestBudget
+from bot.atlassian.tokens import TokenSource
+from bot.confluence.budget import DEFAULT_POINTS_PER_HOUR, PointsBudget, RequestBudget
 from bot.confluence.gateway import DEFAULT_TIMEOUT, MAX_TRIES, Gateway, described
 from bot.confluence.paging import CursorTrail, ListingUrl, next_page
 from bot.errors import AtlassianError, IncompleteListing
@@ -144,14 +144,14 @@ class ConfluenceClient:
     def __init__(
         self,
         settings: Settings,
-        tokens: TokenManager,
+        tokens: TokenSource,
         connection_id: int,
         cloud_id: str,
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utcnow,
-        budget: RequestBudget | None = None,
+        budget: PointsBudget | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         max_tries: int = MAX_TRIES,
         rng: random.Random | None = None,

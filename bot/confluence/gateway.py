@@ -33,8 +33,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from bot.atlassian.tokens import AccessToken, TokenManager, retry_after
-from bot.confluence.budget import RequestBudget
+from bot.atlassian.tokens import AccessToken, TokenSource, retry_after
+from bot.confluence.budget import PointsBudget, RequestBudget
 from bot.errors import AtlassianRequestError, AtlassianUnavailable, RateLimited, ReconnectRequired
 from bot.settings import Settings
 from storage.models import utcnow
@@ -89,14 +89,14 @@ class Gateway:
     def __init__(
         self,
         settings: Settings,
-        tokens: TokenManager,
+        tokens: TokenSource,
         connection_id: int,
         cloud_id: str,
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utcnow,
-        budget: RequestBudget | None = None,
+        budget: PointsBudget | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         max_tries: int = MAX_TRIES,
         rng: random.Random | None = None,
@@ -105,7 +105,7 @@ class Gateway:
         self._connection_id = connection_id
         self._sleep = sleep
         self._clock = clock
-        self.budget = budget or RequestBudget(clock=clock)
+        self.budget: PointsBudget = budget or RequestBudget(clock=clock)
         self._max_tries = max(1, max_tries)
         self._random = rng or random.Random()
         self._http = httpx.Client(
