@@ -4,7 +4,8 @@ Atlassian refresh tokens rotate: each refresh returns a new one, the old one kee
 and reusing it after that revokes the whole token family. So a refresh must happen exactly once, with the
 newest refresh token, and the rotated token must be stored before the new access token is used.
 
-How (``connections.token_version``, see ``storage.connections``):
+How (``connections.token_version``, see ``storage.connections``; ``person_links.token_version`` alike — the rows
+are a :class:`~bot.atlassian.token_stores.TokenStore`):
 
 * even version = settled tokens; a caller that needs a refresh claims it by compare-and-swap even → odd,
   reads the refresh token in that same transaction, closes the session and calls the token endpoint;
@@ -12,11 +13,11 @@ How (``connections.token_version``, see ``storage.connections``):
   everyone else sees the odd version, keeps using the old access token while it is still valid, or
   waits and re-reads; a claim older than ``lease_timeout`` (a crashed process) is taken over (odd → odd+2);
 * a permanent refusal (``invalid_grant``, ``invalid_client``, ``unauthorized_client``, ``access_denied``, any
-  other 4xx but 408/425/429) marks the connection ``needs_reconnect``, and nothing calls the endpoint for it
-  again until someone reconnects; transient trouble (unreachable, timeouts, 5xx, 408/425/429, no usable JSON)
-  is tried REFRESH_TRIES times with backoff, then releases the claim and leaves the stored tokens untouched
-  (the previous refresh token keeps working for 10 minutes, so asking again is safe); for REFRESH_COOLDOWN
-  after that, refreshes of that connection in this process fail at once.
+  other 4xx but 408/425/429) marks the connection ``needs_reconnect`` (a person link: deletes it), and nothing
+  calls the endpoint for it again until someone reconnects (links again); transient trouble (unreachable,
+  timeouts, 5xx, 408/425/429, no usable JSON) is tried REFRESH_TRIES times with backoff, then releases the
+  claim and leaves the stored tokens untouched (the previous refresh token keeps working for 10 minutes, so
+  asking again is safe); for REFRESH_COOLDOWN after that, refreshes of that owner in this process fail at once.
 
 Tokens never appear in log lines or exception messages raised from here.
 """
@@ -35,20 +36,14 @@ from typing import Protocol
 import httpx
 
 from bot.atlassian.oauth import HTTP_TIMEOUT, AtlassianOAuth, TokenSet, token_set_from
+from bot.atlassian.token_stores import RECONNECT_MESSAGE, ConnectionTokens, StoredTokens, TokenStore
 from bot.errors import (
-    AtlassianError,
     AtlassianUnavailable,
     ConfigurationError,
     OAuthExchangeError,
     ReconnectRequired,
 )
 from bot.services import Services
-from storage.connections import (
-    compare_and_set_version,
-    compare_and_store_tokens,
-    get_connection,
-    mark_needs_reconnect,
-)
 from storage.models import utcnow
 
 __all__ = ["AccessToken", "TokenManager", "TokenSource", "refresh_tokens", "retry_after"]
@@ -60,7 +55,6 @@ STILL_VALID_FOR = timedelta(seconds=30)
 #: A token read this recently is handed out again without reading the database (see TokenManager.current).
 REUSE_SECONDS = 5.0
 _ERROR_CODE = re.compile(r"[a-z_]{1,40}")
-RECONNECT_MESSAGE = "Atlassian no longer accepts this Confluence connection."
 #: Atlassian's documented access-token lifetime: how old a stored token is, is judged from its expiry.
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 #: Token endpoint answers worth asking again (the rest of the 4xx are permanent refusals).
@@ -98,13 +92,6 @@ class TokenSource(Protocol):
     def force_refresh(self, owner_id: int, seen_version: int) -> AccessToken: ...
 
     def lost_access(self, owner_id: int, reason: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class _Stored:
-    version: int
-    access_token_enc: str | None
-    expires_at: datetime | None
 
 
 def _oauth_error(payload: object) -> str | None:
@@ -176,7 +163,8 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 class TokenManager:
-    """Hands out valid access tokens for connections; see the module docstring for the refresh protocol."""
+    """Hands out valid access tokens for the owners of a :class:`~bot.atlassian.token_stores.TokenStore` —
+    connections by default, or person links — see the module docstring for the refresh protocol."""
 
     def __init__(
         self,
@@ -191,8 +179,10 @@ class TokenManager:
         lease_timeout: float = 45.0,
         wait_timeout: float = 60.0,
         refresh_cooldown: float = REFRESH_COOLDOWN,
+        store: TokenStore | None = None,
     ) -> None:
         self._services = services
+        self._store: TokenStore = store or ConnectionTokens()
         self._oauth = oauth
         self._clock = clock
         self._margin = refresh_margin
@@ -231,8 +221,8 @@ class TokenManager:
         with self._recent_lock:
             self._recent.pop(connection_id, None)
         with self._services.sessions.begin() as session:
-            mark_needs_reconnect(session, connection_id=connection_id)
-        logger.warning("Confluence connection %s needs to be reconnected: %s", connection_id, reason)
+            self._store.refused(session, connection_id, expected_version=None)
+        logger.warning("%s %s lost its access: %s", self._store.noun, connection_id, reason)
 
     def force_refresh(self, connection_id: int, seen_version: int) -> AccessToken:
         """After a 401 with the token read at ``seen_version``: a newer token, refreshing once if nobody has."""
@@ -259,7 +249,7 @@ class TokenManager:
             if stored.version != watched_version:
                 watched_version, watched_since = stored.version, time.monotonic()
             elif time.monotonic() - watched_since > self._lease_timeout:
-                logger.warning("taking over a stale token refresh of connection %s", connection_id)
+                logger.warning("taking over a stale token refresh of %s %s", self._store.noun, connection_id)
                 refreshed = self._refresh(connection_id, stored.version)
                 if refreshed is not None:
                     return refreshed
@@ -268,20 +258,15 @@ class TokenManager:
                 raise AtlassianUnavailable("Timed out waiting for another process to refresh the Confluence token.")
             self._sleep(self._poll_interval)
 
-    def _read(self, connection_id: int) -> _Stored:
+    def _read(self, connection_id: int) -> StoredTokens:
         with self._services.sessions.begin() as session:
-            connection = get_connection(session, connection_id=connection_id)
-            if connection is None:
-                raise AtlassianError(f"Confluence connection {connection_id} does not exist.")
-            if connection.status != "active":
-                raise ReconnectRequired(RECONNECT_MESSAGE)
-            return _Stored(connection.token_version, connection.access_token_enc, connection.access_expires_at)
+            return self._store.read(session, connection_id)
 
     @staticmethod
-    def _lives(stored: _Stored, until: datetime) -> bool:
+    def _lives(stored: StoredTokens, until: datetime) -> bool:
         return stored.access_token_enc is not None and stored.expires_at is not None and stored.expires_at > until
 
-    def _token(self, stored: _Stored) -> AccessToken:
+    def _token(self, stored: StoredTokens) -> AccessToken:
         assert stored.access_token_enc is not None and stored.expires_at is not None
         value = self._services.cipher.decrypt(stored.access_token_enc)
         return AccessToken(value=value, version=stored.version, expires_at=stored.expires_at)
@@ -294,12 +279,9 @@ class TokenManager:
             raise AtlassianUnavailable("Atlassian's token endpoint kept failing moments ago; not asking it again yet.")
         claim = seen_version + 1 if seen_version % 2 == 0 else seen_version + 2
         with self._services.sessions.begin() as session:
-            if not compare_and_set_version(
-                session, connection_id=connection_id, expected_version=seen_version, new_version=claim
-            ):
+            if not self._store.claim(session, connection_id, expected_version=seen_version, new_version=claim):
                 return None
-            connection = get_connection(session, connection_id=connection_id)
-            refresh_enc = connection.refresh_token_enc if connection is not None else None
+            refresh_enc = self._store.refresh_token_enc(session, connection_id)
         # No session is open from here while Atlassian is called.
         try:
             if refresh_enc is None:
@@ -307,24 +289,22 @@ class TokenManager:
             tokens = self._call_token_endpoint(self._services.cipher.decrypt(refresh_enc))
         except ReconnectRequired as exc:
             with self._services.sessions.begin() as session:
-                mark_needs_reconnect(session, connection_id=connection_id, expected_version=claim)
-            logger.warning("Confluence connection %s needs to be reconnected: %s", connection_id, exc)
+                self._store.refused(session, connection_id, expected_version=claim)
+            logger.warning("%s %s was refused for good: %s", self._store.noun, connection_id, exc)
             raise
         except BaseException as exc:  # released whatever happened (re-raised): another caller may refresh then
             if isinstance(exc, AtlassianUnavailable):
                 with self._recent_lock:
                     self._cooldown[connection_id] = time.monotonic() + self._refresh_cooldown
             with self._services.sessions.begin() as session:
-                compare_and_set_version(
-                    session, connection_id=connection_id, expected_version=claim, new_version=claim + 1
-                )
+                self._store.claim(session, connection_id, expected_version=claim, new_version=claim + 1)
             raise
         cipher = self._services.cipher
         new_refresh = cipher.encrypt(tokens.refresh_token) if tokens.refresh_token else refresh_enc
         with self._services.sessions.begin() as session:
-            stored = compare_and_store_tokens(
+            stored = self._store.store(
                 session,
-                connection_id=connection_id,
+                connection_id,
                 expected_version=claim,
                 access_token_enc=cipher.encrypt(tokens.access_token),
                 refresh_token_enc=new_refresh,
@@ -332,9 +312,9 @@ class TokenManager:
                 scopes=tokens.scope or None,
             )
         if not stored:
-            logger.warning("a refresh of connection %s was taken over; using the other one", connection_id)
+            logger.warning("a refresh of %s %s was taken over; using the other one", self._store.noun, connection_id)
             return None
-        logger.info("refreshed the Confluence token of connection %s (version %d)", connection_id, claim + 1)
+        logger.info("refreshed the token of %s %s (version %d)", self._store.noun, connection_id, claim + 1)
         return AccessToken(value=tokens.access_token, version=claim + 1, expires_at=tokens.expires_at)
 
     def _call_token_endpoint(self, refresh_token: str) -> TokenSet:
