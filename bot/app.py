@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 #: Listener threads: slow work after an ack (token exchange, Confluence calls) must not starve new requests.
 LISTENER_THREADS = 32
 #: The bot scopes manifest.yml declares (a test keeps the two equal).
+#: users:read also delivers ``user_change`` (a deactivated user's links are removed); usergroups:read is for
+#: datastores limited to a Slack user group (issue #12).
 #: The *:history scopes let the bot read back its own threads (conversations.replies/history) to check whether a
 #: post that timed out was applied before posting it again (handlers/slack_once.py).
 BOT_SCOPES = (
@@ -50,6 +52,7 @@ BOT_SCOPES = (
     "chat:write.public",
     "reactions:write",
     "users:read",
+    "usergroups:read",
     "im:write",
     "channels:history",
     "groups:history",

@@ -1,6 +1,7 @@
 """APScheduler 3.x jobs: module-level functions with fixed ids and serializable arguments.
 
-The progress tick (every second) and one incremental resync per datastore on its interval. Jobs are rebuilt
+The progress tick (every second), one incremental resync per datastore on its interval, and the hourly read of
+linked people's groups. Jobs are rebuilt
 from the database when ``serve`` starts, so nothing is lost on restart; deleting a datastore removes its job.
 The callables a job runs are registered by name at start-up (the Slack-speaking progress updater lives in
 handlers/), so the scheduler only ever stores names and ids.
@@ -22,6 +23,10 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
+from bot.access.link_groups import LinkGroups
+from bot.atlassian.oauth import AtlassianOAuth
+from bot.atlassian.tokens import TokenManager
+from bot.confluence.budget import PermissionLane, RequestBudget
 from bot.incidents import new_error_id
 from bot.liveness import Heartbeat, Loop
 from bot.services import Services
@@ -29,9 +34,11 @@ from storage.models import SYNCING_STATUSES, Datastore, SyncRun, utcnow
 from storage.sync_runs import queue_run
 
 __all__ = [
+    "LINK_GROUPS_JOB_ID",
     "PROGRESS_JOB_ID",
     "REBUILD_JOB_ID",
     "Jobs",
+    "link_groups_pass",
     "progress_tick",
     "rebuild_resyncs",
     "remove_datastore_jobs",
@@ -45,6 +52,9 @@ logger = logging.getLogger(__name__)
 PROGRESS_JOB_ID = "progress-tick"
 REBUILD_JOB_ID = "rebuild-resyncs"
 REBUILD_SECONDS = 60
+#: Person links' groups (bot/access/link_groups.py): each link is read at most hourly, passes look every 5 min.
+LINK_GROUPS_JOB_ID = "link-groups"
+LINK_GROUPS_SECONDS = 300
 _TICKS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
 _JOBS: dict[str, Jobs] = {}
@@ -90,6 +100,17 @@ def rebuild_resyncs(context: str) -> None:
     _job_boundary(REBUILD_JOB_ID, lambda: _JOBS[context].rebuild_resyncs())
 
 
+def link_groups_pass(context: str) -> None:
+    """Job: read the groups of linked people whose principals are an hour old (bot/access/link_groups.py)."""
+
+    def work() -> None:
+        done = _JOBS[context].link_groups().run()
+        if done.refreshed or done.removed:
+            logger.info("person groups: %d read, %d link(s) removed", done.refreshed, done.removed)
+
+    _job_boundary(LINK_GROUPS_JOB_ID, work)
+
+
 def reschedule_resyncs() -> None:
     """Apply changed intervals in this process now (other processes do at their next minutely rebuild)."""
     for jobs in list(_JOBS.values()):
@@ -109,6 +130,7 @@ class Jobs:
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{context}:{uuid.uuid4().hex[:8]}"
         self.heartbeat = Heartbeat(services, Loop.SCHEDULER, owner)
+        self._link_groups: LinkGroups | None = None
         _SERVICES[context] = services
         _JOBS[context] = self
 
@@ -131,8 +153,26 @@ class Jobs:
             id=REBUILD_JOB_ID,
             replace_existing=True,
         )
+        self.scheduler.add_job(
+            link_groups_pass,
+            "interval",
+            seconds=LINK_GROUPS_SECONDS,
+            args=[self.context],
+            id=LINK_GROUPS_JOB_ID,
+            replace_existing=True,
+        )
         self.rebuild_resyncs()
         self.scheduler.start()
+
+    def link_groups(self) -> LinkGroups:
+        """The person-groups reader, drawing from this process's permission lane of the points budget."""
+        if self._link_groups is None:
+            settings = self.services.settings
+            points = settings.atlassian_points_per_hour
+            lane = PermissionLane(RequestBudget(points), points)
+            tokens = TokenManager(self.services, AtlassianOAuth(settings))
+            self._link_groups = LinkGroups(self.services, tokens, lane)
+        return self._link_groups
 
     def rebuild_resyncs(self) -> None:
         """One resync job per datastore, from the database: a new datastore (or one whose interval changed)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.access.links import PersonLinks
+from bot.atlassian.oauth import AtlassianOAuth
 from bot.datastores.credits import Credits
 from bot.datastores.deletion import DatastoreDeletion
 from bot.datastores.queries import Queries
@@ -20,6 +22,7 @@ from handlers import (
     delete,
     errors,
     home,
+    links,
     sync_actions,
     usage_commands,
     wizard_actions,
@@ -66,7 +69,11 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     delete.register(app, deletion)
     credit_handlers = credits.CreditsHandlers(Credits(services), permissions, services.settings)
     credits.register(app, credit_handlers)
-    commands.register(app, commands.CommandDeps(wizard, usage, reconnect, sync, deletion, credit_handlers))
+    link_handlers = links.LinkHandlers(PersonLinks(services, AtlassianOAuth(services.settings)), queries, permissions)
+    links.register(app, link_handlers)
+    commands.register(
+        app, commands.CommandDeps(wizard, usage, reconnect, sync, deletion, credit_handlers, links=link_handlers)
+    )
     usage_commands.register(app, usage)
     reconnect_handlers.register(app, reconnect)
     home.register(app, home.HomeHandlers(wizard, tabs, sync.request, deletion.open_confirm))

@@ -18,6 +18,7 @@ from handlers.actors import actor_of
 from handlers.credits import CreditsHandlers
 from handlers.delete import DeleteHandlers
 from handlers.ids import SLASH_COMMAND
+from handlers.links import LinkHandlers
 from handlers.reconnect import Reconnect
 from handlers.sync_actions import SyncActions
 from handlers.usage_commands import UsageCommands
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 #: How much of an unreadable command is echoed back.
 ECHOED_COMMAND = 200
 #: The subcommands whose arguments name a datastore.
-_NAMING_SUBCOMMANDS = frozenset({"create", "status", "search", "sync", "schedule", "delete", "reconnect"})
+_NAMING_SUBCOMMANDS = frozenset({"create", "status", "search", "sync", "schedule", "delete", "reconnect", "linked"})
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class CommandDeps:
     sync: SyncActions
     delete: DeleteHandlers
     credits: CreditsHandlers
+    links: LinkHandlers | None = None
 
 
 class DatastoreCommand:
@@ -161,6 +163,16 @@ class DatastoreCommand:
             ),
             "help": (SubcommandHelp("help", "help", "show this help"), self._help),
         }
+        if deps.links is not None:
+            self._routes["unlink"] = (
+                SubcommandHelp("unlink", "unlink", "unlink your Atlassian account (per-person datastores ask again)"),
+                deps.links.unlink,
+            )
+            self._routes["linked"] = (
+                SubcommandHelp("linked", "linked NAME", "who has linked their Atlassian account (creator or admins)"),
+                deps.links.linked,
+            )
+            self._routes["help"] = self._routes.pop("help")  # help stays last
 
     @property
     def help_entries(self) -> list[SubcommandHelp]:

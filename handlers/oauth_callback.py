@@ -2,6 +2,7 @@
 
 The page is unsigned by design: only a state this bot issued moves anything, and only its own wizard's
 modal (or, closed, a DM to the person who started it). An expired one gives that modal a fresh link.
+A "Connect your Confluence account" state (issue #12) goes to the link flow instead (bot/access/link_flow.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.access.link_flow import LinkFlow
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.errors import UserFacingError
 from bot.web import Answer, OAuthCallback, html_page
@@ -43,8 +45,12 @@ def _tell_slack(client: WebClient, deps: WizardDeps, outcome: CallbackOutcome) -
 
 def build_oauth_callback(client_for_team: Callable[[str], WebClient], deps: WizardDeps) -> OAuthCallback:
     flow = OAuthFlow(deps.services, AtlassianOAuth(deps.services.settings))
+    links = LinkFlow(deps.services, AtlassianOAuth(deps.services.settings))
 
     def callback(params: dict[str, str]) -> Answer:
+        if links.owns(params.get("state", "")):
+            linked = links.handle(params)
+            return html_page("200 OK" if linked.ok else "400 Bad Request", linked.title, linked.message)
         outcome = flow.handle(params)
         try:
             if outcome.team_id is not None:

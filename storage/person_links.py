@@ -16,10 +16,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import CursorResult, ForeignKey, Index, String, Text, UniqueConstraint, delete, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base, utcnow
+from storage.models import Base, Connection, utcnow
 
 __all__ = [
     "LinkState",
@@ -29,6 +41,7 @@ __all__ = [
     "compare_and_set_link_version",
     "compare_and_store_link_tokens",
     "delete_link",
+    "delete_links_of_connection",
     "delete_links_of_team",
     "delete_links_of_user",
     "get_link",
@@ -147,15 +160,27 @@ def links_of_site(session: Session, *, team_id: str, cloud_id: str) -> list[Pers
     return list(session.scalars(statement))
 
 
-def links_due_principals(session: Session, *, read_before: datetime, limit: int) -> list[PersonLink]:
-    """Links whose principals were never read or read before ``read_before``, the oldest first."""
+def links_due_principals(session: Session, *, read_before: datetime, limit: int) -> list[tuple[PersonLink, int]]:
+    """Links whose principals were never read or read before ``read_before``, never-read and oldest first, each
+    with an active connection of its workspace to its site to read them with (links with none are left out)."""
+    connection = (
+        select(func.max(Connection.id))
+        .where(
+            Connection.team_id == PersonLink.team_id,
+            Connection.cloud_id == PersonLink.cloud_id,
+            Connection.status == "active",
+        )
+        .correlate(PersonLink)
+        .scalar_subquery()
+    )
     statement = (
-        select(PersonLink)
+        select(PersonLink, connection)
         .where(or_(PersonLink.principals_at.is_(None), PersonLink.principals_at < read_before))
+        .where(connection.is_not(None))
         .order_by(PersonLink.principals_at.is_not(None), PersonLink.principals_at, PersonLink.id)
         .limit(limit)
     )
-    return list(session.scalars(statement))
+    return [(link, int(connection_id)) for link, connection_id in session.execute(statement).all()]
 
 
 def parse_principals(text: str | None) -> frozenset[str]:
@@ -190,6 +215,12 @@ def delete_links_of_user(
     if enterprise_id:
         where = or_(where, PersonLink.enterprise_id == enterprise_id)
     statement = delete(PersonLink).where(PersonLink.slack_user_id == slack_user_id, where)
+    return _count(session.execute(statement.execution_options(synchronize_session=False)))
+
+
+def delete_links_of_connection(session: Session, *, connection_id: int) -> int:
+    """The links that borrow this connection's consent (its consenter's, before a reconnect by someone)."""
+    statement = delete(PersonLink).where(PersonLink.connection_id == connection_id)
     return _count(session.execute(statement.execution_options(synchronize_session=False)))
 
 

@@ -61,6 +61,7 @@ def test_manifest_declares_what_the_bot_needs(manifest: dict[str, Any]) -> None:
         "chat:write.public",
         "reactions:write",
         "users:read",
+        "usergroups:read",  # datastores limited to a user group (issue #12)
         "im:write",
         "channels:history",  # reading back its own threads: is a post that timed out there already?
         "groups:history",
@@ -69,4 +70,10 @@ def test_manifest_declares_what_the_bot_needs(manifest: dict[str, Any]) -> None:
     assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
     assert manifest["oauth_config"]["redirect_urls"] == ["https://datastore-bot.example.com/slack/oauth_redirect"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    # user_change, tokens_revoked and app_uninstalled end person links (issue #12).
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "user_change",
+        "tokens_revoked",
+        "app_uninstalled",
+    ]

@@ -2,7 +2,8 @@
 
 * One ``httpx.Client`` per connection at ``{ATLASSIAN_API_URL}/ex/confluence/{cloud_id}``, explicit timeouts,
   Bearer from the :class:`~bot.atlassian.tokens.TokenManager`.
-* Every call is a GET, so every call is retried: ``Retry-After`` is honoured on 429 and 503 (clamped to 1–120 s);
+* Every call is a GET (or a read-only POST such as v2 ``/users-bulk``), so every call is retried: ``Retry-After``
+  is honoured on 429 and 503 (clamped to 1–120 s);
   5xx, timeouts, connection errors and broken JSON back off exponentially with jitter; then AtlassianUnavailable.
   A 429 asking for more than 120 s means the quota is gone: RateLimited at once, carrying when to resume.
 * Every request draws from the app-wide :class:`~bot.confluence.budget.RequestBudget`.
@@ -120,12 +121,19 @@ class Gateway:
 
     def get(self, url: str) -> Answer:
         """GET ``url`` (relative to the gateway base) as a JSON object, with the retries and refusals above."""
+        return self._call(url, None)
+
+    def post_read(self, url: str, body: dict[str, Any]) -> Answer:
+        """POST a JSON ``body`` to a read-only endpoint (v2 ``/users-bulk``): retried and refused like a GET."""
+        return self._call(url, body)
+
+    def _call(self, url: str, body: dict[str, Any] | None) -> Answer:
         token = self._tokens.current(self._connection_id)
         refreshed = False
         attempt = 0
         while True:
             self.budget.take(1)
-            outcome = self._attempt(url, token)
+            outcome = self._attempt(url, token, body)
             if isinstance(outcome, Answer):
                 return outcome
             if isinstance(outcome, int):  # a refusal
@@ -164,10 +172,14 @@ class Gateway:
     def _backoff(self, attempt: int) -> float:
         return min(BACKOFF_CAP, BACKOFF_START * 2.0 ** (attempt - 1)) * self._random.uniform(0.7, 1.3)
 
-    def _attempt(self, url: str, token: AccessToken) -> Answer | int | _Retry:
+    def _attempt(self, url: str, token: AccessToken, body: dict[str, Any] | None = None) -> Answer | int | _Retry:
         """The answer, a refusal (its status), or what went wrong with the Retry-After to honour, for a retry."""
+        headers = {"Authorization": f"Bearer {token.value}"}
         try:
-            response = self._http.get(url, headers={"Authorization": f"Bearer {token.value}"})
+            if body is None:
+                response = self._http.get(url, headers=headers)
+            else:
+                response = self._http.post(url, json=body, headers=headers)
         except (httpx.TransportError, httpx.DecodingError) as exc:  # timeouts, dropped connections, garbled bodies
             return _Retry(type(exc).__name__, None)
         status = response.status_code

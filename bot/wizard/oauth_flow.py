@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.access.links import link_consenter
 from bot.atlassian.oauth import AccessibleSite, AtlassianOAuth, TokenSet
 from bot.errors import AtlassianError
 from bot.services import Services
@@ -194,6 +195,7 @@ class OAuthFlow:
         )
         wizard.oauth_error, wizard.offered_sites = None, None
         wizard.step, wizard.status = Step.RECONNECTED, "completed"
+        link_consenter(session, connection, enterprise_id=wizard.enterprise_id, slack_user_id=wizard.user_id)
         return connection.id
 
     def _connect(self, wizard_id: str, code: str) -> CallbackOutcome:
@@ -254,6 +256,7 @@ class OAuthFlow:
             )
             session.add(connection)
             session.flush()
+            link_consenter(session, connection, enterprise_id=wizard.enterprise_id, slack_user_id=wizard.user_id)
             wizard.connection_id = connection.id
             wizard.oauth_error = None
             wizard.offered_sites = None
