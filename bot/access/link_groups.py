@@ -18,6 +18,7 @@ keep their principals and are tried at the next pass). No session is open during
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -79,7 +80,9 @@ class LinkGroups:
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], datetime] = utcnow,
         max_age: timedelta = PRINCIPALS_MAX_AGE,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._sleep = sleep
         self.services = services
         self.tokens = tokens
         self.budget = budget
@@ -103,6 +106,7 @@ class LinkGroups:
                 transport=self._transport,
                 clock=self._clock,
                 budget=self.budget,
+                sleep=self._sleep,
             )
             try:
                 self._site(gateway, due, done)

@@ -1,0 +1,27 @@
+"""Fixtures of the person-link tests: the fake Atlassian with permission scopes, and migrated services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.crypto import generate_key
+from bot.services import Services
+from storage.migrate import upgrade_to_head
+from tests.bot.atlassian.connections import make_services
+from tests.fakes.atlassian import FakeAtlassian, SiteSpec
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAtlassian]:
+    with FakeAtlassian(SiteSpec(spaces=1, pages_per_space=3, blogposts_per_space=0, body_bytes=200, users=4)) as server:
+        yield server
+
+
+@pytest.fixture
+def services(fake: FakeAtlassian, database_url: str) -> Iterator[Services]:
+    built = make_services(fake, database_url, generate_key())
+    upgrade_to_head(built.engine)
+    yield built
+    built.engine.dispose()
