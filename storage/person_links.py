@@ -62,6 +62,9 @@ class PersonLink(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "slack_user_id", "cloud_id", name="uq_person_links_person_site"),
         Index("ix_person_links_principals_at", "principals_at"),
+        # A link id is a token owner's key (TokenManager caches by it): SQLite must never hand a deleted
+        # person's id to someone linking later.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -45,6 +45,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person_links")),
         sa.UniqueConstraint("team_id", "slack_user_id", "cloud_id", name="uq_person_links_person_site"),
+        sqlite_autoincrement=True,  # a link id is never handed to another person (token caches key on it)
     )
     op.create_index("ix_person_links_principals_at", "person_links", ["principals_at"])
     op.create_table(
