@@ -198,7 +198,7 @@ def _unhandled() -> Iterator[tuple[str, str, object]]:
         yield f"view_closed-{callback_id}", f"view_closed:{callback_id}", ""
     for command in ("/other", "/datastore2", "/DATASTORE", "/datastore-dev"):
         yield f"command-{command}", f"command:{command}", UNKNOWN_COMMAND
-    for event in ("message", "reaction_added", "app_uninstalled", "tokens_revoked", "team_join"):
+    for event in ("message", "reaction_added", "member_joined_channel", "channel_created", "team_join"):
         yield f"event-{event}", f"event:{event}", ""
     yield "event-app-home-messages-tab", "event:app_home_opened:messages", ""
     yield "app_rate_limited", "app_rate_limited:", ""

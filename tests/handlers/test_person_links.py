@@ -209,6 +209,12 @@ def test_linked_lists_people_for_the_creator_and_admins_only(world: World) -> No
     assert usage.json is not None and "Say which datastore" in usage.json["text"]
 
 
+def test_help_names_the_link_commands(world: World) -> None:
+    shown = world.bot.sender.slash_command("help").json
+    assert shown is not None
+    assert "/datastore unlink" in shown["text"] and "/datastore linked NAME" in shown["text"]
+
+
 def _event(world: World, event: dict[str, Any]) -> None:
     assert world.bot.sender.event(event).status == 200
 
