@@ -10,7 +10,8 @@
   consented in the wizard, the connection's — their link borrows it (see ``storage.person_links``).
 * Removal: :meth:`unlink_person`, :meth:`unlink_team`, :meth:`unlink_everywhere` (a Slack user deactivated).
 
-Build it from the services: ``PersonLinks(services, AtlassianOAuth(services.settings))``.
+Build it from the services: ``person_directory(services)`` (typed as the contract), or
+``PersonLinks(services, AtlassianOAuth(services.settings))`` for the removal methods too.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ import httpx
 from sqlalchemy.orm import Session
 
 from bot.access.model import person_principals
-from bot.access.people import LinkedPerson
+from bot.access.people import LinkedPerson, PersonDirectory
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.atlassian.token_stores import LINK_GONE_MESSAGE, PersonLinkTokens
-from bot.atlassian.tokens import AccessToken, TokenManager
+from bot.atlassian.tokens import AccessToken, TokenManager, TokenSource
 from bot.errors import ReconnectRequired, UserFacingError
 from bot.services import Services
 from storage.models import Connection, Datastore, utcnow
@@ -47,7 +48,7 @@ from storage.person_links import (
     save_link,
 )
 
-__all__ = ["LINK_STATE_TTL", "LinkTokens", "PersonLinks", "link_consenter", "state_hash"]
+__all__ = ["LINK_STATE_TTL", "LinkTokens", "PersonLinks", "link_consenter", "person_directory", "state_hash"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class PersonLinks:
         self._clock = clock
         own = TokenManager(services, oauth, store=PersonLinkTokens(), transport=transport, clock=clock)
         connections = connection_tokens or TokenManager(services, oauth, transport=transport, clock=clock)
-        self.tokens = LinkTokens(services, own, connections)
+        self.tokens: TokenSource = LinkTokens(services, own, connections)
 
     # ----- PersonDirectory ---------------------------------------------------------------------
     def linked(self, *, team_id: str, slack_user_id: str, cloud_id: str) -> LinkedPerson | None:
@@ -214,3 +215,8 @@ class PersonLinks:
             removed = delete_links_of_team(session, team_id=team_id)
         logger.info("removed all %d person link(s) of workspace %s", removed, team_id)
         return removed
+
+
+def person_directory(services: Services, *, transport: httpx.BaseTransport | None = None) -> PersonDirectory:
+    """The :class:`~bot.access.people.PersonDirectory` per-person search uses (and mypy checks the contract here)."""
+    return PersonLinks(services, AtlassianOAuth(services.settings, transport=transport), transport=transport)

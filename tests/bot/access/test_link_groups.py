@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.access.link_groups import LINKED_CLASSES, LinkGroups
+from bot.access.links import person_directory
 from bot.access.model import group_key, user_key
 from bot.confluence.budget import PermissionLane, RequestBudget
 from bot.services import Services
@@ -39,6 +40,7 @@ def test_groups_are_read_hourly_and_a_removed_group_drops_out(services: Services
     person = links.linked(team_id=TEAM, slack_user_id="U2", cloud_id=fake.cloud_id)
     assert person is not None and person.principals_at is not None
     assert person.principals == {user_key(grace), group_key(hr.id), group_key(everyone.id), *LINKED_CLASSES}
+    assert person_directory(services).linked(team_id=TEAM, slack_user_id="U2", cloud_id=fake.cloud_id) == person
     # users-bulk (1 + 2 for one user) and memberof (1 + 2 for each of two groups), drawn from the lane
     assert fake.log.points("POST /wiki/api/v2/users-bulk") == 3
     assert fake.log.points("GET /wiki/rest/api/user/memberof") == 5
