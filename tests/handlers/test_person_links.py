@@ -101,6 +101,15 @@ def test_consent_to_another_site_links_nothing(world: World) -> None:
     assert _rows(world) == [] and _linked(world) is None
 
 
+def test_a_declined_consent_links_nothing(world: World) -> None:
+    datastore_id = _datastore(world)
+    grace = world.atlassian.site.users[1].account_id
+    world.atlassian.set_user_consent(grace, approve=False)
+    page = _link(world, datastore_id, USER, grace)
+    assert page.status_code == 400 and "You did not give access" in page.text
+    assert _rows(world) == []
+
+
 def test_replayed_expired_and_forged_links_change_nothing(world: World) -> None:
     datastore_id = _datastore(world)
     grace, ada = world.atlassian.site.users[1].account_id, world.atlassian.site.users[2].account_id
