@@ -29,9 +29,11 @@ from storage.models import SYNCING_STATUSES, Datastore, SyncRun, utcnow
 from storage.sync_runs import queue_run
 
 __all__ = [
+    "ACCESS_OFFERS_JOB_ID",
     "PROGRESS_JOB_ID",
     "REBUILD_JOB_ID",
     "Jobs",
+    "access_offers_tick",
     "progress_tick",
     "rebuild_resyncs",
     "remove_datastore_jobs",
@@ -45,7 +47,10 @@ logger = logging.getLogger(__name__)
 PROGRESS_JOB_ID = "progress-tick"
 REBUILD_JOB_ID = "rebuild-resyncs"
 REBUILD_SECONDS = 60
+ACCESS_OFFERS_JOB_ID = "access-offers"
+ACCESS_OFFERS_SECONDS = 60
 _TICKS: dict[str, Callable[[], None]] = {}
+_OFFERS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
 _JOBS: dict[str, Jobs] = {}
 
@@ -67,6 +72,13 @@ def progress_tick(context: str) -> None:
     if jobs is not None:
         jobs.heartbeat.beat("tick")
     _job_boundary(PROGRESS_JOB_ID, lambda: _TICKS[context]())
+
+
+def access_offers_tick(context: str) -> None:
+    """Job: send the pending one-time DMs offering per-person access (the sender registered under ``context``)."""
+    offers = _OFFERS.get(context)
+    if offers is not None:
+        _job_boundary(ACCESS_OFFERS_JOB_ID, offers)
 
 
 def scheduled_resync(context: str, datastore_id: int) -> None:
@@ -112,8 +124,19 @@ class Jobs:
         _SERVICES[context] = services
         _JOBS[context] = self
 
-    def start(self, tick: Callable[[], None]) -> None:
+    def start(self, tick: Callable[[], None], *, offers: Callable[[], None] | None = None) -> None:
         _TICKS[self.context] = tick
+        if offers is not None:
+            _OFFERS[self.context] = offers
+            self.scheduler.add_job(
+                access_offers_tick,
+                "interval",
+                seconds=ACCESS_OFFERS_SECONDS,
+                args=[self.context],
+                id=ACCESS_OFFERS_JOB_ID,
+                replace_existing=True,
+                next_run_time=utcnow() + timedelta(seconds=5),
+            )
         self.heartbeat.beat("starting", force=True)
         self.scheduler.add_job(
             progress_tick,
@@ -174,5 +197,6 @@ class Jobs:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         _TICKS.pop(self.context, None)
+        _OFFERS.pop(self.context, None)
         _SERVICES.pop(self.context, None)
         _JOBS.pop(self.context, None)

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.datastores.access import AccessChanges
 from bot.datastores.credits import Credits
 from bot.datastores.deletion import DatastoreDeletion
 from bot.datastores.queries import Queries
 from bot.services import Services
 from bot.web import OAuthCallback
 from handlers import (
+    access_commands,
     commands,
     credits,
     delete,
@@ -26,6 +28,7 @@ from handlers import (
     wizard_submissions,
 )
 from handlers import reconnect as reconnect_handlers
+from handlers.access_offers import AccessOffers
 from handlers.home import HomeTabs
 from handlers.notices import NoticeDelivery
 from handlers.oauth_callback import build_oauth_callback
@@ -33,6 +36,7 @@ from handlers.permissions import Permissions
 from handlers.progress import ProgressUpdater
 from handlers.reconnect import Reconnect
 from handlers.usage_commands import UsageCommands
+from handlers.usage_gate import GroupMembers, UsageGate
 from handlers.wizard_open import WizardDeps
 
 __all__ = ["Wiring", "register"]
@@ -44,6 +48,8 @@ class Wiring:
 
     oauth_callback: OAuthCallback
     progress_tick: Callable[[], None]
+    #: The scheduler job sending the one-time DMs offering per-person access (bot.jobs.access_offers_tick).
+    access_offers: Callable[[], None] | None = None
 
 
 def register(app: App, services: Services, client_for_team: Callable[[str], WebClient]) -> Wiring:
@@ -57,16 +63,21 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     errors.register(app, signing_secret.get_secret_value())
     queries = Queries(services)
     permissions = Permissions(services.settings.admin_user_ids, multi_workspace=services.settings.multi_workspace)
-    usage = UsageCommands(queries)
+    changes = AccessChanges(services)
+    groups = GroupMembers()
+    gate = UsageGate(changes, permissions, groups)
+    access = access_commands.AccessCommands(changes, queries, permissions, groups)
+    access_commands.register(app, access)
+    usage = UsageCommands(queries, gate)
     reconnect = Reconnect(wizard, queries, permissions)
     sync = sync_actions.register(app, services, queries, permissions)
-    tabs = HomeTabs(services, queries, client_for_team)
+    tabs = HomeTabs(services, queries, client_for_team, gate=gate)
     notices = NoticeDelivery(services, client_for_team)
     deletion = delete.DeleteHandlers(DatastoreDeletion(services), queries, permissions, notices, tabs)
     delete.register(app, deletion)
     credit_handlers = credits.CreditsHandlers(Credits(services), permissions, services.settings)
     credits.register(app, credit_handlers)
-    commands.register(app, commands.CommandDeps(wizard, usage, reconnect, sync, deletion, credit_handlers))
+    commands.register(app, commands.CommandDeps(wizard, usage, reconnect, sync, deletion, credit_handlers, access))
     usage_commands.register(app, usage)
     reconnect_handlers.register(app, reconnect)
     home.register(app, home.HomeHandlers(wizard, tabs, sync.request, deletion.open_confirm))
@@ -81,4 +92,9 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
         for team_id in notices.deliver():
             tabs.refresh_team(team_id)
 
-    return Wiring(oauth_callback=build_oauth_callback(client_for_team, wizard), progress_tick=tick)
+    offers = AccessOffers(services, changes, client_for_team)
+    return Wiring(
+        oauth_callback=build_oauth_callback(client_for_team, wizard),
+        progress_tick=tick,
+        access_offers=offers.tick,
+    )

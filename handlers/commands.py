@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot.errors import CommandUsageError
 from bot.text_policy import refusal
+from handlers.access_commands import AccessCommands, access_routes
 from handlers.actors import actor_of
 from handlers.credits import CreditsHandlers
 from handlers.delete import DeleteHandlers
@@ -33,7 +34,9 @@ logger = logging.getLogger(__name__)
 #: How much of an unreadable command is echoed back.
 ECHOED_COMMAND = 200
 #: The subcommands whose arguments name a datastore.
-_NAMING_SUBCOMMANDS = frozenset({"create", "status", "search", "sync", "schedule", "delete", "reconnect"})
+_NAMING_SUBCOMMANDS = frozenset(
+    {"create", "status", "search", "sync", "schedule", "delete", "reconnect", "access", "limit"}
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ class CommandDeps:
     sync: SyncActions
     delete: DeleteHandlers
     credits: CreditsHandlers
+    access: AccessCommands | None = None
 
 
 class DatastoreCommand:
@@ -161,6 +165,10 @@ class DatastoreCommand:
             ),
             "help": (SubcommandHelp("help", "help", "show this help"), self._help),
         }
+        if deps.access is not None:  # before "help", which stays last
+            shown_last = self._routes.pop("help")
+            self._routes.update(access_routes(deps.access))
+            self._routes["help"] = shown_last
 
     @property
     def help_entries(self) -> list[SubcommandHelp]:

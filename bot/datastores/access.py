@@ -16,7 +16,7 @@ from bot.services import Services
 from storage.access_audit import record_access_change
 from storage.access_modes import AccessMode, AccessOffer, AuditAction, AuditSource, LimitKind, offered_modes
 from storage.models import Connection, Datastore, utcnow
-from storage.usage_limits import UsageLimit, clear_usage_limit, get_usage_limit, set_usage_limit
+from storage.usage_limits import UsageLimit, clear_usage_limit, get_usage_limit, set_usage_limit, usage_limits_of
 
 __all__ = [
     "DATA_CENTER_EACH",
@@ -136,8 +136,8 @@ class AccessChanges:
                     return None
                 old = AccessMode.of(datastore.access_mode)
                 account = _account(session, datastore)
-                if answers_offer:
-                    datastore.access_offer = AccessOffer.ANSWERED
+                if answers_offer or (mode is AccessMode.EACH and datastore.access_offer == AccessOffer.PENDING):
+                    datastore.access_offer = AccessOffer.ANSWERED  # (switched to each: no offer needed)
                 if old is mode:
                     return ModeChange(datastore.id, datastore.name, old, mode, account, changed=False)
                 moved = session.execute(
@@ -165,6 +165,12 @@ class AccessChanges:
     def usage_rule(self, datastore_id: int) -> UsageRule:
         with self.services.sessions() as session:
             return rule_of(get_usage_limit(session, datastore_id=datastore_id))
+
+    def usage_rules(self, datastore_ids: list[int]) -> dict[int, UsageRule]:
+        """The usage limits of these datastores (one without a limit is not in the answer)."""
+        with self.services.sessions() as session:
+            rows = usage_limits_of(session, datastore_ids=datastore_ids)
+            return {datastore_id: rule_of(row) for datastore_id, row in rows.items()}
 
     def set_limit(
         self, *, team_id: str, datastore_id: int, rule: UsageRule, actor_user_id: str | None, source: AuditSource
@@ -211,7 +217,10 @@ class AccessChanges:
         with self.services.sessions() as session:
             rows = session.scalars(
                 select(Datastore)
-                .where(Datastore.access_offer == AccessOffer.PENDING.value)
+                .where(
+                    Datastore.access_offer == AccessOffer.PENDING.value,
+                    Datastore.access_mode == AccessMode.EVERYONE.value,
+                )
                 .order_by(Datastore.id)
                 .limit(limit)
             ).all()
