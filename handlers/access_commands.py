@@ -87,10 +87,13 @@ class AccessCommands:
         self.changes, self.queries, self.permissions, self.groups = changes, queries, permissions, groups
 
     # --- who may change it -----------------------------------------------------------------------------
-    def _refused(self, client: WebClient, info: DatastoreInfo, *, team_id: str, user_id: str) -> str | None:
+    def _refused(
+        self, client: WebClient, info: DatastoreInfo, *, team_id: str, user_id: str, what: str = "who sees what in"
+    ) -> str | None:
         if self.permissions.may_manage(client, team_id=team_id, user_id=user_id, creator_id=info.created_by):
             return None
-        return self.permissions.who_can_change(creator_id=info.created_by, name=info.name) + " Nothing changed."
+        who = self.permissions.who_can_change(creator_id=info.created_by, name=info.name, what=what)
+        return f"{who} Nothing changed."
 
     # --- /datastore access -----------------------------------------------------------------------------
     def access(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -218,7 +221,7 @@ class AccessCommands:
         ack()
         team_id, user_id = command["team_id"], command["user_id"]
         info = find_datastore(self.queries, team_id, args[0])
-        refused = self._refused(client, info, team_id=team_id, user_id=user_id)
+        refused = self._refused(client, info, team_id=team_id, user_id=user_id, what="who may use")
         if refused is not None:
             respond(response_type="ephemeral", text=refused)
             return
