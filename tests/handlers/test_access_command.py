@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from handlers.ids import ActionId, BlockId
-from storage.access_modes import AccessMode
+from storage.access_modes import DATA_CENTER_SOURCE, AccessMode
+from storage.models import Datastore
 from tests.handlers.access_world import ADMIN, CREATOR, OTHER, AccessWorld, access_world
 
 SHOWN_ACCOUNT = "*Ada &lt;!channel&gt; Lovelace*"
@@ -112,3 +113,13 @@ def test_help_lists_the_new_commands(world: AccessWorld) -> None:
     text = _text(world.reply("help"))
     assert "/datastore access NAME each|everyone" in text
     assert "/datastore limit NAME channels #a #b | group @handle | none" in text
+
+
+def test_a_data_center_datastore_offers_everyone_only(world: AccessWorld) -> None:
+    with world.bot.services.sessions.begin() as session:
+        datastore = session.get(Datastore, world.sync.datastore_id)
+        assert datastore is not None
+        datastore.source = DATA_CENTER_SOURCE
+    reply = world.reply("access eng-wiki each", user_id=CREATOR)
+    assert "personal access token" in _text(reply) and _text(reply).endswith("Nothing changed.")
+    assert world.datastore().access_mode == AccessMode.EVERYONE and world.audit() == []
