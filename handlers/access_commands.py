@@ -27,7 +27,7 @@ from handlers.permissions import Permissions
 from handlers.slack_once import TRANSPORT_ERRORS
 from handlers.usage_gate import GroupMembers
 from handlers.views.access import access_line
-from handlers.views.access_choice import confirm_everyone_message
+from handlers.views.access_choice import account_tag, confirm_everyone_message
 from handlers.views.blocks import escape_mrkdwn
 from handlers.views.help import SubcommandHelp
 from handlers.views.limits import clip_plain
@@ -157,7 +157,8 @@ class AccessCommands:
         if not body.get("response_url"):
             logger.info("%s: ignored a click without a response_url", what)
             return None
-        chosen = datastore_id(action_value(body))
+        raw, _, self_named = (action_value(body) or "").partition(":")
+        chosen = datastore_id(raw)
         if chosen is None:
             logger.info("%s: ignored a button value the bot does not write", what)
             return None
@@ -169,6 +170,14 @@ class AccessCommands:
         refused = self._refused(client, info, team_id=team_id, user_id=user_id)
         if refused is not None:
             respond(replace_original=False, response_type="ephemeral", text=refused)
+            return None
+        if self_named and self_named != account_tag(info.account_name):
+            # The confirmation named another account than the one that connects it now: ask again.
+            respond(
+                replace_original=True,
+                text=f"The Confluence account of *{escape_mrkdwn(info.name)}* changed since you were asked, so "
+                f"nothing changed. Run `{SLASH_COMMAND} access` again to see whom it names now.",
+            )
             return None
         return info
 

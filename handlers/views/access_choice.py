@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "EACH_LABEL",
     "access_mode_input",
     "access_summary",
+    "account_tag",
     "confirm_access_view",
     "confirm_everyone_message",
     "everyone_label",
@@ -28,6 +30,12 @@ __all__ = [
 View = dict[str, Any]
 Message = dict[str, Any]
 EACH_LABEL = "Each person sees what they can see in Confluence"
+
+
+def account_tag(account_name: str | None) -> str:
+    """A short digest of the account a confirmation names, carried in its button: a click after the connecting
+    account changed confirms nothing."""
+    return hashlib.sha256((account_name or "").encode()).hexdigest()[:12]
 
 
 def _plain_account(account_name: str | None, site: str) -> str:
@@ -119,7 +127,9 @@ def confirm_everyone_message(*, datastore_id: int, name: str, account_name: str 
     """`/datastore access NAME everyone`: nothing changes until this button (and its dialog) is confirmed."""
     warning = everyone_warning(account_name, site, name)
     confirm = button(
-        "Yes, everyone sees what the account sees", ActionId.ACCESS_CONFIRM_EVERYONE, value=str(datastore_id)
+        "Yes, everyone sees what the account sees",
+        ActionId.ACCESS_CONFIRM_EVERYONE,
+        value=f"{datastore_id}:{account_tag(account_name)}",
     )
     confirm["style"] = "danger"
     confirm["confirm"] = _confirm_dialog(account_name, site)

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from handlers.ids import ActionId, BlockId
 from storage.access_modes import DATA_CENTER_SOURCE, AccessMode
-from storage.models import Datastore
+from storage.models import Connection, Datastore
 from tests.handlers.access_world import ADMIN, CREATOR, OTHER, AccessWorld, access_world
 
 SHOWN_ACCOUNT = "*Ada &lt;!channel&gt; Lovelace*"
@@ -123,3 +124,13 @@ def test_a_data_center_datastore_offers_everyone_only(world: AccessWorld) -> Non
     reply = world.reply("access eng-wiki each", user_id=CREATOR)
     assert "personal access token" in _text(reply) and _text(reply).endswith("Nothing changed.")
     assert world.datastore().access_mode == AccessMode.EVERYONE and world.audit() == []
+
+
+def test_a_confirmation_naming_an_account_that_no_longer_connects_it_confirms_nothing(world: AccessWorld) -> None:
+    world.reply("access eng-wiki each", user_id=CREATOR)
+    button = _confirm_button(world.reply("access eng-wiki everyone", user_id=CREATOR))
+    with world.bot.services.sessions.begin() as session:
+        session.scalars(select(Connection)).one().account_name = "Someone Else"
+    answer = _click_confirm(world, button, CREATOR)
+    assert "changed since you were asked, so nothing changed" in _text(answer)
+    assert world.datastore().access_mode == AccessMode.EACH and len(world.audit()) == 1
