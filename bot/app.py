@@ -57,6 +57,7 @@ BOT_SCOPES = (
     "channels:history",
     "groups:history",
     "im:history",
+    "usergroups:read",  # usergroups.list / usergroups.users.list: a datastore limited to a user group's members
 )
 #: Web API methods that post something new: never sent again on their own after a connection error, since Slack
 #: may have applied the first request (the caller looks for it before posting again).
@@ -83,6 +84,8 @@ class BotApp:
     listeners: ThreadPoolExecutor
     #: What the HTTP gate (bot/slack_gate.py) checks every request to /slack/events against.
     signing_secret: str
+    #: The one-time access offer DMs, run by the scheduler (bot.jobs.access_offers_tick).
+    access_offers: Callable[[], None] | None = None
 
     def close(self) -> None:
         """Let listeners that are still working after their ack finish (graceful shutdown)."""
@@ -185,6 +188,7 @@ def create_app(services: Services) -> BotApp:
         progress_tick=wiring.progress_tick,
         listeners=listeners,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
+        access_offers=wiring.access_offers,
     )
 
 

@@ -34,10 +34,12 @@ from storage.models import SYNCING_STATUSES, Datastore, SyncRun, utcnow
 from storage.sync_runs import queue_run
 
 __all__ = [
+    "ACCESS_OFFERS_JOB_ID",
     "LINK_GROUPS_JOB_ID",
     "PROGRESS_JOB_ID",
     "REBUILD_JOB_ID",
     "Jobs",
+    "access_offers_tick",
     "link_groups_pass",
     "progress_tick",
     "rebuild_resyncs",
@@ -55,7 +57,10 @@ REBUILD_SECONDS = 60
 #: Person links' groups (bot/access/link_groups.py): each link is read at most hourly, passes look every 5 min.
 LINK_GROUPS_JOB_ID = "link-groups"
 LINK_GROUPS_SECONDS = 300
+ACCESS_OFFERS_JOB_ID = "access-offers"
+ACCESS_OFFERS_SECONDS = 60
 _TICKS: dict[str, Callable[[], None]] = {}
+_OFFERS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
 _JOBS: dict[str, Jobs] = {}
 
@@ -77,6 +82,13 @@ def progress_tick(context: str) -> None:
     if jobs is not None:
         jobs.heartbeat.beat("tick")
     _job_boundary(PROGRESS_JOB_ID, lambda: _TICKS[context]())
+
+
+def access_offers_tick(context: str) -> None:
+    """Job: send the pending one-time DMs offering per-person access (the sender registered under ``context``)."""
+    offers = _OFFERS.get(context)
+    if offers is not None:
+        _job_boundary(ACCESS_OFFERS_JOB_ID, offers)
 
 
 def scheduled_resync(context: str, datastore_id: int) -> None:
@@ -134,8 +146,19 @@ class Jobs:
         _SERVICES[context] = services
         _JOBS[context] = self
 
-    def start(self, tick: Callable[[], None]) -> None:
+    def start(self, tick: Callable[[], None], *, offers: Callable[[], None] | None = None) -> None:
         _TICKS[self.context] = tick
+        if offers is not None:
+            _OFFERS[self.context] = offers
+            self.scheduler.add_job(
+                access_offers_tick,
+                "interval",
+                seconds=ACCESS_OFFERS_SECONDS,
+                args=[self.context],
+                id=ACCESS_OFFERS_JOB_ID,
+                replace_existing=True,
+                next_run_time=utcnow() + timedelta(seconds=5),
+            )
         self.heartbeat.beat("starting", force=True)
         self.scheduler.add_job(
             progress_tick,
@@ -214,5 +237,6 @@ class Jobs:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         _TICKS.pop(self.context, None)
+        _OFFERS.pop(self.context, None)
         _SERVICES.pop(self.context, None)
         _JOBS.pop(self.context, None)

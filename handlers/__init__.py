@@ -11,12 +11,14 @@ from slack_sdk import WebClient
 
 from bot.access.links import PersonLinks
 from bot.atlassian.oauth import AtlassianOAuth
+from bot.datastores.access import AccessChanges
 from bot.datastores.credits import Credits
 from bot.datastores.deletion import DatastoreDeletion
 from bot.datastores.queries import Queries
 from bot.services import Services
 from bot.web import OAuthCallback
 from handlers import (
+    access_commands,
     commands,
     credits,
     delete,
@@ -29,6 +31,7 @@ from handlers import (
     wizard_submissions,
 )
 from handlers import reconnect as reconnect_handlers
+from handlers.access_offers import AccessOffers
 from handlers.home import HomeTabs
 from handlers.notices import NoticeDelivery
 from handlers.oauth_callback import build_oauth_callback
@@ -36,6 +39,7 @@ from handlers.permissions import Permissions
 from handlers.progress import ProgressUpdater
 from handlers.reconnect import Reconnect
 from handlers.usage_commands import UsageCommands
+from handlers.usage_gate import GroupMembers, UsageGate
 from handlers.wizard_open import WizardDeps
 
 __all__ = ["Wiring", "register"]
@@ -47,6 +51,8 @@ class Wiring:
 
     oauth_callback: OAuthCallback
     progress_tick: Callable[[], None]
+    #: The scheduler job sending the one-time DMs offering per-person access (bot.jobs.access_offers_tick).
+    access_offers: Callable[[], None] | None = None
 
 
 def register(app: App, services: Services, client_for_team: Callable[[str], WebClient]) -> Wiring:
@@ -60,10 +66,15 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     errors.register(app, signing_secret.get_secret_value())
     queries = Queries(services)
     permissions = Permissions(services.settings.admin_user_ids, multi_workspace=services.settings.multi_workspace)
-    usage = UsageCommands(queries)
+    changes = AccessChanges(services)
+    groups = GroupMembers()
+    gate = UsageGate(changes, permissions, groups)
+    access = access_commands.AccessCommands(changes, queries, permissions, groups)
+    access_commands.register(app, access)
+    usage = UsageCommands(queries, gate)
     reconnect = Reconnect(wizard, queries, permissions)
     sync = sync_actions.register(app, services, queries, permissions)
-    tabs = HomeTabs(services, queries, client_for_team)
+    tabs = HomeTabs(services, queries, client_for_team, gate=gate)
     notices = NoticeDelivery(services, client_for_team)
     deletion = delete.DeleteHandlers(DatastoreDeletion(services), queries, permissions, notices, tabs)
     delete.register(app, deletion)
@@ -72,7 +83,8 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     link_handlers = links.LinkHandlers(PersonLinks(services, AtlassianOAuth(services.settings)), queries, permissions)
     links.register(app, link_handlers)
     commands.register(
-        app, commands.CommandDeps(wizard, usage, reconnect, sync, deletion, credit_handlers, links=link_handlers)
+        app,
+        commands.CommandDeps(wizard, usage, reconnect, sync, deletion, credit_handlers, access, links=link_handlers),
     )
     usage_commands.register(app, usage)
     reconnect_handlers.register(app, reconnect)
@@ -88,4 +100,9 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
         for team_id in notices.deliver():
             tabs.refresh_team(team_id)
 
-    return Wiring(oauth_callback=build_oauth_callback(client_for_team, wizard), progress_tick=tick)
+    offers = AccessOffers(services, changes, client_for_team)
+    return Wiring(
+        oauth_callback=build_oauth_callback(client_for_team, wizard),
+        progress_tick=tick,
+        access_offers=offers.tick,
+    )

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot.errors import CommandUsageError
 from bot.text_policy import refusal
+from handlers.access_commands import AccessCommands, access_routes
 from handlers.actors import actor_of
 from handlers.credits import CreditsHandlers
 from handlers.delete import DeleteHandlers
@@ -34,7 +35,9 @@ logger = logging.getLogger(__name__)
 #: How much of an unreadable command is echoed back.
 ECHOED_COMMAND = 200
 #: The subcommands whose arguments name a datastore.
-_NAMING_SUBCOMMANDS = frozenset({"create", "status", "search", "sync", "schedule", "delete", "reconnect", "linked"})
+_NAMING_SUBCOMMANDS = frozenset(
+    {"create", "status", "search", "sync", "schedule", "delete", "reconnect", "access", "limit", "linked"}
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class CommandDeps:
     sync: SyncActions
     delete: DeleteHandlers
     credits: CreditsHandlers
+    access: AccessCommands | None = None
     links: LinkHandlers | None = None
 
 
@@ -163,6 +167,8 @@ class DatastoreCommand:
             ),
             "help": (SubcommandHelp("help", "help", "show this help"), self._help),
         }
+        if deps.access is not None:
+            self._routes.update(access_routes(deps.access))
         if deps.links is not None:
             self._routes["unlink"] = (
                 SubcommandHelp("unlink", "unlink", "unlink your Atlassian account (per-person datastores ask again)"),
@@ -172,7 +178,7 @@ class DatastoreCommand:
                 SubcommandHelp("linked", "linked NAME", "who has linked their Atlassian account (creator or admins)"),
                 deps.links.linked,
             )
-            self._routes["help"] = self._routes.pop("help")  # help stays last
+        self._routes["help"] = self._routes.pop("help")  # help stays last
 
     @property
     def help_entries(self) -> list[SubcommandHelp]:

@@ -19,6 +19,7 @@ from handlers.actors import actor_of
 from handlers.ids import ActionId, HomeMenuValue
 from handlers.payloads import action_value, datastore_id, team_id_of
 from handlers.thread_links import ThreadLinks
+from handlers.usage_gate import UsageGate
 from handlers.views.home import home_view
 from handlers.wizard_open import WizardDeps
 from storage.home_viewers import recent_home_viewers, record_home_viewer
@@ -37,7 +38,8 @@ VIEWER_MEMORY = timedelta(days=30)
 
 
 class HomeTabs:
-    """Publishes the App Home tab; the same view serves everyone in a workspace (permissions apply on click)."""
+    """Publishes the App Home tab: every datastore of the workspace the viewer may use (its usage limit), actions
+    checked on click."""
 
     def __init__(
         self,
@@ -46,16 +48,20 @@ class HomeTabs:
         client_for_team: Callable[[str], WebClient],
         *,
         clock: Callable[[], datetime] = utcnow,
+        gate: UsageGate | None = None,
     ) -> None:
         self.services, self.queries, self.client_for_team, self.clock = services, queries, client_for_team, clock
         self.links = ThreadLinks(services)
+        self.gate = gate
 
-    def _view(self, client: WebClient, team_id: str, notice: str | None = None) -> dict[str, Any]:
+    def _view(self, client: WebClient, team_id: str, notice: str | None = None, *, user_id: str) -> dict[str, Any]:
         infos = self.queries.list(team_id)
+        if self.gate is not None:  # a datastore limited to a user group is listed for its members only
+            infos = self.gate.listed(client, infos, team_id=team_id, user_id=user_id)
         return home_view(infos, links=self.links.links(client, infos, lookups=LINKS_PER_PUBLISH), notice=notice)
 
     def publish(self, client: WebClient, *, team_id: str, user_id: str, notice: str | None = None) -> None:
-        client.views_publish(user_id=user_id, view=self._view(client, team_id, notice))
+        client.views_publish(user_id=user_id, view=self._view(client, team_id, notice, user_id=user_id))
 
     def refresh_team(self, team_id: str) -> None:
         """Publish the tab again for the workspace's recent viewers (after a sync finished or a deletion)."""
@@ -66,9 +72,8 @@ class HomeTabs:
             return
         try:
             client = self.client_for_team(team_id)
-            view = self._view(client, team_id)
             for user_id in viewers:
-                client.views_publish(user_id=user_id, view=view)
+                client.views_publish(user_id=user_id, view=self._view(client, team_id, user_id=user_id))
         except SlackApiError as exc:  # a stale tab is shown until it is opened again; nothing is lost
             logger.info("App Home refresh of %s stopped: %s", team_id, exc.response.get("error"))
         except UserFacingError as exc:

@@ -25,6 +25,7 @@ class CallbackId(StrEnum):
     WIZARD_SITE_URL = "wizard-site-url"
     WIZARD_CONNECT = "wizard-connect"
     WIZARD_GRANT_ACCESS = "wizard-grant-access"
+    WIZARD_CONFIRM_ACCESS = "wizard-confirm-access"
     WIZARD_SUMMARY = "wizard-summary"
     WIZARD_RESUME = "wizard-resume"
     WIZARD_ENDED = "wizard-ended"
@@ -73,6 +74,10 @@ class BlockId(StrEnum):
     CREDITS_SUMMARY = "credits-summary"
     CREDITS_LEDGER = "credits-ledger"
     CREDITS_ACTIONS = "credits-actions"
+    ACCESS_MODE = "wizard-access-mode"  # "Grant access": each person / everyone
+    ACCESS_CONFIRM = "access-confirm"  # the confirmation naming the connecting account
+    ACCESS_CONFIRM_ACTIONS = "access-confirm-actions"
+    ACCESS_OFFER_ACTIONS = "access-offer-actions"
 
 
 class ActionId(StrEnum):
@@ -99,6 +104,10 @@ class ActionId(StrEnum):
     HOME_DATASTORE_MENU = "home-datastore-menu"
     DELETE_NAME_INPUT = "delete-name-input"
     CREDITS_CHANGE = "credits-change"
+    ACCESS_MODE = "wizard-access-mode"
+    ACCESS_BACK = "wizard-access-back"
+    ACCESS_CONFIRM_EVERYONE = "access-confirm-everyone"  # value: "<datastore id>"
+    ACCESS_OFFER_SWITCH = "access-offer-switch"  # value: "<datastore id>"
 
 
 class MethodValue(StrEnum):

@@ -83,6 +83,11 @@ class Permissions:
         creator, shown = user_mention(creator_id), escape_mrkdwn(name)
         return f"Only {creator}, who created *{shown}*, or {self._admins_text()} can {action} it. Nothing changed."
 
+    def who_can_change(self, *, creator_id: str, name: str, what: str = "who may use") -> str:
+        """``Only <@creator> or a workspace admin can change who may use *NAME*.`` (who to ask, mrkdwn)."""
+        creator, shown = user_mention(creator_id), escape_mrkdwn(name)
+        return f"Only {creator} or {self._admins_text()} can change {what} *{shown}*."
+
     def admin_refusal(self, action: str, *, attempted: bool = True) -> str:
         """Who can ``action``; ``attempted`` says the person tried (and that nothing changed)."""
         return f"Only {self._admins_text()} can {action}." + (" Nothing changed." if attempted else "")

@@ -15,6 +15,7 @@ from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.lookup import find_datastore, shown_error
 from handlers.payloads import action_value, team_id_of
 from handlers.thread_links import ThreadLinks
+from handlers.usage_gate import UsageGate
 from handlers.views.usage import list_message, read_share_value, search_message, status_message
 
 __all__ = ["UsageCommands", "register"]
@@ -23,9 +24,19 @@ logger = logging.getLogger(__name__)
 
 
 class UsageCommands:
-    def __init__(self, queries: Queries) -> None:
-        self.queries = queries
+    def __init__(self, queries: Queries, gate: UsageGate | None = None) -> None:
+        self.queries, self.gate = queries, gate
         self.links = ThreadLinks(queries.services)
+
+    def _may_use(
+        self, client: WebClient, info: DatastoreInfo, *, team_id: str, user_id: str, channel_id: str | None
+    ) -> None:
+        """UserFacingError (who may use it, who can change that) when a usage limit keeps ``user_id`` out here."""
+        if self.gate is None:
+            return
+        refused = self.gate.refusal(client, info, team_id=team_id, user_id=user_id, channel_id=channel_id)
+        if refused is not None:
+            raise UserFacingError(refused)
 
     def list_all(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
@@ -55,9 +66,11 @@ class UsageCommands:
             )
         ack()
         info = find_datastore(self.queries, command["team_id"], args[0])
+        where = command.get("channel_id")
+        self._may_use(client, info, team_id=command["team_id"], user_id=command["user_id"], channel_id=where)
         respond(**search_message(self._search(info, query)))
 
-    def share(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def share(self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         if not body.get("response_url"):  # the button lives only in the search's ephemeral reply
             logger.info("Share in channel: ignored a click without a response_url")
@@ -70,6 +83,12 @@ class UsageCommands:
         info = self.queries.get(team_id_of(body), datastore_id)
         if info is None:
             respond(response_type="ephemeral", replace_original=False, text="That datastore no longer exists.")
+            return
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        try:
+            self._may_use(client, info, team_id=team_id_of(body), user_id=body["user"]["id"], channel_id=channel)
+        except UserFacingError as exc:
+            respond(response_type="ephemeral", replace_original=False, text=str(exc))
             return
         answer = self._search(info, query)
         respond(replace_original=False, **search_message(answer, shared_by=body["user"]["id"]))

@@ -18,6 +18,7 @@ FIELD_BLOCKS: dict[str, str] = {
     "spaces": BlockId.SPACES,
     "share": BlockId.SHARE_CHOICE,
     "top_off": BlockId.TOPOFF_CHOICE,
+    "access": BlockId.ACCESS_MODE,
 }
 
 Values = dict[str, dict[str, dict[str, Any]]]

@@ -112,6 +112,11 @@ class WizardActions:
             return
         self._update(client, body, lambda w, a: self.deps.finish.choose_share(w, a, value == ShareValue.ALL))
 
+    def access_back(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """ "Back" on the confirmation of "everyone": the "Grant access" step again (nothing was stored)."""
+        ack()
+        self._update(client, body, lambda w, a: self.deps.wizards.back_to(w, a, Step.GRANT_ACCESS))
+
     def try_again(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         self._update(client, body, self.deps.finish.connect_snapshot)
@@ -209,6 +214,7 @@ def register(app: App, deps: WizardDeps) -> None:
     app.action(ActionId.SHARE_CHOICE)(actions.share_choice)
     app.action(ActionId.OPEN_WINDOW)(actions.acknowledge)
     app.action(ActionId.TRY_AGAIN)(actions.try_again)
+    app.action(ActionId.ACCESS_BACK)(actions.access_back)
     app.action(ActionId.CHANGE_SITE)(actions.change_site)
     app.action(USE_SITE)(actions.use_site)
     app.action(ActionId.RESUME)(actions.resume)

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.atlassian.oauth import READ_SCOPES, SCOPE_DESCRIPTIONS
 from bot.wizard.steps import Step, WizardSnapshot
+from handlers.views.access_choice import confirm_access_view
 from handlers.views.reconnect import reconnect_view, reconnected_view
 from handlers.views.wizard import (
     connect_view,
@@ -38,6 +39,8 @@ def render_step(snapshot: WizardSnapshot, *, terms_url: str) -> dict[str, Any]:
             return connect_view(snapshot)
         case Step.GRANT_ACCESS:
             return grant_access_view(snapshot)
+        case Step.CONFIRM_ACCESS:
+            return confirm_access_view(snapshot)
         case Step.SUMMARY:
             return summary_view(snapshot)
         case Step.RECONNECTED:

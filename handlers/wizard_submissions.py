@@ -26,6 +26,7 @@ from handlers.view_state import FIELD_BLOCKS, Values, selected_value, selected_v
 from handlers.views.wizard import name_step_view, parse_wizard_metadata
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
+from storage.access_modes import AccessMode
 
 __all__ = ["register"]
 
@@ -164,13 +165,21 @@ class WizardSubmissions:
         values: Values = state_values(view)
         share = selected_value(values, BlockId.SHARE_CHOICE, ActionId.SHARE_CHOICE)
         space_ids = selected_values(values, BlockId.SPACES, ActionId.SPACES)
+        chosen = selected_value(values, BlockId.ACCESS_MODE, ActionId.ACCESS_MODE)
 
         def step(wizard_id: str, actor: Actor) -> WizardSnapshot:
             if share not in (ShareValue.ALL, ShareValue.SPECIFIC):
                 raise InvalidInput("share", "Choose “Share specific content” or “Share all content”.")
-            return self.deps.finish.submit_grant(wizard_id, actor, share == ShareValue.ALL, space_ids)
+            if chosen not in (None, AccessMode.EACH, AccessMode.EVERYONE):
+                raise InvalidInput("access", "Choose who sees what: each person, or everyone.")
+            # Nothing chosen (a client that left the radio out) is the default, the narrower "each".
+            access = AccessMode.EVERYONE if chosen == AccessMode.EVERYONE else AccessMode.EACH
+            return self.deps.finish.submit_grant(wizard_id, actor, share == ShareValue.ALL, space_ids, access)
 
         self._advance(ack, body, view, step, BlockId.SHARE_CHOICE)
+
+    def confirm_access(self, ack: Ack, body: dict[str, Any], view: Any) -> None:
+        self._advance(ack, body, _view(body, view), self.deps.finish.confirm_everyone, BlockId.ACCESS_CONFIRM)
 
     def summary(self, ack: Ack, body: dict[str, Any], view: Any, client: WebClient) -> None:
         target = self._target(ack, body, _view(body, view))
@@ -205,4 +214,5 @@ def register(app: App, deps: WizardDeps) -> None:
     app.view(CallbackId.WIZARD_REVIEW_ACCESS)(submissions.review_access)
     app.view(CallbackId.WIZARD_SITE_URL)(submissions.site_url)
     app.view(CallbackId.WIZARD_GRANT_ACCESS)(submissions.grant_access)
+    app.view(CallbackId.WIZARD_CONFIRM_ACCESS)(submissions.confirm_access)
     app.view(CallbackId.WIZARD_SUMMARY)(submissions.summary)

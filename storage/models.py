@@ -119,6 +119,7 @@ class Wizard(Base):
     offered_sites: Mapped[dict[str, Any] | None]  # {"urls": [...]} when consent covered other sites only
     share_all: Mapped[bool | None]
     spaces: Mapped[dict[str, Any] | None]  # {"items": [{"id", "key", "name"}]}
+    access_mode: Mapped[str | None] = mapped_column(String(16))  # AccessMode chosen in "Grant access"; None: not yet
     datastore_id: Mapped[int | None] = mapped_column(ForeignKey("datastores.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -388,4 +389,5 @@ class Heartbeat(Base):
 import storage.access_audit  # noqa: E402
 import storage.acl  # noqa: E402
 import storage.documents  # noqa: E402
-import storage.person_links  # noqa: E402, F401
+import storage.person_links  # noqa: E402
+import storage.usage_limits  # noqa: E402, F401

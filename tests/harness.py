@@ -99,7 +99,7 @@ def running_bot(
     try:
         if worker is not None and jobs is not None:
             worker.start()
-            jobs.start(app.progress_tick)
+            jobs.start(app.progress_tick, offers=app.access_offers)
         yield RunningBot(url=url, services=services, slack=slack, sender=sender, server=server, app=app)
     finally:
         server.close()

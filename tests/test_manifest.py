@@ -65,7 +65,7 @@ def test_manifest_declares_what_the_bot_needs(manifest: dict[str, Any]) -> None:
         "im:write",
         "channels:history",  # reading back its own threads: is a post that timed out there already?
         "groups:history",
-        "im:history",
+        "im:history",  # a datastore limited to the members of a user group
     }
     assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
     assert manifest["oauth_config"]["redirect_urls"] == ["https://datastore-bot.example.com/slack/oauth_redirect"]

@@ -66,6 +66,7 @@ class AccessChange:
     old_value: str | None
     new_value: str
     account_name: str | None
+    action: str = "mode"  # AuditAction: the access mode, or the usage limit
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Queries:
                     old_value=row.old_value,
                     new_value=row.new_value,
                     account_name=row.account_name,
+                    action=row.action,
                 )
                 for row in rows
             )

@@ -33,6 +33,11 @@ class PostKeys:
         return f"run{run_id}:failures-dm"
 
     @staticmethod
+    def access_offer(datastore_id: int) -> str:
+        """The one DM offering the creator of a datastore older than access modes per-person access."""
+        return f"ds{datastore_id}:access-offer"
+
+    @staticmethod
     def announcement(datastore_id: int, channel_id: str) -> str:
         """The first channel message of a datastore (in ``channel_id``, or the creator's DM)."""
         return f"ds{datastore_id}:announce:{channel_id}"

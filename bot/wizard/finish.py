@@ -19,7 +19,7 @@ from bot.wizard.snapshots import snapshot_of
 from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot, is_wizard_id
 from storage.access_audit import record_access_change
-from storage.access_modes import AccessMode, AccessOffer, AuditSource
+from storage.access_modes import AccessMode, AuditSource
 from storage.connections import get_connection
 from storage.datastores import search_spaces
 from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun, Wizard
@@ -130,7 +130,16 @@ class WizardFinish:
             session.flush()
             return snapshot_of(session, wizard, free_credits=services.settings.free_credits)
 
-    def submit_grant(self, wizard_id: str, actor: Actor, share_all: bool, space_ids: Sequence[str]) -> WizardSnapshot:
+    def submit_grant(
+        self,
+        wizard_id: str,
+        actor: Actor,
+        share_all: bool,
+        space_ids: Sequence[str],
+        access: AccessMode = AccessMode.EACH,
+    ) -> WizardSnapshot:
+        """What to share and who sees it. "each" goes on to the summary; "everyone" first to a confirmation
+        naming the connecting account (the mode is stored only when that is confirmed)."""
         services = self.wizards.services
         if not share_all and not space_ids:
             raise InvalidInput("spaces", "Pick at least one space, or choose “Share all content”.")
@@ -153,7 +162,21 @@ class WizardFinish:
                 items = [{"id": sid, "key": known[sid].key, "name": known[sid].name} for sid in space_ids]
             wizard.share_all = share_all
             wizard.spaces = {"items": items}
-            wizard.step = Step.SUMMARY
+            if access is AccessMode.EVERYONE:
+                wizard.access_mode, wizard.step = None, Step.CONFIRM_ACCESS
+            else:
+                wizard.access_mode, wizard.step = AccessMode.EACH.value, Step.SUMMARY
+            session.flush()
+            return snapshot_of(session, wizard, free_credits=services.settings.free_credits)
+
+    def confirm_everyone(self, wizard_id: str, actor: Actor) -> WizardSnapshot:
+        """The confirmation that everyone here sees what the connecting account can see: only from that step."""
+        services = self.wizards.services
+        with services.sessions.begin() as session:
+            wizard = self.wizards.owned(session, wizard_id, actor)
+            if wizard.step != Step.CONFIRM_ACCESS:
+                raise InvalidInput("access", "Choose who sees the content in the “Grant access” step first.")
+            wizard.access_mode, wizard.step = AccessMode.EVERYONE.value, Step.SUMMARY
             session.flush()
             return snapshot_of(session, wizard, free_credits=services.settings.free_credits)
 
@@ -172,6 +195,8 @@ class WizardFinish:
                     raise InvalidInput("create", "This setup is not finished yet. Go back and complete every step.")
                 connection = session.get(Connection, wizard.connection_id)
                 account = connection.account_name if connection is not None else None
+                # "everyone" is stored on a wizard only by its confirmation; anything else is "each".
+                mode = AccessMode.of(wizard.access_mode)
                 datastore = Datastore(
                     team_id=wizard.team_id,
                     name=wizard.name,
@@ -184,11 +209,10 @@ class WizardFinish:
                     created_by_name=user_name,
                     wizard_id=wizard.id,
                     channel_id=wizard.channel_id,
-                    # Searched as the connecting account by everyone here, until per-person access can be
-                    # chosen (issue #12 step 6); its creator is then offered it once, like existing datastores'.
-                    access_mode=AccessMode.EVERYONE,
+                    # Chosen in "Grant access": no offer DM (that is for datastores older than the choice).
+                    access_mode=mode.value,
                     access_account_name=account,
-                    access_offer=AccessOffer.PENDING,
+                    access_offer=None,
                 )
                 session.add(datastore)
                 session.flush()
@@ -197,9 +221,9 @@ class WizardFinish:
                     datastore_id=datastore.id,
                     team_id=datastore.team_id,
                     actor_user_id=actor.user_id,
-                    source=AuditSource.SLACK,
+                    source=AuditSource.WIZARD,
                     old_value=None,
-                    new_value=AccessMode.EVERYONE,
+                    new_value=mode.value,
                     account_name=account,
                     now=self.wizards.clock(),
                 )

@@ -44,6 +44,7 @@ def snapshot_of(
         connected_account=connection.account_name if connection else None,
         share_all=wizard.share_all,
         spaces=_spaces(wizard),
+        access_mode=wizard.access_mode,
         started_at=wizard.created_at,
         expires_at=wizard.expires_at,
     )

@@ -30,6 +30,7 @@ class Step(StrEnum):
     SITE_URL = "site_url"
     CONNECT = "connect"
     GRANT_ACCESS = "grant_access"
+    CONFIRM_ACCESS = "confirm_access"  # "everyone" was chosen: confirm, naming the connecting account
     SUMMARY = "summary"
     RECONNECTED = "reconnected"  # the end of a reconnect (purpose "reconnect"): no further steps
 
@@ -42,6 +43,7 @@ class Step(StrEnum):
             Step.SITE_URL: 3,
             Step.CONNECT: 3,
             Step.GRANT_ACCESS: 4,
+            Step.CONFIRM_ACCESS: 4,
             Step.SUMMARY: 5,
             Step.RECONNECTED: 3,
         }[self]
@@ -83,6 +85,8 @@ class WizardSnapshot:
     connected_account: str | None = None
     share_all: bool | None = None
     spaces: tuple[SpaceChoice, ...] = field(default_factory=tuple)
+    #: The access mode chosen in "Grant access" (``each`` / ``everyone``, the latter only once confirmed).
+    access_mode: str | None = None
     started_at: datetime | None = None
     expires_at: datetime | None = None
 

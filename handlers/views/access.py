@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from bot.datastores.queries import AccessChange, DatastoreInfo
 from handlers.views.blocks import escape_mrkdwn, user_mention
 from handlers.views.limits import clip_plain
-from storage.access_modes import AccessMode, AuditSource
+from handlers.views.usage_limits import limit_value_words
+from storage.access_modes import AccessMode, AuditAction, AuditSource
 
 __all__ = ["access_history", "access_line", "account_words"]
 
@@ -47,7 +48,12 @@ def _change(change: AccessChange) -> str:
         who = "an operator (command line)"
     else:
         who = "the bot"
-    what = f"{_value(change.old_value)} → {_value(change.new_value)}" if change.old_value else _value(change.new_value)
+    if change.action == AuditAction.LIMIT:
+        what = f"who may use it: {limit_value_words(change.old_value)} → {limit_value_words(change.new_value)}"
+    elif change.old_value:
+        what = f"{_value(change.old_value)} → {_value(change.new_value)}"
+    else:
+        what = _value(change.new_value)
     account = f" · named {account_words(change.account_name, '')}" if change.account_name else ""
     return f"• {change.at:%d %b %Y %H:%M} UTC · {what} · by {who}{account}"
 

@@ -150,7 +150,8 @@ def review_access_view(snapshot: WizardSnapshot, *, access_lines: Sequence[str],
             block_id=BlockId.ACCESS,
         ),
         section(
-            "Everyone in this Slack workspace will be able to search the content you share in the next steps. "
+            "In the next steps you choose what to share and who sees it in Slack: each person what they can see "
+            "in Confluence (the default), or everyone what the connecting account can see. "
             f"By continuing you accept the {link(terms_url, 'end-user terms')}.",
             block_id=BlockId.TERMS,
         ),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue
+from handlers.views.access_choice import access_mode_input, access_summary
 from handlers.views.blocks import button, context, escape_mrkdwn, fallback, fields, option, plain, section
 from handlers.views.limits import MODAL_TEXT, clip_plain
 from handlers.views.wizard import STEP_COUNT, WIZARD_TITLE, modal, step_context
+from storage.access_modes import AccessMode
 
 __all__ = ["continue_setup_message", "ended_view", "grant_access_view", "resume_view", "summary_view", "top_off_text"]
 
@@ -23,8 +26,11 @@ def _space_option(space_id: str, key: str, name: str) -> dict[str, Any]:
     return option(label, space_id)
 
 
-def grant_access_view(snapshot: WizardSnapshot) -> View:
-    """Step 4, "Grant access": share specific spaces (type-ahead picker) or all content."""
+def grant_access_view(
+    snapshot: WizardSnapshot, *, modes: Sequence[AccessMode] = tuple(AccessMode), why_only: str | None = None
+) -> View:
+    """Step 4, "Grant access": share specific spaces (type-ahead picker) or all content, and who sees what
+    (``modes`` offered; ``why_only`` says why only some are)."""
     specific = option("Share specific content", ShareValue.SPECIFIC, "Pick the spaces to sync")
     everything = option("Share all content", ShareValue.ALL, "Every space the connected account can see")
     radio: dict[str, Any] = {
@@ -70,6 +76,7 @@ def grant_access_view(snapshot: WizardSnapshot) -> View:
                 "hint": plain("Only the spaces you pick are synced and searchable."),
             }
         )
+    blocks += access_mode_input(snapshot, modes, why_only)
     return modal(CallbackId.WIZARD_GRANT_ACCESS, snapshot.id, blocks, submit="Finish setup")
 
 
@@ -97,6 +104,7 @@ def summary_view(snapshot: WizardSnapshot) -> View:
         ("Site", escape_mrkdwn(snapshot.connected_site or "")),
         ("Connected account", escape_mrkdwn(snapshot.connected_account or "unknown")),
         ("Content", _content_text(snapshot)),
+        ("Who sees what", access_summary(snapshot)),
         ("Auto top-off", top_off_text(snapshot)),
     ]
     blocks = [

@@ -50,6 +50,7 @@ from tests.fakes.slack_state import (
     Workspace,
     random_id,
 )
+from tests.fakes.slack_usergroups import UserGroups
 from tests.fakes.slack_views import MAX_MODAL_STACK, VIEW_METHODS, checked_view
 
 
@@ -90,7 +91,13 @@ class FakeSlack(WorkspaceQueries):
         self._ws = Workspace(team_id, bot_user_id, bot_id, app_id)
         self._clock_offset = 0.0
         self._ctx = ApiContext(self._ws, team_name, team_domain, bot_name, chat_write_public, trigger_ttl, self.now)
-        self._methods: dict[str, Method] = {**CHAT_METHODS, **HISTORY_METHODS, **VIEW_METHODS}
+        self.usergroups = UserGroups()
+        self._methods: dict[str, Method] = {
+            **CHAT_METHODS,
+            **HISTORY_METHODS,
+            **VIEW_METHODS,
+            **self.usergroups.methods(),
+        }
         self._lock = threading.RLock()
         self._log = CallLog()
         self._faults = FaultQueue()
@@ -168,6 +175,11 @@ class FakeSlack(WorkspaceQueries):
             self._ws.channels[channel_id] = channel
             self._ws.messages.setdefault(channel_id, {})
         return channel
+
+    def add_usergroup(self, group_id: str, handle: str, members: Iterable[str]) -> None:
+        """A Slack user group (``@handle``) with these members, for ``usergroups.*``."""
+        with self._lock:
+            self.usergroups.add(group_id, handle, members)
 
     def add_channel_member(self, channel_id: str, user_id: str) -> None:
         with self._lock:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from handlers.ids import ActionId, BlockId, CallbackId
 from storage.access_audit import AccessAudit
-from storage.access_modes import AccessMode, AccessOffer
+from storage.access_modes import AccessMode
 from storage.models import Connection, Datastore, OAuthState, SyncRun, Wizard, Workspace
 from tests.handlers.conftest import World
 from tests.handlers.wizard_driver import WizardDriver
@@ -60,17 +60,17 @@ def test_happy_path_creates_one_datastore_and_announces_it(world: World) -> None
         assert run.state == "queued" and run.datastore_id == datastore.id
         wizard = session.scalars(select(Wizard)).one()
         assert wizard.status == "completed"
-        # Searched as the connecting account by everyone (nothing else exists yet): said, audited, offered later.
+        # "Grant access" left at its default: each person sees what they can see; audited, no offer DM.
         account = session.scalars(select(Connection.account_name)).one()
-        assert account and (datastore.access_mode, datastore.access_account_name) == (AccessMode.EVERYONE, account)
-        assert datastore.access_offer == AccessOffer.PENDING
+        assert account and (datastore.access_mode, datastore.access_account_name) == (AccessMode.EACH, account)
+        assert datastore.access_offer is None
         audit = session.scalars(select(AccessAudit)).one()
         assert (audit.datastore_id, audit.team_id, audit.actor_user_id) == (
             datastore.id,
             datastore.team_id,
             wizard.user_id,
         )
-        assert (audit.source, audit.action, audit.old_value, audit.new_value) == ("slack", "mode", None, "everyone")
+        assert (audit.source, audit.action, audit.old_value, audit.new_value) == ("wizard", "mode", None, "each")
         assert audit.account_name == account
 
 
