@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.access.people import PersonDirectory
 from bot.datastores.credits import Credits
 from bot.datastores.deletion import DatastoreDeletion
 from bot.datastores.queries import Queries
@@ -46,16 +47,23 @@ class Wiring:
     progress_tick: Callable[[], None]
 
 
-def register(app: App, services: Services, client_for_team: Callable[[str], WebClient]) -> Wiring:
+def register(
+    app: App,
+    services: Services,
+    client_for_team: Callable[[str], WebClient],
+    *,
+    people: PersonDirectory | None = None,
+) -> Wiring:
     """Wire every listener; returns the OAuth callback the HTTP server serves and the progress job's tick.
 
     ``client_for_team`` gives a Web API client for a workspace outside a Slack request (callback, jobs).
+    ``people`` links Slack people to Confluence for per-person datastores (None: they show nothing).
     """
     wizard = WizardDeps.build(services)
     signing_secret = services.settings.slack_signing_secret
     assert signing_secret is not None, "create_app checks the signing secret first"
     errors.register(app, signing_secret.get_secret_value())
-    queries = Queries(services)
+    queries = Queries(services, people=people)
     permissions = Permissions(services.settings.admin_user_ids, multi_workspace=services.settings.multi_workspace)
     usage = UsageCommands(queries)
     reconnect = Reconnect(wizard, queries, permissions)
