@@ -185,7 +185,7 @@ class PersonSearch:
             state.settle(window, stale, check, now)
             if len(state.shown) >= limit or len(hits) < fetch:
                 break
-            fetch = min(MAX_FETCH, len(state.decided) + 2 * limit)
+            fetch = min(MAX_FETCH, len(state.decided) + 2 * max(limit, CHECK_BATCH))
         return state.result()
 
 
@@ -209,8 +209,12 @@ class _Gathered:
         """The next hits in rank order that could fill the answer, and those of them to check live."""
         window: list[SearchHit] = []
         stale: dict[int, Candidate] = {}
+        needed = self.limit - len(self.shown)
+        fresh = 0
         for hit in new:
-            if len(window) >= self.limit - len(self.shown):
+            # Enough when the fresh ones alone fill the answer; a check asks about up to CHECK_BATCH at the
+            # price of one request, so up to that many are taken when some must be checked.
+            if fresh >= needed or len(window) >= max(needed, CHECK_BATCH):
                 break
             candidate = self.seen.get(hit.document_id)
             if candidate is None:  # deleted since the search
@@ -223,10 +227,13 @@ class _Gathered:
                     self.decided.add(hit.document_id)
                     if not is_stale:
                         window.append(hit)
+                        fresh += 1
                     continue
                 if len(stale) >= CHECK_BATCH:
                     break
                 stale[hit.document_id] = candidate
+            else:
+                fresh += 1
             window.append(hit)
         return window, stale
 
