@@ -170,7 +170,9 @@ class PersonSearch:
     ) -> PersonResult:
         checker = LiveChecker(gateway)
         state = _Gathered(limit=limit, check_all=check_all, bound=self.bound)
-        fetch = limit
+        # A few more than asked for: when some are stale, one check of up to CHECK_BATCH then usually fills the
+        # answer even if Confluence drops one or two (a second round costs a search and another request).
+        fetch = max(limit, CHECK_BATCH)
         for _round in range(MAX_ROUNDS):
             with self.services.sessions() as session:
                 ids = self.cache.visible(session, datastore_id=datastore_id, principals=person.principals)
