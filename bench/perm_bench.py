@@ -1,4 +1,4 @@
-"""``python -m bench.perm_bench``: search latency under per-person ACL filters (issue #12 step 2).
+"""``python -m bench.perm_bench``: search latency under per-person ACL filters (issue #12 steps 2 and 5).
 
 A synthetic index (no sync: documents go straight in through ``bulk_replace_documents``) of ``--pages`` pages
 in 20 spaces, 4 chunks of ~150 words each (shared words every page has, a Zipf vocabulary, one unique tag per
@@ -11,7 +11,9 @@ few hundred distinct ACLs as in design note §1.5. Three personas search the sam
 * ``narrow``: not on staff, a member of two spaces' groups only, sees ~7%.
 
 plus ``everyone`` (no filter) as today's baseline. Each persona's visible ACL ids are computed once (the
-design caches them per generation) and that cost is printed too. Numbers only: nothing here asserts a time.
+design caches them per generation) and that cost is printed too. Then each persona searches as the bot serves
+it (bench.perm_live): served from synced ACLs, and with a live check at ``--latency-ms`` (50) per Confluence
+request, with the points each check costs. Numbers only: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.perm_live import measure_person_search
 from bench.stats import percentile
 from bot.access.filter import store_document_acls, stored_acls, visibility_for
 from bot.access.model import AccessMode, Acl, effective_acl, group_key, person_principals, user_key, visible_acls
@@ -105,7 +108,7 @@ PERSONAS = {
 }
 
 
-def build(url: str, pages: int, restricted: float, seed: int = 12) -> tuple[Any, int]:
+def build(url: str, pages: int, restricted: float, seed: int = 12) -> tuple[Any, int, dict[str, Acl]]:
     engine = make_engine(url)
     upgrade_to_head(engine)
     sessions = make_sessionmaker(engine)
@@ -125,12 +128,13 @@ def build(url: str, pages: int, restricted: float, seed: int = 12) -> tuple[Any,
     if batch:
         with sessions.begin() as session:
             bulk_replace_documents(session, datastore_id, batch)
+    acls = _acls(pages, restricted, rng)
     with sessions.begin() as session:
-        store_document_acls(session, datastore_id=datastore_id, acls=_acls(pages, restricted, rng), checked_at=WHEN)
+        store_document_acls(session, datastore_id=datastore_id, acls=dict(acls), checked_at=WHEN)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
-    return engine, datastore_id
+    return engine, datastore_id, acls
 
 
 def queries(pages: int, rng: random.Random) -> list[str]:
@@ -163,9 +167,9 @@ def measure(session: Session, datastore_id: int, visible: Visibility, wanted: li
     }
 
 
-def run(url: str, backend: str, pages: int, restricted: float, rounds: int) -> dict[str, Any]:
+def run(url: str, backend: str, pages: int, restricted: float, rounds: int, latency: float = 0.05) -> dict[str, Any]:
     started = time.perf_counter()
-    engine, datastore_id = build(url, pages, restricted)
+    engine, datastore_id, acls = build(url, pages, restricted)
     result: dict[str, Any] = {"backend": backend, "pages": pages, "build_seconds": time.perf_counter() - started}
     wanted = queries(pages, random.Random(99))
     sessions = make_sessionmaker(engine)
@@ -198,6 +202,10 @@ def run(url: str, backend: str, pages: int, restricted: float, rounds: int) -> d
                     }
                 )
                 result[name] = row
+        for name, principals in PERSONAS.items():  # as the bot serves it: cache, filter, live check
+            result[name]["person"] = measure_person_search(
+                url, datastore_id, acls, principals, wanted, checked_at=WHEN, rounds=rounds, latency=latency
+            )
     finally:
         engine.dispose()
     return result
@@ -221,7 +229,7 @@ def _postgres(base: str) -> Iterator[str]:
         admin.dispose()
 
 
-def table(results: list[dict[str, Any]]) -> str:
+def table(results: list[dict[str, Any]], latency_ms: float = 50) -> str:
     lines = [
         "| Backend | Persona | Sees | p50 ms | p95 ms | slowest query (ms) | load ACLs ms | visible ACLs ms |",
         "|---|---|---|---|---|---|---|---|",
@@ -238,6 +246,22 @@ def table(results: list[dict[str, Any]]) -> str:
                 f"| {result['backend']} | {name} | {sees} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {worst} "
                 f"| {acl_ms} |"
             )
+    lines += [
+        "",
+        f"Per-person search as served (PersonSearch: cache, filter, freshness; a live check at {latency_ms} ms):",
+        "| Backend | Persona | served p50 ms | served p95 ms | checked p50 ms | checked p95 ms | points/check (max) "
+        "| requests/check |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        for name in PERSONAS:
+            served, checked = result[name]["person"]["served"], result[name]["person"]["checked"]
+            lines.append(
+                f"| {result['backend']} | {name} | {served['p50_ms']:.2f} | {served['p95_ms']:.2f} "
+                f"| {checked['p50_ms']:.2f} | {checked['p95_ms']:.2f} "
+                f"| {checked['points_per_answer']:.1f} ({checked['max_points']}) "
+                f"| {checked['requests_per_answer']:.2f} |"
+            )
     return "\n".join(lines)
 
 
@@ -248,14 +272,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", metavar="URL", help="also measure on this PostgreSQL (a scratch schema)")
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="the live check's Confluence latency")
     args = parser.parse_args(argv)
     results = []
+    latency = args.latency_ms / 1000
     with tempfile.TemporaryDirectory() as workdir:
-        results.append(run(f"sqlite:///{workdir}/perm.db", "sqlite", args.pages, args.restricted, args.rounds))
+        url = f"sqlite:///{workdir}/perm.db"
+        results.append(run(url, "sqlite", args.pages, args.restricted, args.rounds, latency))
     if args.postgres:
         with _postgres(args.postgres) as url:
-            results.append(run(url, "postgresql", args.pages, args.restricted, args.rounds))
-    print(table(results))
+            results.append(run(url, "postgresql", args.pages, args.restricted, args.rounds, latency))
+    print(table(results, args.latency_ms))
     print(", ".join(f"{r['backend']}: {r['acls']} distinct ACLs, built in {r['build_seconds']:.0f} s" for r in results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -27,6 +27,7 @@ from slack_sdk.http_retry.response import HttpResponse as RetryHttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 import handlers
+from bot.access.people import PersonDirectory
 from bot.errors import SlackUnavailableError, UserFacingError
 from bot.services import Services
 from bot.slack_body import SlackBody
@@ -156,8 +157,9 @@ def _client_for_team(services: Services, app: App) -> Callable[[str], WebClient]
     return for_team
 
 
-def create_app(services: Services) -> BotApp:
-    """A Bolt app wired with every listener; checks the bot token against SLACK_API_URL once."""
+def create_app(services: Services, *, people: PersonDirectory | None = None) -> BotApp:
+    """A Bolt app wired with every listener; checks the bot token against SLACK_API_URL once. ``people`` links
+    Slack people to Confluence for per-person search (None: "each" datastores show nothing)."""
     settings = services.settings
     assert settings.slack_signing_secret is not None
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack")
@@ -181,7 +183,7 @@ def create_app(services: Services) -> BotApp:
         raise SlackUnavailableError(
             f"Slack rejected SLACK_BOT_TOKEN or could not be reached at {settings.slack_api_url}: {exc}"
         ) from None
-    wiring = handlers.register(app, services, _client_for_team(services, app))
+    wiring = handlers.register(app, services, _client_for_team(services, app), people=people)
     return BotApp(
         bolt=app,
         oauth_callback=wiring.oauth_callback,

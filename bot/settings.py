@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     atlassian_points_per_hour: Annotated[int, Field(ge=100)] = 65_000
     sync_lease_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     sync_interval_minutes: Annotated[int, Field(ge=1)] = 180
+    #: Per-person search: a result whose synced ACL is older than this is checked live with the person's own
+    #: token (issue #12: exact within at most an hour).
+    access_freshness_minutes: Annotated[int, Field(ge=1, le=60)] = 60
     datastore_admins: str = ""
     log_level: str = "INFO"
 

@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.access.links import PersonLinks
+from bot.access.people import PersonDirectory
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.datastores.access import AccessChanges
 from bot.datastores.credits import Credits
@@ -55,16 +56,24 @@ class Wiring:
     access_offers: Callable[[], None] | None = None
 
 
-def register(app: App, services: Services, client_for_team: Callable[[str], WebClient]) -> Wiring:
+def register(
+    app: App,
+    services: Services,
+    client_for_team: Callable[[str], WebClient],
+    *,
+    people: PersonDirectory | None = None,
+) -> Wiring:
     """Wire every listener; returns the OAuth callback the HTTP server serves and the progress job's tick.
 
     ``client_for_team`` gives a Web API client for a workspace outside a Slack request (callback, jobs).
+    ``people`` is who a per-person datastore is searched as (None: the person links in the database).
     """
     wizard = WizardDeps.build(services)
     signing_secret = services.settings.slack_signing_secret
     assert signing_secret is not None, "create_app checks the signing secret first"
     errors.register(app, signing_secret.get_secret_value())
-    queries = Queries(services)
+    person_links = PersonLinks(services, AtlassianOAuth(services.settings))
+    queries = Queries(services, people=people if people is not None else person_links)
     permissions = Permissions(services.settings.admin_user_ids, multi_workspace=services.settings.multi_workspace)
     changes = AccessChanges(services)
     groups = GroupMembers()
@@ -80,7 +89,7 @@ def register(app: App, services: Services, client_for_team: Callable[[str], WebC
     delete.register(app, deletion)
     credit_handlers = credits.CreditsHandlers(Credits(services), permissions, services.settings)
     credits.register(app, credit_handlers)
-    link_handlers = links.LinkHandlers(PersonLinks(services, AtlassianOAuth(services.settings)), queries, permissions)
+    link_handlers = links.LinkHandlers(person_links, queries, permissions)
     links.register(app, link_handlers)
     commands.register(
         app,

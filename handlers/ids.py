@@ -65,6 +65,8 @@ class BlockId(StrEnum):
     COMPLETION_ACTIONS = "sync-completion-actions"
     SEARCH_ACTIONS = "search-actions"
     SEARCH_ACCESS = "search-access"  # who sees the datastore's content, on every search answer
+    SEARCH_UNCHECKED = "search-unchecked"  # per-person: some results could not be checked in Confluence
+    PERSON_CONNECT_ACTIONS = "person-connect-actions"
     ACCESS_HISTORY = "status-access-history"
     PAUSED_ACTIONS = "sync-paused-actions"
     HOME_NOTICE = "home-notice"
@@ -100,6 +102,7 @@ class ActionId(StrEnum):
     HOME_CREATE = "home-create"
     RETRY_SYNC = "sync-retry"
     SHARE_RESULTS = "search-share"
+    CONNECT_CONFLUENCE = "person-connect-confluence"  # a URL button: the click is only acknowledged
     RECONNECT = "reconnect-confluence"
     HOME_DATASTORE_MENU = "home-datastore-menu"
     DELETE_NAME_INPUT = "delete-name-input"

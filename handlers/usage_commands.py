@@ -8,15 +8,18 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.datastores.queries import DatastoreInfo, Queries, SearchAnswer
+from bot.datastores.queries import DatastoreInfo, PersonAccess, Queries, SearchAnswer, Searcher
 from bot.errors import CommandUsageError, UserFacingError
 from bot.text_policy import clean_query
+from handlers.actors import actor_of
 from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.lookup import find_datastore, shown_error
 from handlers.payloads import action_value, team_id_of
 from handlers.thread_links import ThreadLinks
 from handlers.usage_gate import UsageGate
+from handlers.views.person_search import connect_message, nothing_to_share_message, shared_links_message
 from handlers.views.usage import list_message, read_share_value, search_message, status_message
+from storage.access_modes import AccessMode
 
 __all__ = ["UsageCommands", "register"]
 
@@ -52,9 +55,12 @@ class UsageCommands:
         history = self.queries.access_history(info)
         respond(**status_message(info, thread_link=self.links.link(client, info), history=history))
 
-    def _search(self, info: DatastoreInfo, query: str) -> SearchAnswer:
+    def _search(self, info: DatastoreInfo, query: str, body: dict[str, Any], *, sharing: bool = False) -> SearchAnswer:
+        """Search as the person in ``body`` (a command or a click): "each" datastores need to know who."""
+        actor = actor_of(body)
+        searcher = Searcher(actor.team_id, actor.user_id, actor.enterprise_id) if actor is not None else None
         try:
-            return self.queries.search_in(info, query)
+            return self.queries.search_in(info, query, searcher=searcher, sharing=sharing)
         except UserFacingError as exc:  # it names the datastore: escaped
             raise UserFacingError(shown_error(exc)) from None
 
@@ -68,7 +74,7 @@ class UsageCommands:
         info = find_datastore(self.queries, command["team_id"], args[0])
         where = command.get("channel_id")
         self._may_use(client, info, team_id=command["team_id"], user_id=command["user_id"], channel_id=where)
-        respond(**search_message(self._search(info, query)))
+        respond(**search_message(self._search(info, query, command)))
 
     def share(self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
@@ -90,9 +96,22 @@ class UsageCommands:
         except UserFacingError as exc:
             respond(response_type="ephemeral", replace_original=False, text=str(exc))
             return
-        answer = self._search(info, query)
-        respond(replace_original=False, **search_message(answer, shared_by=body["user"]["id"]))
+        per_person = info.access_mode is AccessMode.EACH
+        answer = self._search(info, query, body, sharing=per_person)
+        if not per_person:
+            respond(replace_original=False, **search_message(answer, shared_by=body["user"]["id"]))
+        elif answer.access is not PersonAccess.SEARCHED:
+            respond(replace_original=False, **connect_message(answer))
+        elif not answer.hits:
+            respond(**nothing_to_share_message(answer))
+        else:  # only title-free links and who shared them, never a title or a snippet
+            respond(**shared_links_message(answer, shared_by=body["user"]["id"]))
+
+    def acknowledge(self, ack: Ack) -> None:
+        """The Connect button is a URL button: Slack still sends the click, which only needs an ack."""
+        ack()
 
 
 def register(app: App, usage: UsageCommands) -> None:
     app.action(ActionId.SHARE_RESULTS)(usage.share)
+    app.action(ActionId.CONNECT_CONFLUENCE)(usage.acknowledge)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bot.access.people import PersonDirectory
 from bot.app import BotApp, create_app, slack_wsgi
 from bot.crypto import generate_key
 from bot.services import Services, build_services
@@ -67,7 +68,13 @@ def free_port() -> int:
 
 @contextmanager
 def running_bot(
-    slack: FakeSlack, database_url: str, *, port: int = 0, background: bool = False, **overrides: Any
+    slack: FakeSlack,
+    database_url: str,
+    *,
+    port: int = 0,
+    background: bool = False,
+    people: PersonDirectory | None = None,
+    **overrides: Any,
 ) -> Iterator[RunningBot]:
     """The bot's HTTP server on ``port`` (0: any), wired exactly as `datastore-bot serve` wires it.
 
@@ -80,7 +87,7 @@ def running_bot(
 
     services = build_services(bot_settings(slack, database_url, **overrides))
     upgrade_to_head(services.engine)
-    app = create_app(services)
+    app = create_app(services, people=people)
     sync = SyncRuntime(services, processes=0) if background else None
     worker = sync.worker(poll_seconds=0.2) if sync is not None else None
     jobs = Jobs(services, context=f"bot-{uuid.uuid4().hex[:8]}") if background else None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.access.people import PersonDirectory
+from bot.confluence.budget import PermissionLane, PointsBudget, RequestBudget
+from bot.datastores.person_search import PersonAccess, PersonSearch, Searcher
 from bot.errors import UserFacingError
 from bot.services import Services
 from bot.text_policy import clean_query
@@ -19,12 +22,13 @@ from storage.models import SYNCING_STATUSES, Connection, Datastore, SyncRun
 from storage.search import SearchHit, Visibility, search
 from storage.sync_runs import latest_run, unfinished_run
 
-__all__ = ["HISTORY_SHOWN", "AccessChange", "DatastoreInfo", "Queries", "SearchAnswer"]
+__all__ = ["HISTORY_SHOWN", "AccessChange", "DatastoreInfo", "PersonAccess", "Queries", "SearchAnswer", "Searcher"]
 
 #: How many of a datastore's latest access changes `/datastore status NAME` shows.
 HISTORY_SHOWN = 3
-#: Why an "each" datastore cannot be searched yet: nothing filters per person before issue #12 step 5, and
-#: an unfiltered search would show everyone what the connecting account sees.
+#: Why an "each" datastore cannot be searched here: this process links nobody to Confluence (no person
+#: directory), or Slack did not say who is searching; an unfiltered search would show what the connecting
+#: account sees.
 EACH_NOT_YET = (
     "*{name}* is set to show each person only what they can see in Confluence. That is not available yet, "
     "so nothing is shown."
@@ -54,6 +58,8 @@ class DatastoreInfo:
     access_mode: AccessMode = AccessMode.EVERYONE
     #: The connecting account's name, from its connection (None: unknown, or no connection any more).
     account_name: str | None = None
+    #: The Confluence site's cloud id (per-person search links people to it); None without a connection.
+    cloud_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,37 @@ class SearchAnswer:
     hits: Sequence[SearchHit]
     syncing: bool  # results cover only what is processed so far
     shortened: bool = False  # the query was cut to text_policy.MAX_QUERY_CHARS
+    #: "each" mode: whether the person could be searched as (else connect_url asks them to link).
+    access: PersonAccess = PersonAccess.SEARCHED
+    connect_url: str | None = None
+    #: "each" mode: some results could not be checked in Confluence just now, and are not shown.
+    unchecked: bool = False
+    #: "each" mode: Confluence's short links of hits checked live (document id → URL).
+    short_links: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def per_person(self) -> bool:
+        return self.datastore.access_mode is AccessMode.EACH
 
 
 class Queries:
-    def __init__(self, services: Services) -> None:
+    """``people`` links Slack people to Confluence (None: this process cannot, so "each" datastores show
+    nothing); live checks spend from ``permission_budget`` (default: a PermissionLane of its own budget)."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        people: PersonDirectory | None = None,
+        permission_budget: PointsBudget | None = None,
+        person_search: PersonSearch | None = None,
+    ) -> None:
         self.services = services
+        if person_search is None and people is not None:
+            points = services.settings.atlassian_points_per_hour
+            lane = permission_budget or PermissionLane(RequestBudget(points), points)
+            person_search = PersonSearch(services, people, lane)
+        self.person_search = person_search
 
     def _info(self, session: Session, datastore: Datastore) -> DatastoreInfo:
         connection = session.get(Connection, datastore.connection_id) if datastore.connection_id else None
@@ -113,6 +145,7 @@ class Queries:
             run_found=current.found if current else 0,
             access_mode=AccessMode.of(datastore.access_mode),
             account_name=connection.account_name if connection else None,
+            cloud_id=connection.cloud_id if connection else None,
         )
 
     def list(self, team_id: str) -> list[DatastoreInfo]:
@@ -156,16 +189,51 @@ class Queries:
                 for row in rows
             )
 
-    def search(self, team_id: str, name: str, query: str, *, limit: int = 5) -> SearchAnswer:
-        return self.search_in(self.find(team_id, name), query, limit=limit)
+    def search(
+        self, team_id: str, name: str, query: str, *, limit: int = 5, searcher: Searcher | None = None
+    ) -> SearchAnswer:
+        return self.search_in(self.find(team_id, name), query, limit=limit, searcher=searcher)
 
-    def search_in(self, info: DatastoreInfo, query: str, *, limit: int = 5) -> SearchAnswer:
-        """Search for ``query`` as :func:`bot.text_policy.clean_query` leaves it (the answer echoes that)."""
-        if info.access_mode is not AccessMode.EVERYONE:  # never an unfiltered search of a per-person datastore
-            raise UserFacingError(EACH_NOT_YET.format(name=info.name))
+    def search_in(
+        self,
+        info: DatastoreInfo,
+        query: str,
+        *,
+        limit: int = 5,
+        searcher: Searcher | None = None,
+        sharing: bool = False,
+    ) -> SearchAnswer:
+        """Search for ``query`` as :func:`bot.text_policy.clean_query` leaves it (the answer echoes that).
+
+        "everyone" datastores are searched as their connecting account; "each" datastores as ``searcher``
+        (:class:`~bot.datastores.person_search.PersonSearch`), never unfiltered. ``sharing`` checks every hit
+        live (a share confirms the sharer's access now and carries Confluence's short links)."""
         cleaned = clean_query(query)
-        with self.services.sessions() as session:
-            # Every datastore is in "everyone" mode until per-person search lands (issue #12 step 5).
-            hits = search(session, datastore_id=info.id, query=cleaned.text, visible=Visibility.everyone(), limit=limit)
         syncing = info.status in SYNCING_STATUSES
+        if info.access_mode is AccessMode.EACH:
+            if self.person_search is None or searcher is None:  # never an unfiltered search of it
+                raise UserFacingError(EACH_NOT_YET.format(name=info.name))
+            found = self.person_search.search(
+                datastore_id=info.id,
+                cloud_id=info.cloud_id,
+                query=cleaned.text,
+                searcher=searcher,
+                limit=limit,
+                check_all=sharing,
+            )
+            return SearchAnswer(
+                datastore=info,
+                query=cleaned.text,
+                hits=found.hits,
+                syncing=syncing,
+                shortened=cleaned.shortened,
+                access=found.access,
+                connect_url=found.connect_url,
+                unchecked=found.unchecked,
+                short_links=found.short_links,
+            )
+        if info.access_mode is not AccessMode.EVERYONE:  # a mode this code does not know: nothing
+            raise UserFacingError(EACH_NOT_YET.format(name=info.name))
+        with self.services.sessions() as session:
+            hits = search(session, datastore_id=info.id, query=cleaned.text, visible=Visibility.everyone(), limit=limit)
         return SearchAnswer(datastore=info, query=cleaned.text, hits=hits, syncing=syncing, shortened=cleaned.shortened)

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.datastores.queries import AccessChange, DatastoreInfo, SearchAnswer
+from bot.datastores.queries import AccessChange, DatastoreInfo, PersonAccess, SearchAnswer
 from bot.text_policy import MAX_QUERY_CHARS, clean_query, displayable
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId
 from handlers.views.access import access_history, access_line
 from handlers.views.blocks import button, context, escape_mrkdwn, fallback, link, section, user_mention
 from handlers.views.limits import BUTTON_VALUE, clip_mrkdwn, clip_plain, utf16_length
+from handlers.views.person_search import connect_message, unchecked_notice
 from handlers.views.progress import STATUS_LABELS, progress_bar
 from storage.search import SearchHit
 
@@ -125,7 +126,12 @@ def _hit_block(hit: SearchHit) -> dict[str, Any]:
 
 
 def search_message(answer: SearchAnswer, *, shared_by: str | None = None) -> Message:
+    """The answer to a search (ephemeral), or the results shared in the channel (an "everyone" datastore only:
+    a per-person share posts handlers.views.person_search.shared_links_message instead)."""
+    if answer.access is not PersonAccess.SEARCHED:
+        return connect_message(answer)
     name = escape_mrkdwn(answer.datastore.name)
+    unchecked = [unchecked_notice()] if answer.unchecked else []
     query = escape_mrkdwn(clip_plain(answer.query, ECHOED_QUERY))
     blocks: list[dict[str, Any]] = []
     shortened = (
@@ -138,9 +144,10 @@ def search_message(answer: SearchAnswer, *, shared_by: str | None = None) -> Mes
         tips = ["Try fewer or different words", "check the spelling", "search for a word in the page's title"]
         if answer.syncing:
             tips.append("the sync is still running, so more pages become searchable soon")
-        documents = f" · {answer.datastore.documents:,} documents searched"
+        # Per person, how many documents there are is not how many they may see: no count then.
+        documents = "" if answer.per_person else f" · {answer.datastore.documents:,} documents searched"
         access = context(access_line(answer.datastore), block_id=BlockId.SEARCH_ACCESS)
-        blocks = [section(text), access, *shortened, context(" · ".join(tips) + documents)]
+        blocks = [section(text), access, *unchecked, *shortened, context(" · ".join(tips) + documents)]
         return {"response_type": "ephemeral", "text": fallback(text), "blocks": blocks}
     count = f"{len(answer.hits)} result{'s' if len(answer.hits) != 1 else ''}"
     heading = f"*{count}* for “{query}” in *{name}*"
@@ -148,6 +155,7 @@ def search_message(answer: SearchAnswer, *, shared_by: str | None = None) -> Mes
         heading += f" · shared by {user_mention(shared_by)}"
     blocks.append(section(heading))
     blocks.append(context(access_line(answer.datastore), block_id=BlockId.SEARCH_ACCESS))
+    blocks += unchecked
     blocks += shortened
     if answer.syncing:
         total = max(answer.datastore.run_to_process, answer.datastore.documents)

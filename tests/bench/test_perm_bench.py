@@ -12,7 +12,7 @@ from bench.perm_bench import main
 
 def test_perm_bench_smoke_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "perm.json"
-    assert main(["--pages", "400", "--rounds", "1", "--json", str(out)]) == 0
+    assert main(["--pages", "400", "--rounds", "1", "--latency-ms", "1", "--json", str(out)]) == 0
     (result,) = json.loads(out.read_text(encoding="utf-8"))
     assert result["backend"] == "sqlite" and result["pages"] == 400 and result["acls"] > 20
     assert result["all"]["visible_fraction"] == 1.0
@@ -21,4 +21,10 @@ def test_perm_bench_smoke_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     for persona in ("everyone", "all", "typical", "narrow"):
         assert result[persona]["p95_ms"] > 0
     assert result["narrow"]["hits_per_round"] < result["all"]["hits_per_round"] <= result["everyone"]["hits_per_round"]
-    assert "| sqlite | narrow |" in capsys.readouterr().out
+    for persona in ("all", "typical", "narrow"):  # as served: fresh ACLs ask nothing, stale ones are checked
+        served, checked = result[persona]["person"]["served"], result[persona]["person"]["checked"]
+        assert served["answers_with_checks"] == 0 and served["cache_hits"] > 0
+        assert checked["answers_with_checks"] > 0 and 2 <= checked["points_per_answer"] <= 3 * 10
+        assert 1 <= checked["requests_per_answer"] <= 3
+    out = capsys.readouterr().out
+    assert "| sqlite | narrow |" in out and "Per-person search as served" in out

@@ -100,3 +100,14 @@ def test_every_setting_is_documented() -> None:
         name = field.upper()
         assert f"\n{name}=" in example, f"{name} is missing from .env.example"
         assert f"`{name}`" in readme, f"{name} is missing from the README's configuration table"
+
+
+@pytest.mark.parametrize("value", ["0", "61", "an hour"])
+def test_the_access_freshness_bound_is_at_most_an_hour(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("ACCESS_FRESHNESS_MINUTES", value)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(env_file=None)
+    assert caught.value.variable == "ACCESS_FRESHNESS_MINUTES"
+    assert caught.value.message.startswith("ACCESS_FRESHNESS_MINUTES is invalid") and "\n" not in caught.value.message
+    monkeypatch.setenv("ACCESS_FRESHNESS_MINUTES", "15")
+    assert load_settings(env_file=None).access_freshness_minutes == 15
