@@ -1,6 +1,7 @@
 """APScheduler 3.x jobs: module-level functions with fixed ids and serializable arguments.
 
-The progress tick (every second) and one incremental resync per datastore on its interval. Jobs are rebuilt
+The progress tick (every second), one incremental resync per datastore on its interval, and the permission
+passes tick (every PASSES_SECONDS: runs the due permission passes, bot/access/passes.py). Jobs are rebuilt
 from the database when ``serve`` starts, so nothing is lost on restart; deleting a datastore removes its job.
 The callables a job runs are registered by name at start-up (the Slack-speaking progress updater lives in
 handlers/), so the scheduler only ever stores names and ids.
@@ -22,6 +23,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
+from bot.access.passes import PermissionPasses
 from bot.incidents import new_error_id
 from bot.liveness import Heartbeat, Loop
 from bot.services import Services
@@ -29,9 +31,11 @@ from storage.models import SYNCING_STATUSES, Datastore, SyncRun, utcnow
 from storage.sync_runs import queue_run
 
 __all__ = [
+    "PASSES_JOB_ID",
     "PROGRESS_JOB_ID",
     "REBUILD_JOB_ID",
     "Jobs",
+    "permission_passes_tick",
     "progress_tick",
     "rebuild_resyncs",
     "remove_datastore_jobs",
@@ -45,9 +49,12 @@ logger = logging.getLogger(__name__)
 PROGRESS_JOB_ID = "progress-tick"
 REBUILD_JOB_ID = "rebuild-resyncs"
 REBUILD_SECONDS = 60
+PASSES_JOB_ID = "permission-passes"
+PASSES_SECONDS = 30
 _TICKS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
 _JOBS: dict[str, Jobs] = {}
+_PASSES: dict[str, PermissionPasses] = {}
 
 
 def resync_job_id(datastore_id: int) -> str:
@@ -67,6 +74,28 @@ def progress_tick(context: str) -> None:
     if jobs is not None:
         jobs.heartbeat.beat("tick")
     _job_boundary(PROGRESS_JOB_ID, lambda: _TICKS[context]())
+
+
+def permission_passes_tick(context: str) -> None:
+    """Job: run the due permission passes of the runner registered under ``context`` (one at a time: the job
+    never overlaps itself)."""
+    _job_boundary(PASSES_JOB_ID, lambda: _run_passes(context))
+
+
+def _run_passes(context: str) -> None:
+    runner = _PASSES.get(context)
+    if runner is None:
+        return
+    for report in runner.run_due():
+        logger.info(
+            "permission pass of datastore %s: %s, %d documents, %d points, %d requests, next due %s",
+            report.datastore_id,
+            report.outcome,
+            report.documents,
+            report.points,
+            report.requests,
+            report.next_due_at,
+        )
 
 
 def scheduled_resync(context: str, datastore_id: int) -> None:
@@ -112,8 +141,18 @@ class Jobs:
         _SERVICES[context] = services
         _JOBS[context] = self
 
-    def start(self, tick: Callable[[], None]) -> None:
+    def start(self, tick: Callable[[], None], *, passes: PermissionPasses | None = None) -> None:
         _TICKS[self.context] = tick
+        if passes is not None:
+            _PASSES[self.context] = passes
+            self.scheduler.add_job(
+                permission_passes_tick,
+                "interval",
+                seconds=PASSES_SECONDS,
+                args=[self.context],
+                id=PASSES_JOB_ID,
+                replace_existing=True,
+            )
         self.heartbeat.beat("starting", force=True)
         self.scheduler.add_job(
             progress_tick,
@@ -174,5 +213,6 @@ class Jobs:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         _TICKS.pop(self.context, None)
+        _PASSES.pop(self.context, None)
         _SERVICES.pop(self.context, None)
         _JOBS.pop(self.context, None)

@@ -387,4 +387,5 @@ class Heartbeat(Base):
 # Imported for its models: every table must be on Base.metadata for Alembic and the migration test.
 import storage.access_audit  # noqa: E402
 import storage.acl  # noqa: E402
-import storage.documents  # noqa: E402, F401
+import storage.documents  # noqa: E402
+import storage.permission_passes  # noqa: E402, F401
