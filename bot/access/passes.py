@@ -302,7 +302,7 @@ class PermissionPasses:
         try:
             with self.services.sessions.begin() as session:
                 row = session.get(passes.PermissionPass, datastore_id)
-                next_due = resume if resume is not None else now + self.bound
+                next_due: datetime | None = resume if resume is not None else now + self.bound
                 if outcome == passes.PassOutcome.NEW_DOCUMENTS and row is not None:
                     next_due = row.next_due_at
                 if outcome == passes.PassOutcome.COMPLETE and row is not None:
