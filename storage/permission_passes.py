@@ -179,6 +179,7 @@ def finish_pass(
         return False
     row.lease_owner, row.lease_expires_at = None, None
     row.last_outcome, row.last_error = outcome, error
+    row.new_documents_at = now  # whatever the outcome, the next look at new documents waits NEW_DOCUMENTS_GAP
     if outcome != PassOutcome.NEW_DOCUMENTS:  # checking new documents leaves the full pass's schedule alone
         row.next_due_at = next_due_at
     if outcome == PassOutcome.COMPLETE:
@@ -190,8 +191,6 @@ def finish_pass(
     elif outcome == PassOutcome.INCOMPLETE:
         row.points_so_far += points
         row.requests_so_far += requests
-    elif outcome == PassOutcome.NEW_DOCUMENTS:
-        row.new_documents_at = now
     return True
 
 
