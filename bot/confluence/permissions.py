@@ -138,8 +138,9 @@ class PermissionReader:
     """Permission facts of one connection's site, through its :class:`~bot.confluence.gateway.Gateway` (whose
     budget should be the :class:`~bot.confluence.budget.PermissionLane`)."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, *, page_size: int = CQL_PAGE) -> None:
         self._gateway = gateway
+        self._page_size = page_size
         self.requests = 0
 
     # ----- space permissions -------------------------------------------------------------------
@@ -179,7 +180,7 @@ class PermissionReader:
 
     # ----- plumbing ----------------------------------------------------------------------------
     def _search(self, cql: str, space_key: str) -> Iterator[ContentFacts]:
-        params = {"cql": cql, "limit": CQL_PAGE, "expand": EXPAND}
+        params = {"cql": cql, "limit": self._page_size, "expand": EXPAND}
         for raw in self._paged(f"/wiki/rest/api/content/search?{urlencode(params)}", identity=False):
             yield self._facts(raw, space_key)
 
