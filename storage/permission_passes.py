@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage import documents  # a module, not its names: storage.models imports this module at its end
 from storage.access_modes import AccessMode
 from storage.db import upsert_into
-from storage.documents import Document
 from storage.models import Base, Datastore
 
 __all__ = [
@@ -93,7 +93,9 @@ def _lease_free(now: datetime) -> Any:
 
 
 def _new_documents() -> Any:
-    return exists().where(Document.datastore_id == PermissionPass.datastore_id, Document.acl_checked_at.is_(None))
+    return exists().where(
+        documents.Document.datastore_id == PermissionPass.datastore_id, documents.Document.acl_checked_at.is_(None)
+    )
 
 
 #: The least time between two checks of the documents a sync added (a sync adds them a batch at a time, and
@@ -225,27 +227,27 @@ def lane_points_of_last_passes(session: Session) -> int:
 def datastore_spaces(session: Session, *, datastore_id: int) -> list[tuple[str, str]]:
     """(space id, space key) of every space holding the datastore's documents."""
     statement = (
-        select(Document.space_id, func.max(Document.space_key))
-        .where(Document.datastore_id == datastore_id, Document.space_id.is_not(None))
-        .group_by(Document.space_id)
-        .order_by(Document.space_id)
+        select(documents.Document.space_id, func.max(documents.Document.space_key))
+        .where(documents.Document.datastore_id == datastore_id, documents.Document.space_id.is_not(None))
+        .group_by(documents.Document.space_id)
+        .order_by(documents.Document.space_id)
     )
     return [(str(space_id), str(key or "")) for space_id, key in session.execute(statement)]
 
 
 def source_ids(session: Session, *, datastore_id: int, space_id: str | None = None) -> set[str]:
-    statement = select(Document.source_id).where(Document.datastore_id == datastore_id)
+    statement = select(documents.Document.source_id).where(documents.Document.datastore_id == datastore_id)
     if space_id is not None:
-        statement = statement.where(Document.space_id == space_id)
+        statement = statement.where(documents.Document.space_id == space_id)
     return set(session.scalars(statement))
 
 
 def unchecked_source_ids(session: Session, *, datastore_id: int, limit: int = 5000) -> dict[str, list[str]]:
     """Documents never checked by a pass (a sync added them since), by space id."""
     statement = (
-        select(Document.space_id, Document.source_id)
-        .where(Document.datastore_id == datastore_id, Document.acl_checked_at.is_(None))
-        .order_by(Document.space_id, Document.source_id)
+        select(documents.Document.space_id, documents.Document.source_id)
+        .where(documents.Document.datastore_id == datastore_id, documents.Document.acl_checked_at.is_(None))
+        .order_by(documents.Document.space_id, documents.Document.source_id)
         .limit(limit)
     )
     found: dict[str, list[str]] = {}

@@ -14,9 +14,10 @@ connection's token on their own schedule (restriction changes bump no version, s
   passes, those documents alone are checked with ``id in (…)`` (2–3 requests per 100), at most every
   NEW_DOCUMENTS_GAP. ACLs are not set at ingest: the sync's v2 listing carries no restrictions.
 
-Every request draws from the process's PermissionLane. No database session is open across a request: facts
-are read first, then stored in a short transaction. Leases (storage/permission_passes) keep a datastore's
-pass on one worker at a time.
+Every request draws from the process's PermissionLane; when the lane is spent the pass waits for it (up to
+LANE_WAIT, its lease renewed), so passes together take no more than the lane. No database session is open
+across a request: facts are read first, then stored in a short transaction. Leases (storage/permission_passes)
+keep a datastore's pass on one worker at a time.
 """
 
 from __future__ import annotations
@@ -57,23 +58,48 @@ __all__ = ["PASS_LEASE", "MeteredBudget", "PassReport", "PermissionPasses"]
 
 logger = logging.getLogger(__name__)
 
-PASS_LEASE = timedelta(minutes=10)
+PASS_LEASE = timedelta(minutes=30)
 #: The wait before an incomplete pass resumes when Atlassian did not say how long.
 RESUME_AFTER = timedelta(minutes=5)
+#: The soonest an incomplete pass resumes.
+RESUME_MIN = timedelta(minutes=1)
+#: A pass waits for the lane to refill when that takes at most this long (renewing its lease first); a longer
+#: wait ends the attempt incomplete. Waiting, rather than stopping, is what lets a space whose listing costs more
+#: than the lane holds at once finish: a stopped pass starts that space's listing again.
+LANE_WAIT = timedelta(minutes=15)
 
 
 class MeteredBudget:
-    """A budget that counts the points drawn through it (so a pass knows what it cost)."""
+    """A budget that counts the points drawn through it (so a pass knows what it cost), and waits for it to
+    refill (calling ``before_wait`` first) when that takes at most ``max_wait``."""
 
-    def __init__(self, inner: PointsBudget) -> None:
+    def __init__(
+        self,
+        inner: PointsBudget,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: timedelta = timedelta(0),
+        before_wait: Callable[[], None] = lambda: None,
+    ) -> None:
         self.inner, self.points = inner, 0
+        self.clock, self.sleep, self.max_wait, self.before_wait = clock, sleep, max_wait, before_wait
 
     @property
     def available(self) -> float:
         return self.inner.available
 
     def take(self, points: int = 1) -> None:
-        self.inner.take(points)
+        while True:
+            try:
+                self.inner.take(points)
+                break
+            except RateLimited as exc:
+                wait = (exc.until - self.clock()).total_seconds()
+                if wait > self.max_wait.total_seconds():
+                    raise
+                self.before_wait()
+                self.sleep(max(wait, 0.001))
         self.points += points
 
     def spend(self, points: int) -> None:
@@ -135,7 +161,9 @@ class PermissionPasses:
         clock: Callable[[], datetime] = utcnow,
         lease: timedelta = PASS_LEASE,
         bound: timedelta = FRESHNESS_BOUND,
+        lane_wait: timedelta = LANE_WAIT,
     ) -> None:
+        self.lane_wait = lane_wait
         self.services, self.tokens, self.lane = services, tokens, lane
         self.owner = owner or pass_owner()
         self.transport, self.sleep, self.clock, self.lease, self.bound = transport, sleep, clock, lease, bound
@@ -159,7 +187,13 @@ class PermissionPasses:
 
     def run_claimed(self, datastore_id: int) -> PassReport:
         """Run the pass whose lease this object holds, and release it with the outcome."""
-        budget = MeteredBudget(self.lane)
+        budget = MeteredBudget(
+            self.lane,
+            clock=self.clock,
+            sleep=self.sleep,
+            max_wait=self.lane_wait,
+            before_wait=lambda: self._renew(datastore_id),
+        )
         attempt = self._prepare(datastore_id)
         if attempt is None:
             return self._finish(datastore_id, passes.PassOutcome.FAILED, budget, 0, error="no usable connection")
@@ -181,7 +215,8 @@ class PermissionPasses:
             else:
                 self._new_documents(attempt, reader)
         except (RateLimited, IncompleteListing, AtlassianUnavailable) as exc:
-            resume = exc.until if isinstance(exc, RateLimited) else self.clock() + RESUME_AFTER
+            later = self.clock() + RESUME_MIN
+            resume = max(exc.until, later) if isinstance(exc, RateLimited) else self.clock() + RESUME_AFTER
             outcome = passes.PassOutcome.INCOMPLETE if attempt.full else full
             logger.info("permission pass of datastore %s incomplete: %s", datastore_id, exc)
             return self._finish(datastore_id, outcome, budget, reader.requests, attempt, str(exc), resume)
@@ -284,6 +319,13 @@ class PermissionPasses:
                 raise LeaseLost(f"permission pass of datastore {attempt.datastore_id} taken over")
         attempt.stored += stored
         return stored
+
+    def _renew(self, datastore_id: int) -> None:
+        with self.services.sessions.begin() as session:
+            if not passes.renew_pass_lease(
+                session, datastore_id=datastore_id, owner=self.owner, now=self.clock(), lease=self.lease
+            ):
+                raise LeaseLost(f"permission pass of datastore {datastore_id} taken over")
 
     def _finish(
         self,

@@ -35,7 +35,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 from bot.access.model import ALL_LICENSED, ANONYMOUS, AUTHENTICATED, UNKNOWN, group_key, group_name_key, user_key
-from bot.confluence.gateway import Gateway, described
+from bot.confluence.gateway import Answer, Gateway, described
 from bot.confluence.paging import CursorTrail, ListingUrl, next_page
 from bot.errors import AtlassianError, AtlassianRequestError, IncompleteListing
 
@@ -229,8 +229,17 @@ class PermissionReader:
         return (UNKNOWN,)
 
     def _get(self, url: str) -> dict[str, Any]:
+        return self._answer(url).payload
+
+    def _answer(self, url: str) -> Answer:
+        """One GET, counted in ``requests`` once Confluence answered (a refusal is an answer too)."""
+        try:
+            answer = self._gateway.get(url)
+        except AtlassianRequestError:
+            self.requests += 1
+            raise
         self.requests += 1
-        return self._gateway.get(url).payload
+        return answer
 
     def _paged(self, url: str, *, identity: bool) -> Iterator[Any]:
         """Every entry of a v2 or v1 listing, following next links by the paging rules (v1's relative to its
@@ -238,8 +247,7 @@ class PermissionReader:
         listing, trail = ListingUrl.of(url), CursorTrail()
         following: str | None = url
         while following is not None:
-            self.requests += 1
-            answer = self._gateway.get(following)
+            answer = self._answer(following)
             results = answer.payload.get("results")
             if not isinstance(results, list):
                 raise AtlassianError(f"Confluence answered {described(following)} without a list of results.")

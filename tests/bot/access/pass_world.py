@@ -25,9 +25,16 @@ SPEC = SiteSpec(spaces=2, pages_per_space=40, blogposts_per_space=2, body_bytes=
 
 @dataclass
 class PassWorld:
+    """The world's clock (``now``) is the pass runner's, its lane's and what its waits advance."""
+
     sync: SyncWorld
-    lane: PermissionLane
+    lane_points: int = 10_000_000
     now: datetime = field(default_factory=utcnow)
+    slept: list[float] = field(default_factory=list)
+    lane: PermissionLane = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lane = PermissionLane(RequestBudget(10_000_000, clock=self.clock), self.lane_points, clock=self.clock)
 
     @property
     def fake(self) -> FakeAtlassian:
@@ -43,9 +50,13 @@ class PassWorld:
     def advance(self, delta: timedelta) -> None:
         self.now += delta
 
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(timedelta(seconds=seconds))
+
     def runner(self, owner: str = "passes-test") -> PermissionPasses:
         return PermissionPasses(
-            self.sync.services, self.sync.tokens, self.lane, owner=owner, sleep=lambda _s: None, clock=self.clock
+            self.sync.services, self.sync.tokens, self.lane, owner=owner, sleep=self.sleep, clock=self.clock
         )
 
     def run(self, owner: str = "passes-test") -> list[PassReport]:
@@ -109,5 +120,4 @@ def pass_world(database_url: str, spec: SiteSpec = SPEC, *, lane_points: int = 1
             datastore = session.get(Datastore, sync.datastore_id)
             assert datastore is not None
             datastore.access_mode = AccessMode.EACH.value
-        lane = PermissionLane(RequestBudget(10_000_000), lane_points)
-        yield PassWorld(sync, lane)
+        yield PassWorld(sync, lane_points)

@@ -83,17 +83,30 @@ def test_an_incomplete_pass_stores_what_it_finished_prunes_nothing_and_resumes(w
     assert first.requests == 4
 
 
-def test_the_lane_bounds_passes_and_a_pass_waits_for_it_to_refill(database_url: str) -> None:
-    for world in pass_world(database_url, lane_points=500):  # a lane of 100 points an hour
-        (first,) = world.run()
-        assert first.outcome == PassOutcome.COMPLETE and first.points > 100  # objects may overdraw the lane …
+def test_passes_wait_for_the_lane_to_refill_so_together_they_take_no_more_than_the_lane(database_url: str) -> None:
+    for world in pass_world(database_url, lane_points=2_000):  # a lane of 400 points an hour
+        started, reports, before = world.now, [], world.fake.log.points()
+        for _ in range(5):  # each ~108 points: the fifth no longer fits in what is left of the hour
+            world.make_due()
+            reports += world.run()
+        assert [r.outcome for r in reports] == [PassOutcome.COMPLETE] * 5
+        assert world.slept  # the last ones waited for the lane rather than overdraw it
+        hours = (world.now - started).total_seconds() / 3600
+        spent = sum(r.points for r in reports)
+        # at most the lane's hour, what it refilled while they waited, and one answer's overdraft
+        assert spent <= 400 + 400 * hours + 60
+        assert spent == world.fake.log.points() - before
+
+
+def test_a_lane_that_would_take_too_long_to_refill_ends_the_attempt_incomplete(database_url: str) -> None:
+    for world in pass_world(database_url, lane_points=25):  # a lane of 5 points an hour
         requests = len(world.fake.log)
-        world.make_due()
-        (second,) = world.run()
-        assert second.outcome == PassOutcome.INCOMPLETE and second.points == 0  # … and then nothing is sent
-        assert len(world.fake.log) == requests
+        (report,) = world.run()
+        assert report.outcome == PassOutcome.INCOMPLETE and report.requests == 1
+        assert len(world.fake.log) == requests + 1 and world.slept == []
         row = world.pass_row()
-        assert row.next_due_at is not None and row.next_due_at > world.now + timedelta(minutes=5)
+        assert row.next_due_at is not None and row.next_due_at > world.now + timedelta(minutes=60)
+        assert world.run() == []
 
 
 def test_a_datastore_whose_connection_must_be_reconnected_is_not_read(world: PassWorld) -> None:
@@ -120,7 +133,7 @@ def test_the_cadence_spreads_every_datastores_last_pass_over_the_lane(world: Pas
     with services.sessions.begin() as session:
         session.add(PermissionPass(datastore_id=other, last_points=1_200, next_due_at=world.now + timedelta(days=1)))
         session.execute(update(Datastore).where(Datastore.id == other).values(access_mode=AccessMode.EACH.value))
-    world.lane = type(world.lane)(world.lane.budget, 3_000)  # a lane of 600 points an hour
+    world.lane = type(world.lane)(world.lane.budget, 3_000, clock=world.clock)  # a lane of 600 points an hour
     (report,) = world.run()
     hours = (1_200 + report.points) / 600
     assert report.next_due_at == world.now + timedelta(hours=hours)
