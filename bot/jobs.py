@@ -210,9 +210,11 @@ class Jobs:
             job.remove()
 
     def stop(self) -> None:
+        runner = _PASSES.pop(self.context, None)
+        if runner is not None:
+            runner.stop()  # a running pass ends at its next request or wait, so shutting down never waits long
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         _TICKS.pop(self.context, None)
-        _PASSES.pop(self.context, None)
         _SERVICES.pop(self.context, None)
         _JOBS.pop(self.context, None)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -81,8 +82,9 @@ class MeteredBudget:
         sleep: Callable[[float], None] = time.sleep,
         max_wait: timedelta = timedelta(0),
         before_wait: Callable[[], None] = lambda: None,
+        before_take: Callable[[], None] = lambda: None,
     ) -> None:
-        self.inner, self.points = inner, 0
+        self.inner, self.points, self.before_take = inner, 0, before_take
         self.clock, self.sleep, self.max_wait, self.before_wait = clock, sleep, max_wait, before_wait
 
     @property
@@ -90,6 +92,7 @@ class MeteredBudget:
         return self.inner.available
 
     def take(self, points: int = 1) -> None:
+        self.before_take()
         while True:
             try:
                 self.inner.take(points)
@@ -157,7 +160,7 @@ class PermissionPasses:
         *,
         owner: str | None = None,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
         lease: timedelta = PASS_LEASE,
         bound: timedelta = FRESHNESS_BOUND,
@@ -166,7 +169,22 @@ class PermissionPasses:
         self.lane_wait = lane_wait
         self.services, self.tokens, self.lane = services, tokens, lane
         self.owner = owner or pass_owner()
-        self.transport, self.sleep, self.clock, self.lease, self.bound = transport, sleep, clock, lease, bound
+        self.transport, self.clock, self.lease, self.bound = transport, clock, lease, bound
+        self._stopping = threading.Event()
+        self._sleep = sleep or self._stopping.wait
+
+    def stop(self) -> None:
+        """End the running pass at its next request or wait (incomplete: it resumes in a minute, anywhere)."""
+        self._stopping.set()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (for the lane, or Atlassian's Retry-After), and stop there when :meth:`stop` was called."""
+        self._sleep(seconds)
+        self._check_stopping()
+
+    def _check_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise RateLimited(self.clock(), "The bot is stopping; the permission pass resumes later.")
 
     # ----- claiming ------------------------------------------------------------------------------
     def run_due(self, limit: int = 10) -> list[PassReport]:
@@ -177,6 +195,8 @@ class PermissionPasses:
             due = passes.due_pass_ids(session, now=now, limit=limit)
         reports = []
         for datastore_id in due:
+            if self._stopping.is_set():
+                break
             with self.services.sessions.begin() as session:
                 claimed = passes.claim_pass(
                     session, datastore_id=datastore_id, owner=self.owner, now=self.clock(), lease=self.lease
@@ -193,6 +213,7 @@ class PermissionPasses:
             sleep=self.sleep,
             max_wait=self.lane_wait,
             before_wait=lambda: self._renew(datastore_id),
+            before_take=self._check_stopping,
         )
         attempt = self._prepare(datastore_id)
         if attempt is None:

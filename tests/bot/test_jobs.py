@@ -118,7 +118,10 @@ def test_the_permission_passes_job_runs_the_due_passes_and_survives_their_failur
 
     class Runner:
         def __init__(self) -> None:
-            self.calls = 0
+            self.calls, self.stopped = 0, False
+
+        def stop(self) -> None:
+            self.stopped = True
 
         def run_due(self) -> list[object]:
             self.calls += 1
@@ -143,4 +146,4 @@ def test_the_permission_passes_job_runs_the_due_passes_and_survives_their_failur
         assert len(caplog.records) == 1 and caplog.records[0].exc_info
     finally:
         jobs.stop()
-    assert "test-jobs-passes" not in jobs_module._PASSES
+    assert "test-jobs-passes" not in jobs_module._PASSES and runner.stopped

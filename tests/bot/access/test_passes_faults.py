@@ -162,3 +162,27 @@ def test_points_per_page_of_a_pass_on_a_corpus_with_30_percent_restricted(databa
         for page, ancestor in list(plan.inherited.items())[:5]:
             assert world.acls()[str(page)] != world.acls()[str(site.ids("page", site.content[page].space_id)[0])]
             assert world.acls()[str(ancestor)] is not None
+
+
+def test_a_stopped_runner_ends_its_pass_incomplete_at_the_next_request(world: PassWorld) -> None:
+    runner = world.runner()
+    world.fake.site.restrict_page(world.page_ids(1)[3], users=[world.account(0)], groups=["hr"])
+    runner.stop()
+    (report,) = [runner.run_claimed(world.datastore_id)] if _claim(world, runner.owner) else []
+    assert report.outcome == PassOutcome.INCOMPLETE and report.requests == 0
+    row = world.pass_row()
+    assert row.lease_owner is None and row.next_due_at is not None  # released: any process resumes it
+    assert world.run() == []  # not before a minute has passed
+    world.advance(timedelta(minutes=1))
+    (resumed,) = world.run()
+    assert resumed.outcome == PassOutcome.COMPLETE
+
+
+def _claim(world: PassWorld, owner: str) -> bool:
+    from storage.permission_passes import claim_pass, ensure_pass_rows
+
+    with world.sync.services.sessions.begin() as session:
+        ensure_pass_rows(session, now=world.now)
+        return claim_pass(
+            session, datastore_id=world.datastore_id, owner=owner, now=world.now, lease=timedelta(minutes=5)
+        )
