@@ -34,6 +34,7 @@ __all__ = [
     "lane_points_of_last_passes",
     "mark_space_done",
     "renew_pass_lease",
+    "settle_unchecked",
     "source_ids",
     "start_pass",
     "unchecked_source_ids",
@@ -254,6 +255,27 @@ def unchecked_source_ids(session: Session, *, datastore_id: int, limit: int = 50
     for space_id, source_id in session.execute(statement):
         found.setdefault(str(space_id or ""), []).append(source_id)
     return found
+
+
+def settle_unchecked(
+    session: Session, *, datastore_id: int, source_ids: Collection[str], indexed_before: datetime, now: datetime
+) -> int:
+    """Mark these still-unchecked documents checked with an unknown ACL (hidden) if they were indexed before
+    ``indexed_before``: Confluence did not return them (archived, or no longer visible), so they wait for the
+    next full pass instead of being asked for again and again."""
+    doc = documents.Document
+    result = session.execute(
+        update(doc)
+        .where(
+            doc.datastore_id == datastore_id,
+            doc.source_id.in_(list(source_ids)),
+            doc.acl_checked_at.is_(None),
+            doc.indexed_at < indexed_before,
+        )
+        .values(acl_id=None, acl_checked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def unseen_source_ids(session: Session, *, datastore_id: int, seen: Collection[str]) -> list[str]:

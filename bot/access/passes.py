@@ -26,7 +26,6 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,8 +36,9 @@ import httpx
 from bot.access.facts import FRESHNESS_BOUND, document_acls, finished_acls, next_pass_in
 from bot.access.filter import store_document_acls
 from bot.access.model import Acl
+from bot.access.pass_budget import MeteredBudget
 from bot.atlassian.tokens import TokenSource
-from bot.confluence.budget import PermissionLane, PointsBudget
+from bot.confluence.budget import PermissionLane
 from bot.confluence.client import ConfluenceClient
 from bot.confluence.permissions import ContentFacts, PermissionReader
 from bot.errors import (
@@ -62,52 +62,15 @@ logger = logging.getLogger(__name__)
 PASS_LEASE = timedelta(minutes=30)
 #: The wait before an incomplete pass resumes when Atlassian did not say how long.
 RESUME_AFTER = timedelta(minutes=5)
+#: How long a new document Confluence's search does not return is asked for again (then it waits, hidden, for
+#: the next full pass).
+NEW_DOCUMENTS_GRACE = timedelta(minutes=10)
 #: The soonest an incomplete pass resumes.
 RESUME_MIN = timedelta(minutes=1)
 #: A pass waits for the lane to refill when that takes at most this long (renewing its lease first); a longer
 #: wait ends the attempt incomplete. Waiting, rather than stopping, is what lets a space whose listing costs more
 #: than the lane holds at once finish: a stopped pass starts that space's listing again.
 LANE_WAIT = timedelta(minutes=15)
-
-
-class MeteredBudget:
-    """A budget that counts the points drawn through it (so a pass knows what it cost), and waits for it to
-    refill (calling ``before_wait`` first) when that takes at most ``max_wait``."""
-
-    def __init__(
-        self,
-        inner: PointsBudget,
-        *,
-        clock: Callable[[], datetime] = utcnow,
-        sleep: Callable[[float], None] = time.sleep,
-        max_wait: timedelta = timedelta(0),
-        before_wait: Callable[[], None] = lambda: None,
-        before_take: Callable[[], None] = lambda: None,
-    ) -> None:
-        self.inner, self.points, self.before_take = inner, 0, before_take
-        self.clock, self.sleep, self.max_wait, self.before_wait = clock, sleep, max_wait, before_wait
-
-    @property
-    def available(self) -> float:
-        return self.inner.available
-
-    def take(self, points: int = 1) -> None:
-        self.before_take()
-        while True:
-            try:
-                self.inner.take(points)
-                break
-            except RateLimited as exc:
-                wait = (exc.until - self.clock()).total_seconds()
-                if wait > self.max_wait.total_seconds():
-                    raise
-                self.before_wait()
-                self.sleep(max(wait, 0.001))
-        self.points += points
-
-    def spend(self, points: int) -> None:
-        self.inner.spend(points)
-        self.points += points
 
 
 @dataclass(frozen=True)
@@ -316,6 +279,8 @@ class PermissionPasses:
         for space_id, ids in unchecked.items():
             if space_id:
                 self._some(attempt, reader, space_id, keys.get(space_id, ""), ids)
+            else:  # no space to read its permissions from: unknown until it has one
+                self._settle(attempt, ids, self.clock())
 
     def _some(self, attempt: _Attempt, reader: PermissionReader, space_id: str, key: str, ids: list[str]) -> None:
         """Just these documents of one space (a sync added them)."""
@@ -324,8 +289,21 @@ class PermissionPasses:
         missing = sorted({a for fact in facts.values() for a in fact.ancestors or () if a not in facts})
         facts.update({fact.id: fact for fact in reader.content(key, missing)})  # ancestors: one search per 100
         lookup = _lookups(reader, facts)
-        # Ids Confluence did not return stay unchecked: its search may not list a brand-new page yet.
+        # Ids Confluence did not return stay unchecked for a while (its search may not list a brand-new page yet),
+        # then they are hidden until the next full pass.
         self._store(attempt, space_id, lambda wanted: dict(document_acls(facts, readers, wanted, lookup.__getitem__)))
+        self._settle(attempt, [i for i in ids if i not in facts], self.clock() - NEW_DOCUMENTS_GRACE)
+
+    def _settle(self, attempt: _Attempt, ids: list[str], indexed_before: datetime) -> None:
+        if ids:
+            with self.services.sessions.begin() as session:
+                passes.settle_unchecked(
+                    session,
+                    datastore_id=attempt.datastore_id,
+                    source_ids=ids,
+                    indexed_before=indexed_before,
+                    now=self.clock(),
+                )
 
     def _store(self, attempt: _Attempt, space_id: str, acls_for: Callable[[set[str]], dict[str, Acl | None]]) -> int:
         """Store the ACLs ``acls_for`` gives for the space's documents (one short transaction)."""

@@ -158,3 +158,21 @@ def test_only_one_worker_runs_a_datastores_pass(world: PassWorld) -> None:
     (report,) = [first.run_claimed(world.datastore_id)]
     assert report.outcome == PassOutcome.COMPLETE
     assert UNKNOWN not in {key for acl in world.acls().values() if acl for c in acl.clauses for key in c}
+
+
+def test_a_new_document_confluence_does_not_return_is_asked_for_a_while_then_waits_hidden(world: PassWorld) -> None:
+    world.run()
+    added = world.fake.site.add_page(world.space_id(0), title="Archived at once", parent_id=world.page_ids()[2])
+    world.fake.site.archive_page(added.id)  # synced (v2 lists archived pages) but not in the search listing
+    world.sync_now()
+    assert str(added.id) in world.acls()
+    world.advance(timedelta(minutes=3))
+    (first,) = world.run()
+    assert first.outcome == PassOutcome.NEW_DOCUMENTS and first.documents == 0
+    world.advance(timedelta(minutes=3))
+    assert len(world.run()) == 1  # still unchecked: asked for again
+    world.advance(timedelta(minutes=10))
+    world.run()  # past the grace: checked, unknown, hidden until the next full pass
+    world.advance(timedelta(minutes=3))
+    assert world.run() == []
+    assert world.acls()[str(added.id)] is None
