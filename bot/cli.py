@@ -60,7 +60,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     logger.info("datastore-bot listening on %s:%d — %s", args.host, server.port, mode)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: server.close())
     worker.start()
-    jobs.start(app.progress_tick, offers=app.access_offers)
+    jobs.start(app.progress_tick, offers=app.access_offers, passes=sync.passes())
     try:
         server.serve_forever()
     except KeyboardInterrupt:

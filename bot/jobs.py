@@ -1,7 +1,8 @@
 """APScheduler 3.x jobs: module-level functions with fixed ids and serializable arguments.
 
-The progress tick (every second), one incremental resync per datastore on its interval, and the hourly read of
-linked people's groups. Jobs are rebuilt
+The progress tick (every second), one incremental resync per datastore on its interval, the hourly read of
+linked people's groups, the one-time access offers, and the permission passes tick (every PASSES_SECONDS:
+runs the due permission passes, bot/access/passes.py). Jobs are rebuilt
 from the database when ``serve`` starts, so nothing is lost on restart; deleting a datastore removes its job.
 The callables a job runs are registered by name at start-up (the Slack-speaking progress updater lives in
 handlers/), so the scheduler only ever stores names and ids.
@@ -24,9 +25,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from bot.access.link_groups import LinkGroups
+from bot.access.passes import PermissionPasses
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.atlassian.tokens import TokenManager
-from bot.confluence.budget import PermissionLane, RequestBudget
 from bot.incidents import new_error_id
 from bot.liveness import Heartbeat, Loop
 from bot.services import Services
@@ -36,11 +37,13 @@ from storage.sync_runs import queue_run
 __all__ = [
     "ACCESS_OFFERS_JOB_ID",
     "LINK_GROUPS_JOB_ID",
+    "PASSES_JOB_ID",
     "PROGRESS_JOB_ID",
     "REBUILD_JOB_ID",
     "Jobs",
     "access_offers_tick",
     "link_groups_pass",
+    "permission_passes_tick",
     "progress_tick",
     "rebuild_resyncs",
     "remove_datastore_jobs",
@@ -59,10 +62,13 @@ LINK_GROUPS_JOB_ID = "link-groups"
 LINK_GROUPS_SECONDS = 300
 ACCESS_OFFERS_JOB_ID = "access-offers"
 ACCESS_OFFERS_SECONDS = 60
+PASSES_JOB_ID = "permission-passes"
+PASSES_SECONDS = 30
 _TICKS: dict[str, Callable[[], None]] = {}
 _OFFERS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
 _JOBS: dict[str, Jobs] = {}
+_PASSES: dict[str, PermissionPasses] = {}
 
 
 def resync_job_id(datastore_id: int) -> str:
@@ -89,6 +95,28 @@ def access_offers_tick(context: str) -> None:
     offers = _OFFERS.get(context)
     if offers is not None:
         _job_boundary(ACCESS_OFFERS_JOB_ID, offers)
+
+
+def permission_passes_tick(context: str) -> None:
+    """Job: run the due permission passes of the runner registered under ``context`` (one at a time: the job
+    never overlaps itself)."""
+    _job_boundary(PASSES_JOB_ID, lambda: _run_passes(context))
+
+
+def _run_passes(context: str) -> None:
+    runner = _PASSES.get(context)
+    if runner is None:
+        return
+    for report in runner.run_due():
+        logger.info(
+            "permission pass of datastore %s: %s, %d documents, %d points, %d requests, next due %s",
+            report.datastore_id,
+            report.outcome,
+            report.documents,
+            report.points,
+            report.requests,
+            report.next_due_at,
+        )
 
 
 def scheduled_resync(context: str, datastore_id: int) -> None:
@@ -146,8 +174,24 @@ class Jobs:
         _SERVICES[context] = services
         _JOBS[context] = self
 
-    def start(self, tick: Callable[[], None], *, offers: Callable[[], None] | None = None) -> None:
+    def start(
+        self,
+        tick: Callable[[], None],
+        *,
+        offers: Callable[[], None] | None = None,
+        passes: PermissionPasses | None = None,
+    ) -> None:
         _TICKS[self.context] = tick
+        if passes is not None:
+            _PASSES[self.context] = passes
+            self.scheduler.add_job(
+                permission_passes_tick,
+                "interval",
+                seconds=PASSES_SECONDS,
+                args=[self.context],
+                id=PASSES_JOB_ID,
+                replace_existing=True,
+            )
         if offers is not None:
             _OFFERS[self.context] = offers
             self.scheduler.add_job(
@@ -191,8 +235,7 @@ class Jobs:
         """The person-groups reader, drawing from this process's permission lane of the points budget."""
         if self._link_groups is None:
             settings = self.services.settings
-            points = settings.atlassian_points_per_hour
-            lane = PermissionLane(RequestBudget(points), points)
+            lane = self.services.permission_lane
             tokens = TokenManager(self.services, AtlassianOAuth(settings))
             self._link_groups = LinkGroups(self.services, tokens, lane)
         return self._link_groups
@@ -234,6 +277,9 @@ class Jobs:
             job.remove()
 
     def stop(self) -> None:
+        runner = _PASSES.pop(self.context, None)
+        if runner is not None:
+            runner.stop()  # a running pass ends at its next request or wait, so shutting down never waits long
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         _TICKS.pop(self.context, None)

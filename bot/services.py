@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.confluence.budget import PermissionLane, RequestBudget
 from bot.crypto import SecretCipher, load_cipher
 from bot.settings import Settings
 from storage.db import make_engine, make_sessionmaker
@@ -20,6 +21,16 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     cipher: SecretCipher
+    #: The process's one app-wide budget of Atlassian points (syncs, passes, group reads, live checks) ...
+    budget: RequestBudget = field(init=False)
+    #: ... and its one lane for permission work: at most a fifth of the hour (issue #12).
+    permission_lane: PermissionLane = field(init=False)
+
+    def __post_init__(self) -> None:
+        points = self.settings.atlassian_points_per_hour
+        budget = RequestBudget(points)
+        object.__setattr__(self, "budget", budget)
+        object.__setattr__(self, "permission_lane", PermissionLane(budget, points))
 
 
 def build_services(settings: Settings) -> Services:

@@ -25,6 +25,8 @@ class Document(Base):
         UniqueConstraint("datastore_id", "source_id", name="uq_documents_datastore_source"),
         # Per-person search's filter (storage.search): index-only on PostgreSQL's semi-join.
         Index("ix_documents_visible", "datastore_id", "acl_id", "id"),
+        # Documents no permission pass has checked yet (storage.permission_passes).
+        Index("ix_documents_acl_checked", "datastore_id", "acl_checked_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -389,5 +389,6 @@ class Heartbeat(Base):
 import storage.access_audit  # noqa: E402
 import storage.acl  # noqa: E402
 import storage.documents  # noqa: E402
+import storage.permission_passes  # noqa: E402
 import storage.person_links  # noqa: E402
 import storage.usage_limits  # noqa: E402, F401

@@ -175,6 +175,11 @@ class ConfluenceClient:
     def close(self) -> None:
         self._gateway.close()
 
+    @property
+    def gateway(self) -> Gateway:
+        """The connection's gateway (for readers of other endpoints, e.g. bot.confluence.permissions)."""
+        return self._gateway
+
     def __enter__(self) -> ConfluenceClient:
         return self
 

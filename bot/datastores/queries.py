@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access.people import PersonDirectory
-from bot.confluence.budget import PermissionLane, PointsBudget, RequestBudget
+from bot.confluence.budget import PointsBudget
 from bot.datastores.person_search import PersonAccess, PersonSearch, Searcher
 from bot.errors import UserFacingError
 from bot.services import Services
@@ -97,7 +97,7 @@ class SearchAnswer:
 
 class Queries:
     """``people`` links Slack people to Confluence (None: this process cannot, so "each" datastores show
-    nothing); live checks spend from ``permission_budget`` (default: a PermissionLane of its own budget)."""
+    nothing); live checks spend from ``permission_budget`` (default: the process's permission lane)."""
 
     def __init__(
         self,
@@ -109,8 +109,7 @@ class Queries:
     ) -> None:
         self.services = services
         if person_search is None and people is not None:
-            points = services.settings.atlassian_points_per_hour
-            lane = permission_budget or PermissionLane(RequestBudget(points), points)
+            lane = permission_budget or services.permission_lane
             person_search = PersonSearch(services, people, lane)
         self.person_search = person_search
 

@@ -106,3 +106,44 @@ def test_no_job_ends_in_an_unhandled_exception(services: Services, caplog: pytes
         assert LivenessCheck(services, [jobs.heartbeat]).stale() == []  # it beat before its tick failed
     finally:
         jobs.stop()
+
+
+def test_the_permission_passes_job_runs_the_due_passes_and_survives_their_failures(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from bot import jobs as jobs_module
+    from bot.jobs import PASSES_JOB_ID, permission_passes_tick
+
+    class Runner:
+        def __init__(self) -> None:
+            self.calls, self.stopped = 0, False
+
+        def stop(self) -> None:
+            self.stopped = True
+
+        def run_due(self) -> list[object]:
+            self.calls += 1
+            if self.calls == 2:
+                raise RuntimeError("the pass broke")
+            return []
+
+    runner = Runner()
+    jobs = Jobs(services, context="test-jobs-passes")
+    try:
+        jobs.start(lambda: None, passes=runner)  # type: ignore[arg-type]
+        job = jobs.scheduler.get_job(PASSES_JOB_ID)
+        assert job is not None and job.trigger.interval == timedelta(seconds=30)
+        with caplog.at_level(logging.ERROR, logger="bot.jobs"):
+            permission_passes_tick("test-jobs-passes")
+            permission_passes_tick("test-jobs-passes")
+            permission_passes_tick("no-such-context")
+        assert runner.calls == 2
+        assert all(
+            r.getMessage().startswith("scheduler job permission-passes failed, error id") for r in caplog.records
+        )
+        assert len(caplog.records) == 1 and caplog.records[0].exc_info
+    finally:
+        jobs.stop()
+    assert "test-jobs-passes" not in jobs_module._PASSES and runner.stopped

@@ -2,7 +2,7 @@
 encrypted tokens (or, for the wizard's consenter, the connection's), their principals, and single-use link states
 
 Revision ID: 0010
-Revises: 0009 (the permission-pass migration; this branch chains it after 0008 until the merge re-chains it)
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

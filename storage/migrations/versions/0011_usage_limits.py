@@ -5,7 +5,7 @@ Plain ADD COLUMN on wizards (no batch rebuild). New datastores choose their mode
 here touches existing datastores: migration 0007 marked them "everyone" with the one offer DM pending.
 
 Revision ID: 0011
-Revises: 0008 in branch perm/modes — the merge re-chains it after 0010 (person links)
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

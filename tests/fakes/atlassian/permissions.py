@@ -1,8 +1,11 @@
 """Who may read what: space permissions, page read restrictions with inheritance, and the caller's view.
 
-* **Space permissions** are v2-style assignments (``principal`` user or group, ``operation`` key and target
-  type).  A space nobody configured gets the defaults: group ``confluence-users`` may ``read``/``create``
-  (so every user of the default world reads every space) and the space's author may ``administer`` it.
+* **Space permissions** are v2-style assignments (``principal`` user, group or ``role`` — an access class:
+  ``anonymous-users``, ``authenticated-users`` or ``all-licensed-users``, the ids Confluence's role API names
+  — plus ``operation`` key and target type).  An access class admits every active account (the fake has
+  no anonymous callers and every user is licensed).  A space nobody configured gets the defaults: group
+  ``confluence-users`` may ``read``/``create`` (so every user of the default world reads every space) and
+  the space's author may ``administer`` it.
 * **Read restrictions** live on each :class:`~.site.Content` (``restrictions = (account ids, group ids)``).
   Like Confluence, an empty restriction means "no restriction", and a page is readable only if the space is
   readable *and* the page's own restriction *and every ancestor's* admit the caller (inheritance is an
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 READ = "read"
 SPACE = "space"
+ACCESS_CLASSES = ("anonymous-users", "authenticated-users", "all-licensed-users")
 MEMBER_OPERATIONS = (("read", "space"), ("create", "page"), ("create", "blogpost"), ("create", "comment"))
 ADMIN_OPERATIONS = (("administer", "space"),)
 
@@ -34,7 +38,7 @@ class SpaceGrant:
     """One space permission assignment (``GET /wiki/api/v2/spaces/{id}/permissions`` item)."""
 
     id: str
-    principal_type: str  # "user" | "group"
+    principal_type: str  # "user" | "group" | "role" (an access class)
     principal_id: str
     operation: str
     target: str
@@ -76,13 +80,15 @@ class Permissions:
             return list(self._grants[space_id])
 
     def _principal(self, principal: str) -> tuple[str, str]:
+        if principal in ACCESS_CLASSES:
+            return "role", principal
         group = self.people.group(principal)
         if group is not None:
             return "group", group.id
         return "user", self.people.require_user(principal).account_id
 
     def grant(self, space_id: int, principal: str, operations: Iterable[tuple[str, str]] = MEMBER_OPERATIONS) -> None:
-        """Give a user (account id) or group (id or name) the operations on the space."""
+        """Give a user (account id), group (id or name) or access class the operations on the space."""
         kind, ident = self._principal(principal)
         with self._lock:
             current = self.grants(space_id)
@@ -116,12 +122,16 @@ class Permissions:
                 self._grants[space_id] = [g for g in grants if g.principal_id != group_id]
 
     def readers_of_space(self, space_id: int) -> tuple[set[str], set[str]]:
-        """(account ids, group ids) holding ``read``/``space``."""
+        """(account ids, group ids) holding ``read``/``space``; an access class holding it adds the account
+        ids of every active user."""
         users: set[str] = set()
         groups: set[str] = set()
         for g in self.grants(space_id):
             if (g.operation, g.target) == (READ, SPACE):
-                (users if g.principal_type == "user" else groups).add(g.principal_id)
+                if g.principal_type == "role":
+                    users.update(u.account_id for u in self.people.users if u.active)
+                else:
+                    (users if g.principal_type == "user" else groups).add(g.principal_id)
         return users, groups
 
 
