@@ -106,7 +106,7 @@ def test_app_home_names_the_connecting_account(synced: tuple[SyncWorld, RunningB
     assert home is not None and SHOWN in str(home.blocks)
 
 
-def test_a_datastore_set_to_each_shows_nothing_until_per_person_filtering_exists(
+def test_a_datastore_set_to_each_shows_an_unlinked_person_only_the_connect_prompt(
     synced: tuple[SyncWorld, RunningBot],
 ) -> None:
     world, bot = synced
@@ -120,7 +120,7 @@ def test_a_datastore_set_to_each_shows_nothing_until_per_person_filtering_exists
         assert datastore is not None
         datastore.access_mode = AccessMode.EACH
     refused = _reply(bot, f"search eng-wiki {hints.tag}")
-    assert "That is not available yet, so nothing is shown." in str(refused) and hints.title not in str(refused)
+    assert "Connect your Confluence account" in str(refused) and hints.title not in str(refused)
     before = len(bot.slack.calls("response_url"))
     clicked = bot.sender.click_in_ephemeral(
         ActionId.SHARE_RESULTS, "search-actions", value, bot.slack.default_channel_id

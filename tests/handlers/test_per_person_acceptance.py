@@ -35,16 +35,27 @@ def test_restricted_pages_reach_only_the_people_confluence_lets_see_them(acc: Ac
     assert all(acc.sees(CONSENTER, name) for name in (*RESTRICTED, "open"))  # linked by their consent
     for person in (GRACE, BOB, CAROL):
         acc.link(person)
-    assert acc.read_groups().refreshed == 3
+    assert acc.read_groups().refreshed == 0  # each consent read that person's groups (the real reader)
     assert acc.sees_nothing_restricted(BOB) and acc.sees(BOB, "open")
     assert acc.sees(GRACE, "direct") and acc.sees(GRACE, "child") and not acc.sees(GRACE, "personal")
     assert acc.sees(CAROL, "personal") and not acc.sees(CAROL, "direct") and not acc.sees(CAROL, "child")
 
 
+def test_a_person_just_linked_sees_what_confluence_shows_them_at_once(acc: Acceptance) -> None:
+    """Bug found here: a new link held only its own account until the hourly group job read it (up to five
+    minutes, the job's period), so the person was told they were connected and then found nothing, not even
+    open pages. The callback now reads a new link's groups at once."""
+    acc.link(BOB)
+    acc.link(GRACE)
+    assert acc.sees(BOB, "open") and acc.sees_nothing_restricted(BOB)
+    assert acc.sees(GRACE, "direct") and acc.sees(GRACE, "child") and not acc.sees(GRACE, "personal")
+    assert acc.read_groups().refreshed == 0  # nothing left for the job
+
+
 def _linked(acc: Acceptance, *people: str) -> None:
     for person in people:
         acc.link(person)
-    assert acc.read_groups().refreshed == len(people)
+    assert acc.read_groups().refreshed == 0
 
 
 def test_shared_messages_carry_only_a_short_link_and_the_sharer(acc: Acceptance) -> None:
