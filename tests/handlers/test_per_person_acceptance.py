@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from bot.sync.runtime import SyncRuntime
 from handlers.ids import ActionId, BlockId
 from storage.models import utcnow
+from storage.sync_runs import queue_run
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.per_person_world import (
     BOB,
@@ -132,3 +134,22 @@ def test_unlink_removes_access_at_once(acc: Acceptance) -> None:
         assert acc.connect_url(reply) is not None and acc.title(name) not in str(reply)
     assert "no longer linked" in str(acc.reply(CONSENTER, "unlink"))  # the consenter's link too
     assert acc.sees_nothing_restricted(CONSENTER) and not acc.sees(CONSENTER, "open")
+
+
+def test_a_page_added_under_a_restricted_parent_stays_hidden_until_the_pass_reads_its_acl(acc: Acceptance) -> None:
+    _linked(acc, GRACE, BOB)
+    space = acc.site.content[acc.pages["parent"]].space_id
+    acc.pages["new"] = acc.site.add_page(space, parent_id=acc.pages["parent"]).id  # inherits the restriction
+    with acc.world.bot.services.sessions.begin() as session:
+        assert queue_run(session, datastore_id=acc.datastore_id, kind="incremental", trigger="manual") is not None
+    runtime = SyncRuntime(acc.world.bot.services, processes=0)
+    try:
+        runtime.worker().run_until_idle()
+    finally:
+        runtime.close()
+    assert acc.datastore().document_count == 17
+    assert not acc.sees(GRACE, "new") and not acc.sees(CONSENTER, "new")  # its ACL is unknown: hidden
+    assert acc.run_pass() == []  # the full pass just ran: new documents wait NEW_DOCUMENTS_GAP (2 minutes)
+    (report,) = acc.run_pass(clock=lambda: utcnow() + timedelta(minutes=3))  # then only the new one is read
+    assert report.outcome == "new_documents" and report.documents >= 1
+    assert acc.sees(GRACE, "new") and acc.sees(CONSENTER, "new") and not acc.sees(BOB, "new")

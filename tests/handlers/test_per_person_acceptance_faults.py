@@ -136,3 +136,13 @@ def test_a_group_removed_in_confluence_takes_its_members_access_at_the_next_read
     (report,) = acc.run_pass(clock=lambda: utcnow() + timedelta(hours=4))  # the next full pass: still hidden
     assert report.outcome == "complete"
     assert not acc.sees(GRACE, "direct") and not acc.sees(GRACE, "child") and not acc.sees(BOB, "direct")
+
+
+def test_groups_unreadable_at_link_time_link_the_person_and_nothing_widens(acc: Acceptance) -> None:
+    acc.world.atlassian.inject("POST /wiki/api/v2/users-bulk", "503", times=None, retry_after=1)
+    acc.link(GRACE)  # linked, though her groups could not be read yet
+    assert _links(acc) == sorted([CONSENTER, GRACE])
+    assert acc.sees_nothing_restricted(GRACE)  # only her own account counts until her groups are read
+    acc.world.atlassian.clear_faults()
+    assert acc.read_groups().refreshed == 1  # the job reads them
+    assert acc.sees(GRACE, "direct") and acc.sees(GRACE, "open")
