@@ -24,6 +24,7 @@ from bot.crypto import generate_key
 from bot.datastores.person_search import PersonSearch, Searcher
 from bot.services import build_services
 from bot.settings import Settings
+from storage.models import utcnow
 
 __all__ = ["measure_person_search"]
 
@@ -64,7 +65,8 @@ class _People:
     tokens: _Tokens = field(default_factory=_Tokens)
 
     def linked(self, *, team_id: str, slack_user_id: str, cloud_id: str) -> LinkedPerson | None:
-        return LinkedPerson(1, team_id, slack_user_id, cloud_id, "bench", None, self.principals, None)
+        # Groups just read (as the link-groups job keeps them): only the documents' ACL ages decide the checks.
+        return LinkedPerson(1, team_id, slack_user_id, cloud_id, "bench", None, self.principals, utcnow())
 
     def link_url(self, *, team_id: str, enterprise_id: str | None, slack_user_id: str, datastore_id: int) -> str:
         return "https://link.example/"

@@ -8,13 +8,16 @@ A "Connect your Confluence account" state (issue #12) goes to the link flow inst
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.access.link_flow import LinkFlow
+from bot.access.link_groups import LinkGroups
 from bot.atlassian.oauth import AtlassianOAuth
+from bot.atlassian.tokens import TokenManager
 from bot.errors import UserFacingError
 from bot.web import Answer, OAuthCallback, html_page
 from bot.wizard.oauth_flow import CallbackOutcome, OAuthFlow
@@ -24,6 +27,11 @@ from handlers.wizard_open import WizardDeps
 __all__ = ["build_oauth_callback"]
 
 logger = logging.getLogger(__name__)
+
+#: Never-read links whose groups a successful consent reads at once (the rest wait for the hourly job).
+NEW_LINKS = 20
+#: The longest a consent's group read waits for Atlassian's Retry-After (the browser is waiting).
+GROUPS_WAIT_MAX = 1.0
 
 
 def _tell_slack(client: WebClient, deps: WizardDeps, outcome: CallbackOutcome) -> None:
@@ -46,10 +54,21 @@ def _tell_slack(client: WebClient, deps: WizardDeps, outcome: CallbackOutcome) -
 def build_oauth_callback(client_for_team: Callable[[str], WebClient], deps: WizardDeps) -> OAuthCallback:
     flow = OAuthFlow(deps.services, AtlassianOAuth(deps.services.settings))
     links = LinkFlow(deps.services, AtlassianOAuth(deps.services.settings))
+    services = deps.services
+    # A new link (the person's own, or the consenter's by the wizard) holds only its own account until its groups
+    # are read: read them now rather than at the hourly job, so the person's first search shows what it should.
+    groups = LinkGroups(
+        services,
+        TokenManager(services, AtlassianOAuth(services.settings)),
+        services.permission_lane,
+        sleep=lambda seconds: time.sleep(min(seconds, GROUPS_WAIT_MAX)),
+    )
 
     def callback(params: dict[str, str]) -> Answer:
         if links.owns(params.get("state", "")):
             linked = links.handle(params)
+            if linked.ok:
+                groups.run(limit=NEW_LINKS, unread_only=True)
             return html_page("200 OK" if linked.ok else "400 Bad Request", linked.title, linked.message)
         outcome = flow.handle(params)
         try:
@@ -59,6 +78,8 @@ def build_oauth_callback(client_for_team: Callable[[str], WebClient], deps: Wiza
             logger.warning("could not show the consent result in Slack: %s", exc.response.get("error"))
         except UserFacingError as exc:
             logger.warning("could not show the consent result in Slack: %s", exc)
+        if outcome.ok:
+            groups.run(limit=NEW_LINKS, unread_only=True)
         status = "200 OK" if outcome.ok else "400 Bad Request"
         return html_page(status, outcome.title, outcome.message)
 

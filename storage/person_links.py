@@ -163,9 +163,10 @@ def links_of_site(session: Session, *, team_id: str, cloud_id: str) -> list[Pers
     return list(session.scalars(statement))
 
 
-def links_due_principals(session: Session, *, read_before: datetime, limit: int) -> list[tuple[PersonLink, int]]:
-    """Links whose principals were never read or read before ``read_before``, never-read and oldest first, each
-    with an active connection of its workspace to its site to read them with (links with none are left out)."""
+def links_due_principals(session: Session, *, read_before: datetime | None, limit: int) -> list[tuple[PersonLink, int]]:
+    """Links whose principals were never read or read before ``read_before`` (None: never read only), never-read
+    and oldest first, each with an active connection of its workspace to its site to read them with (links with
+    none are left out)."""
     connection = (
         select(func.max(Connection.id))
         .where(
@@ -178,7 +179,11 @@ def links_due_principals(session: Session, *, read_before: datetime, limit: int)
     )
     statement = (
         select(PersonLink, connection)
-        .where(or_(PersonLink.principals_at.is_(None), PersonLink.principals_at < read_before))
+        .where(
+            PersonLink.principals_at.is_(None)
+            if read_before is None
+            else or_(PersonLink.principals_at.is_(None), PersonLink.principals_at < read_before)
+        )
         .where(connection.is_not(None))
         .order_by(PersonLink.principals_at.is_not(None), PersonLink.principals_at, PersonLink.id)
         .limit(limit)

@@ -90,12 +90,14 @@ class LinkGroups:
         self._clock = clock
         self._max_age = max_age
 
-    def run(self, *, limit: int = PASS_LINKS) -> GroupsPass:
+    def run(self, *, limit: int = PASS_LINKS, unread_only: bool = False) -> GroupsPass:
+        """Read the due links' groups; ``unread_only``: only links never read (just linked: until read, a link
+        holds only its own account, and the synced ACLs would show the person next to nothing)."""
         done = GroupsPass()
-        now = self._clock()
+        read_before = None if unread_only else self._clock() - self._max_age
         sites: dict[tuple[int, str], list[_Due]] = defaultdict(list)
         with self.services.sessions.begin() as session:
-            for link, connection_id in links_due_principals(session, read_before=now - self._max_age, limit=limit):
+            for link, connection_id in links_due_principals(session, read_before=read_before, limit=limit):
                 sites[(connection_id, link.cloud_id)].append(_Due(link.id, link.account_id))
         for (connection_id, cloud_id), due in sites.items():
             gateway = Gateway(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import httpx
@@ -169,7 +169,11 @@ class PersonSearch:
         self, gateway: Gateway, person: LinkedPerson, datastore_id: int, query: str, limit: int, check_all: bool
     ) -> PersonResult:
         checker = LiveChecker(gateway)
-        state = _Gathered(limit=limit, check_all=check_all, bound=self.bound)
+        # Groups read longer ago than the bound (or never) may admit more than Confluence does now: the synced
+        # ACLs are then no proof, and every candidate is checked live as the person.
+        read = person.principals_at
+        unsure = read is None or self._clock() - (read if read.tzinfo else read.replace(tzinfo=UTC)) > self.bound
+        state = _Gathered(limit=limit, check_all=check_all, bound=self.bound, unsure=unsure)
         # A few more than asked for: when some are stale, one check of up to CHECK_BATCH then usually fills the
         # answer even if Confluence drops one or two (a second round costs a search and another request).
         fetch = max(limit, CHECK_BATCH)
@@ -198,6 +202,7 @@ class _Gathered:
     limit: int
     check_all: bool
     bound: timedelta
+    unsure: bool = False  # the person's groups are older than the bound: every candidate counts as stale
     shown: list[SearchHit] = field(default_factory=list)
     decided: set[int] = field(default_factory=set)
     seen: dict[int, Candidate] = field(default_factory=dict)
@@ -206,6 +211,9 @@ class _Gathered:
     failing: bool = False  # a check could not reach Confluence: ask no more, show only fresh candidates
     requests: int = 0
     points: int = 0
+
+    def stale(self, candidate: Candidate, now: datetime) -> bool:
+        return self.unsure or needs_check(candidate, now=now, bound=self.bound)
 
     def window(self, new: Sequence[SearchHit], now: datetime) -> tuple[list[SearchHit], dict[int, Candidate]]:
         """The next hits in rank order that could fill the answer, and those of them to check live."""
@@ -222,7 +230,7 @@ class _Gathered:
             if candidate is None:  # deleted since the search
                 self.decided.add(hit.document_id)
                 continue
-            is_stale = needs_check(candidate, now=now, bound=self.bound)
+            is_stale = self.stale(candidate, now)
             if self.check_all or is_stale:
                 if self.failing:  # not asked again: shown only when its synced ACL is fresh
                     self.unchecked = self.unchecked or is_stale
@@ -253,7 +261,7 @@ class _Gathered:
                 self.shown.append(hit)
             elif hit.document_id in check.unchecked:
                 self.failing = True
-                if needs_check(candidate, now=now, bound=self.bound):
+                if self.stale(candidate, now):
                     self.unchecked = True
                 else:
                     self.shown.append(hit)  # fresh (a share checks everything): its synced ACL stands

@@ -177,5 +177,7 @@ def test_links_due_for_their_groups_have_a_connection_to_read_them_with(sessions
         assert [(link.id, connection_id) for link, connection_id in due] == [(never, newer), (stale, newer)]
         assert old < newer
         assert links_due_principals(session, read_before=NOW - timedelta(hours=1), limit=1)[0][0].id == never
+        # None: only links never read (what a consent reads at once)
+        assert [link.id for link, _ in links_due_principals(session, read_before=None, limit=10)] == [never]
         fresh_link = get_link(session, link_id=fresh)
         assert fresh_link is not None and parse_principals(fresh_link.principals) == {"u:a", "g:b"}
