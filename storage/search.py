@@ -8,6 +8,11 @@ Every search takes a required :class:`~storage.visibility.Visibility`: ``everyon
 unfiltered queries, ``acls(ids)`` keeps only documents whose ``acl_id`` is in ``ids`` (NULL, unknown, never is),
 in SQL on PostgreSQL and over the top chunks (joined to their documents) on SQLite. The filter reads
 ``documents.acl_id`` only: nothing ACL-related is on ``chunks``, whose every UPDATE re-indexes the row.
+
+A word in very many chunks is ranked approximately, in tiers (title and heading matches first): SQLite past
+2,000 matching chunks (one FTS5 column-filtered query), PostgreSQL past :data:`storage.search_pg.COMMON_MATCHES`
+(title, then a bounded heading tier, then a bounded rest: see :mod:`storage.search_pg`). Answers show how many
+hits they list, never an estimate; :func:`count_hits` stays exact (bounded) under the same filter.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ _PG_HEADLINE = f'StartSel={_MARK}, StopSel={_END}, MaxWords=40, MinWords=20, Max
 _PG_MATCHING, _PG_VISIBLE = search_pg.MATCHING, search_pg.VISIBLE  # the search's own filter, for hit counts
 _CHUNKS_PER_HIT = 8  # candidates fetched per wanted document; widened when documents have more matches
 _FILTERED_WIDER = 8  # ... and this many times more when filtered (see _best_chunks)
-# A query whose words are in more chunks than this ranks the chunks that have them in a title or heading
+# SQLite: a query whose words are in more chunks than this ranks the chunks that have them in a title or heading
 # first (a tier, as search engines keep "champion lists"): ranking every match of a word most pages use costs
 # ~30 ms per 10,000 pages, and its best hits have it in a title or heading anyway (weighted 10 and 4).
 _COMMON_MATCHES = 2000
@@ -208,10 +213,9 @@ def search(session: Session, *, datastore_id: int, query: str, visible: Visibili
     elif dialect == "postgresql":
         plain = " ".join(pieces)
         wanted: dict[str, Any] = {"query": plain, "datastore_id": datastore_id}
-        search_pg.serial(session)
+        search_pg.serial(session, filtered=not visible.is_everyone)
         if not visible.is_everyone:
             wanted["acl_ids"] = sorted(visible.acl_ids)
-            search_pg.custom_plans(session)
 
         def ranked(session: Session, statement: Any, params: dict[str, Any], limit: int) -> list[Any]:
             return _best_chunks(session, statement, params, datastore_id, None, limit)  # filtered in SQL

@@ -11,13 +11,16 @@ answers "which chunks match" without reading a vector (no recheck for ``plainto_
   bounded tiers that never read a body vector while choosing: (1) documents whose **title** has every word
   (expression GIN index on ``documents``, ranked by ``ts_rank_cd`` of the title alone, filtered on
   ``documents.acl_id`` directly): every such document is ranked, so no title hit is ever dropped for another;
-  (2) chunks whose **heading** has them (expression GIN index on ``chunks``), the first :data:`TIER_BOUND` in
-  index order ranked by the heading alone; (3) only to fill the answer, the first :data:`TIER_BOUND` matches of
-  the whole text, ranked with ``ts_rank_cd``. Tiers 2 and 3 are approximate (issue #18 allows it for very common
-  words): which of thousands of equally plausible heading matches come first is index order, not body rank.
+  (2) chunks whose **heading** has them (expression GIN index on ``chunks``): of the first :data:`TIER_SCAN` in
+  index order, the first :data:`TIER_BOUND` visible ones, ranked by the heading alone; (3) only to fill the
+  answer, the same bound over the whole text, ranked with ``ts_rank_cd``; (4) only if a narrow view found too
+  few there, every visible match (exact, as for a rare word). Tiers 2 and 3 are approximate (issue #18 allows
+  it for very common words): which of thousands of equally plausible heading matches come first is index
+  order, not body rank. Answers list their hits and never show an estimated count.
 
-The ACL filter is the same in every tier: ``documents.acl_id = ANY(:acl_ids)`` (a semi-join from chunks), so a
-tier can never show a document the searcher may not see; an unknown (NULL) ACL is in no set.
+The ACL filter is the same in every tier: ``documents.acl_id = ANY(:acl_ids)`` (per candidate by primary key,
+or as a semi-join in tier 4), so a tier can never show a document the searcher may not see; an unknown (NULL)
+ACL is in no set.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "COMMON_MATCHES",
     "MATCHING",
     "TIER_BOUND",
+    "TIER_SCAN",
     "VISIBLE",
     "best_rows",
     "custom_plans",
@@ -46,6 +50,8 @@ __all__ = [
 COMMON_MATCHES = 200
 #: How many heading (or whole-text) matches of a common word are ranked at most, per tier and round.
 TIER_BOUND = 200
+#: ... out of the first this many matches in index order.
+TIER_SCAN = 1000
 
 _QUERY = "plainto_tsquery('datastore_fts', :query)"
 _TITLE = "to_tsvector('datastore_fts'::regconfig, replace(d.title, '<', ' '))"  # = ix_documents_title_fts
@@ -67,15 +73,20 @@ SELECT c.id AS chunk_id, c.document_id, c.datastore_id,
        ts_rank_cd(c.search_vector, {_QUERY}) * {_PHRASE.format(vector="c.search_vector")} AS score"""
 _ORDER = " ORDER BY score DESC, c.id LIMIT :k"
 _EVERYTHING = _RANKED + MATCHING + "{visible}" + _ORDER
-_EVERYTHING_BOUNDED = (
-    _RANKED + " FROM (SELECT c.id, c.document_id, c.datastore_id, c.search_vector" + MATCHING + "{visible}"
-    " LIMIT :bound) AS c" + _ORDER
+# A bounded tier reads the first :scan matches in index order, keeps the visible ones (at most :bound) and
+# ranks only those: its cost is bounded whoever searches; a narrow view that finds too few there falls through
+# to the next tier and at last to every visible match (below).
+_BOUNDED = (
+    "{select} FROM (SELECT c.* FROM (SELECT c.id, c.document_id, c.datastore_id, {column} FROM chunks AS c"
+    " WHERE {match} AND c.datastore_id = :datastore_id LIMIT :scan) AS c WHERE TRUE{{visible}} LIMIT :bound)"
+    " AS c" + _ORDER
 )
-_HEADINGS = (  # the heading's tsvector computed once per candidate (the GIN match itself needs no recheck)
-    f"SELECT c.id AS chunk_id, c.document_id, c.datastore_id, ts_rank_cd(c.vector, {_QUERY}, 1)"
-    f" * {_PHRASE.format(vector='c.vector')} AS score FROM (SELECT c.id, c.document_id, c.datastore_id,"
-    f" {_HEADING} AS vector FROM chunks AS c WHERE {_HEADING} @@ {_QUERY} AND c.datastore_id = :datastore_id"
-    "{visible} LIMIT :bound) AS c" + _ORDER
+_EVERYTHING_BOUNDED = _BOUNDED.format(select=_RANKED, column="c.search_vector", match=f"c.search_vector @@ {_QUERY}")
+_HEADINGS = _BOUNDED.format(  # the heading's tsvector is computed for the kept candidates only
+    select=f"SELECT c.id AS chunk_id, c.document_id, c.datastore_id, ts_rank_cd({_HEADING}, {_QUERY}, 1)"
+    f" * {_PHRASE.format(vector=_HEADING)} AS score",
+    column="c.heading",
+    match=f"{_HEADING} @@ {_QUERY}",
 )
 # One row per document whose title has every word: its first chunk stands for it (no body vector read).
 _TITLES = f"""
@@ -91,7 +102,11 @@ _ESTIMATE = "EXPLAIN (FORMAT JSON) SELECT 1" + MATCHING
 _COUNT = "SELECT count(*) FROM (SELECT 1" + MATCHING + " LIMIT :bound) AS m"
 ACL_IDS = bindparam("acl_ids", type_=postgresql.ARRAY(Integer))
 _CUSTOM_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
-_SERIAL = text("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+_SERIAL_SQL = "SELECT set_config('max_parallel_workers_per_gather', '0', true)"
+_SERIAL = {
+    False: text(_SERIAL_SQL),
+    True: text(_SERIAL_SQL + ", set_config('plan_cache_mode', 'force_custom_plan', true)"),  # one round trip
+}
 
 
 def _statements(sql: str, visible: str = VISIBLE) -> dict[bool, Any]:
@@ -101,6 +116,7 @@ def _statements(sql: str, visible: str = VISIBLE) -> dict[bool, Any]:
 
 _STATEMENTS = {
     "everything": _statements(_EVERYTHING, _VISIBLE_EACH),
+    "everything_visible": _statements(_EVERYTHING),
     "everything_bounded": _statements(_EVERYTHING_BOUNDED, _VISIBLE_EACH),
     "headings": _statements(_HEADINGS, _VISIBLE_EACH),
     "titles": _statements(_TITLES, _TITLE_VISIBLE),
@@ -115,10 +131,11 @@ def custom_plans(session: Session) -> None:
     session.execute(_CUSTOM_PLANS)
 
 
-def serial(session: Session) -> None:
+def serial(session: Session, filtered: bool) -> None:
     """No parallel workers for the rest of this transaction: a search reads a few hundred rows, and starting
-    workers on a loaded 2-core machine cost more than they saved (Gather nodes in EXPLAIN ANALYZE)."""
-    session.execute(_SERIAL)
+    workers on a loaded 2-core machine cost more than they saved (Gather nodes in EXPLAIN ANALYZE); filtered,
+    custom plans too (:func:`custom_plans`)."""
+    session.execute(_SERIAL[filtered])
 
 
 def is_common(session: Session, params: dict[str, Any]) -> bool:
@@ -146,11 +163,14 @@ def best_rows(
     if not is_common(session, params):
         return best_chunks(session, _STATEMENTS["everything"][filtered], params, limit)
     best: list[Any] = list(session.execute(_STATEMENTS["titles"][filtered], {**params, "limit": limit}))
-    bounded = {**params, "bound": TIER_BOUND}
-    for tier in ("headings", "everything_bounded"):
+    bounded = {**params, "bound": TIER_BOUND, "scan": TIER_SCAN}
+    for tier in ("headings", "everything_bounded", "everything"):
         if len(best) >= limit:
             break
         chosen = {row.document_id for row in best}
-        rest: Sequence[Any] = best_chunks(session, _STATEMENTS[tier][filtered], bounded, limit + len(best))
+        # "everything" last, only when the bounded tiers found too few: every visible match, so a narrow view
+        # still gets all it may see (the semi-join: reading the few visible documents first is cheap then).
+        statement = _STATEMENTS["everything_visible" if tier == "everything" else tier][filtered]
+        rest: Sequence[Any] = best_chunks(session, statement, bounded, limit + len(best))
         best += [row for row in rest if row.document_id not in chosen][: limit - len(best)]
     return best
