@@ -51,7 +51,7 @@ COMMON_MATCHES = 200
 #: How many heading (or whole-text) matches of a common word are ranked at most, per tier and round.
 TIER_BOUND = 200
 #: ... out of the first this many matches in index order.
-TIER_SCAN = 1000
+TIER_SCAN = 500
 
 _QUERY = "plainto_tsquery('datastore_fts', :query)"
 _TITLE = "to_tsvector('datastore_fts'::regconfig, replace(d.title, '<', ' '))"  # = ix_documents_title_fts
