@@ -8,6 +8,11 @@ Every search takes a required :class:`~storage.visibility.Visibility`: ``everyon
 unfiltered queries, ``acls(ids)`` keeps only documents whose ``acl_id`` is in ``ids`` (NULL, unknown, never is),
 in SQL on PostgreSQL and over the top chunks (joined to their documents) on SQLite. The filter reads
 ``documents.acl_id`` only: nothing ACL-related is on ``chunks``, whose every UPDATE re-indexes the row.
+
+A word in very many chunks is ranked approximately, in tiers (title and heading matches first): SQLite past
+2,000 matching chunks (one FTS5 column-filtered query), PostgreSQL past :data:`storage.search_pg.COMMON_MATCHES`
+(title, then a bounded heading tier, then a bounded rest: see :mod:`storage.search_pg`). Answers show how many
+hits they list, never an estimate; :func:`count_hits` stays exact (bounded) under the same filter.
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
+from storage import search_pg
 from storage.documents import Document
 from storage.visibility import Visibility
 
@@ -70,29 +75,15 @@ _SQLITE_SNIPPETS = text(
     "SELECT rowid, snippet(chunks_fts, 2, :mark, :end, '…', 32) FROM chunks_fts "
     "WHERE chunks_fts MATCH :match AND rowid IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
-# PostgreSQL: ts_rank_cd with the default weights (A 1.0, B 0.4, D 0.1), doubled for a phrase match.
-_PG_MATCHING = """
-FROM chunks AS c
-WHERE c.search_vector @@ plainto_tsquery('datastore_fts', :query) AND c.datastore_id = :datastore_id"""
-# Filtered: a semi-join on the documents the searcher may see (index-only on ix_documents_visible).
-_PG_VISIBLE = """ AND c.document_id IN (
-  SELECT d.id FROM documents AS d WHERE d.datastore_id = :datastore_id AND d.acl_id = ANY(:acl_ids))"""
-_PG_RANKED = """
-SELECT c.id AS chunk_id, c.document_id, c.datastore_id,
-       ts_rank_cd(c.search_vector, plainto_tsquery('datastore_fts', :query))
-       * CASE WHEN c.search_vector @@ phraseto_tsquery('datastore_fts', :query) THEN 2.0 ELSE 1.0 END AS score"""
-_PG_TIER = " AND ts_filter(c.search_vector, '{a,b}') @@ plainto_tsquery('datastore_fts', :query)"
-_PG_ORDER = " ORDER BY score DESC, c.id LIMIT :k"
-_ACL_IDS = bindparam("acl_ids", type_=postgresql.ARRAY(Integer))
-_PG_CUSTOM_PLANS = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
 _PG_SNIPPETS = text(
     "SELECT c.id, ts_headline('datastore_fts', replace(c.text, '<', chr(1)), "
     "plainto_tsquery('datastore_fts', :query), :options) FROM chunks AS c WHERE c.id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 _PG_HEADLINE = f'StartSel={_MARK}, StopSel={_END}, MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "'
+_PG_MATCHING, _PG_VISIBLE = search_pg.MATCHING, search_pg.VISIBLE  # the search's own filter, for hit counts
 _CHUNKS_PER_HIT = 8  # candidates fetched per wanted document; widened when documents have more matches
 _FILTERED_WIDER = 8  # ... and this many times more when filtered (see _best_chunks)
-# A query whose words are in more chunks than this ranks the chunks that have them in a title or heading
+# SQLite: a query whose words are in more chunks than this ranks the chunks that have them in a title or heading
 # first (a tier, as search engines keep "champion lists"): ranking every match of a word most pages use costs
 # ~30 ms per 10,000 pages, and its best hits have it in a title or heading anyway (weighted 10 and 4).
 _COMMON_MATCHES = 2000
@@ -102,20 +93,9 @@ _SQLITE_COMMON = text(
 
 
 def _pg(sql: str, filtered: bool) -> Any:
-    return text(sql).bindparams(_ACL_IDS) if filtered else text(sql)
+    return text(sql).bindparams(search_pg.ACL_IDS) if filtered else text(sql)
 
 
-#: PostgreSQL's statements, unfiltered (False) and filtered by ACL ids (True): (top, tier top, common count).
-_PG = {
-    filtered: (
-        _pg(_PG_RANKED + _PG_MATCHING + visible + _PG_ORDER, filtered),
-        _pg(_PG_RANKED + _PG_MATCHING + visible + _PG_TIER + _PG_ORDER, filtered),
-        _pg(f"SELECT count(*) FROM (SELECT 1 {_PG_MATCHING}{visible} LIMIT :bound) AS m", filtered).bindparams(
-            bound=_COMMON_MATCHES + 1
-        ),
-    )
-    for filtered, visible in ((False, ""), (True, _PG_VISIBLE))
-}
 # Hit counts (matching documents, up to a bound) under the same filter as the search.
 _SQLITE_COUNT_SQL = (
     "SELECT count(*) FROM (SELECT DISTINCT c.document_id FROM chunks_fts JOIN chunks AS c ON c.id = chunks_fts.rowid"
@@ -206,13 +186,6 @@ def _tiered(
     return best
 
 
-def _custom_plans(session: Session) -> None:
-    """Plan the filtered statements for their actual ids and words, for the rest of this transaction. psycopg
-    prepares a statement after 5 runs, and PostgreSQL's generic plan for the ACL semi-join was measured at
-    300-500 ms (a nested loop from documents) against ~10 ms custom on the 10,000-page bench."""
-    session.execute(_PG_CUSTOM_PLANS)
-
-
 def _visibility(visible: object) -> Visibility:
     if not isinstance(visible, Visibility):
         raise TypeError("search needs visible=Visibility.everyone() or Visibility.acls(...)")
@@ -240,13 +213,14 @@ def search(session: Session, *, datastore_id: int, query: str, visible: Visibili
     elif dialect == "postgresql":
         plain = " ".join(pieces)
         wanted: dict[str, Any] = {"query": plain, "datastore_id": datastore_id}
+        search_pg.serial(session, filtered=not visible.is_everyone)
         if not visible.is_everyone:
             wanted["acl_ids"] = sorted(visible.acl_ids)
-            _custom_plans(session)
-        pg_top, pg_tier_top, pg_common = _PG[not visible.is_everyone]
-        if int(session.scalar(pg_common, wanted) or 0) > _COMMON_MATCHES:
-            tier = (pg_tier_top, wanted)
-        best = _tiered(session, tier, (pg_top, wanted), datastore_id, None, limit)  # filtered in SQL
+
+        def ranked(session: Session, statement: Any, params: dict[str, Any], limit: int) -> list[Any]:
+            return _best_chunks(session, statement, params, datastore_id, None, limit)  # filtered in SQL
+
+        best = search_pg.best_rows(session, wanted, not visible.is_everyone, limit, ranked)
         snippet_query, params = _PG_SNIPPETS, {"query": plain, "options": _PG_HEADLINE}
     else:
         raise NotImplementedError(f"no search index for the {dialect} dialect")
@@ -292,7 +266,7 @@ def count_hits(session: Session, *, datastore_id: int, query: str, visible: Visi
         statement = _PG_COUNT[not visible.is_everyone]
         if not visible.is_everyone:
             params["acl_ids"] = sorted(visible.acl_ids)
-            _custom_plans(session)
+            search_pg.custom_plans(session)
     else:
         raise NotImplementedError(f"no search index for the {dialect} dialect")
     return int(session.scalar(statement, params) or 0)

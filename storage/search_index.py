@@ -8,7 +8,8 @@ Migration 0002 builds the index:
   and the body 1; snippets come from ``snippet()``.
 * PostgreSQL: generated ``chunks.search_vector`` (title A, heading B, body D) with a GIN index, in the
   language-neutral ``datastore_fts`` configuration (``simple`` plus ``unaccent``); ranking is
-  ``ts_rank_cd``; snippets come from ``ts_headline``.
+  ``ts_rank_cd``; snippets come from ``ts_headline``. Migration 0012 adds expression GIN indexes over
+  ``documents.title`` and ``chunks.heading`` for the tiers of common words (:mod:`storage.search_pg`).
 
 User text never reaches either query language as syntax: it is split on whitespace, pieces without a
 letter or digit are dropped, and each piece becomes a quoted FTS5 phrase (or goes through
@@ -52,6 +53,7 @@ _CHUNKS: Table = Chunk.__table__  # type: ignore[assignment]
 _FAILURES: Table = DocumentFailure.__table__  # type: ignore[assignment]
 _BATCH = 500
 _SEARCH_INDEX_TABLES = re.compile(r"chunks_fts(_\w+)?")
+_SEARCH_INDEX_INDEXES = frozenset({"ix_chunks_search_vector", "ix_chunks_heading_fts", "ix_documents_title_fts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +88,13 @@ def content_hash(converted_text: str) -> str:
 
 def alembic_include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
     """Alembic ``include_name`` hook: hides the dialect-specific index objects (FTS5 tables, the
-    ``search_vector`` column and its GIN index) from autogenerate, since they are not in the models."""
+    ``search_vector`` column and the GIN indexes) from autogenerate, since they are not in the models."""
     if type_ == "table":
         return not (name and _SEARCH_INDEX_TABLES.fullmatch(name))
     if type_ == "column":
         return not (name == "search_vector" and parent_names.get("table_name") == "chunks")
     if type_ == "index":
-        return name != "ix_chunks_search_vector"
+        return name not in _SEARCH_INDEX_INDEXES
     return True
 
 
