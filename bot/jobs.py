@@ -24,7 +24,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from bot.access.link_groups import LinkGroups
+from bot.access.link_groups import LinkGroups, principals_max_age
 from bot.access.passes import PermissionPasses
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.atlassian.tokens import TokenManager
@@ -237,7 +237,10 @@ class Jobs:
             settings = self.services.settings
             lane = self.services.permission_lane
             tokens = TokenManager(self.services, AtlassianOAuth(settings))
-            self._link_groups = LinkGroups(self.services, tokens, lane)
+            max_age = principals_max_age(
+                timedelta(minutes=settings.access_freshness_minutes), timedelta(seconds=LINK_GROUPS_SECONDS)
+            )
+            self._link_groups = LinkGroups(self.services, tokens, lane, max_age=max_age)
         return self._link_groups
 
     def rebuild_resyncs(self) -> None:

@@ -37,11 +37,20 @@ from bot.services import Services
 from storage.models import utcnow
 from storage.person_links import delete_link, links_due_principals, set_principals
 
-__all__ = ["LINKED_CLASSES", "PRINCIPALS_MAX_AGE", "GroupsPass", "LinkGroups"]
+__all__ = ["LINKED_CLASSES", "PRINCIPALS_MAX_AGE", "GroupsPass", "LinkGroups", "principals_max_age"]
 
 logger = logging.getLogger(__name__)
 
 PRINCIPALS_MAX_AGE = timedelta(hours=1)
+
+
+def principals_max_age(freshness: timedelta, look_every: timedelta) -> timedelta:
+    """How old a link's groups may get before the reader reads them again: early enough that, looking every
+    ``look_every``, they are read before they pass the freshness bound (after which per-person search checks
+    every candidate live). Never more than PRINCIPALS_MAX_AGE, never under a minute."""
+    return max(timedelta(minutes=1), min(PRINCIPALS_MAX_AGE, freshness - 2 * look_every))
+
+
 #: The access classes every linked person holds: anyone (anonymous access), and anyone logged in to the site.
 #: "All licensed users" is not assumed (a linked account may be a guest): a filter never widens access.
 LINKED_CLASSES = (ANONYMOUS, AUTHENTICATED)

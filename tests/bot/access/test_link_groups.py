@@ -112,3 +112,15 @@ def test_confluence_failing_keeps_the_principals(services: Services, fake: FakeA
     assert done.failed_sites == 1 and done.refreshed == 0
     person = person_links(services, fake).linked(team_id=TEAM, slack_user_id="U2", cloud_id=fake.cloud_id)
     assert person is not None and person.principals == {user_key(grace)}
+
+
+def test_groups_are_read_again_before_they_pass_the_freshness_bound() -> None:
+    from datetime import timedelta
+
+    from bot.access.link_groups import PRINCIPALS_MAX_AGE, principals_max_age
+
+    look = timedelta(minutes=5)
+    assert principals_max_age(timedelta(minutes=60), look) == timedelta(minutes=50)  # read by minute 55 at latest
+    assert principals_max_age(timedelta(minutes=30), look) == timedelta(minutes=20)
+    assert principals_max_age(timedelta(minutes=5), look) == timedelta(minutes=1)
+    assert principals_max_age(timedelta(hours=5), look) == PRINCIPALS_MAX_AGE
