@@ -60,6 +60,7 @@ class FakeSite:
         ready = self._read()
         self.info = FakeInfo(ready["auth_url"], ready["api_url"], ready["cloud_id"], ready["token"])
         self.total: int = ready["total"]
+        self.spaces = spaces
 
     def _read(self) -> dict[str, Any]:
         line = cast(IO[str], self._proc.stdout).readline()
@@ -83,7 +84,8 @@ class FakeSite:
         self.call("clear")
 
     def stats(self) -> dict[str, int]:
-        """``requests``, ``body_fetches`` (bodies served) and ``distinct_bodies`` since the last clear."""
+        """``requests``, Atlassian ``points`` (1 per request + 1 per object + 2 per identity object, as metered by
+        the fake), ``body_fetches`` (bodies served) and ``distinct_bodies`` since the last clear."""
         return cast(dict[str, int], self.call("stats"))
 
     def update_every(self, step: int) -> list[int]:
@@ -134,7 +136,12 @@ def _command(fake: Any, command: dict[str, Any]) -> Any:
         return None
     if op == "stats":
         fetches = fake.log.body_fetches()
-        return {"requests": len(fake.log), "body_fetches": sum(fetches.values()), "distinct_bodies": len(fetches)}
+        return {
+            "requests": len(fake.log),
+            "points": fake.log.points(),
+            "body_fetches": sum(fetches.values()),
+            "distinct_bodies": len(fetches),
+        }
     if op == "update":
         chosen = sorted(site.content)[:: int(command["step"])]
         for content_id in chosen:
@@ -150,7 +157,7 @@ def _command(fake: Any, command: dict[str, Any]) -> Any:
 
 
 def _serve(argv: Sequence[str]) -> int:
-    from tests.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
+    from demo.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
 
     spec = SiteSpec(**json.loads(argv[0]))
     app = OAuthApp(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uris=("http://127.0.0.1:1/callback",))

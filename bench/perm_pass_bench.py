@@ -1,6 +1,6 @@
 """``python -m bench.perm_pass_bench``: the Atlassian points and speed of one permission pass (issue #12 step 3).
 
-A fake Confluence site (tests/fakes/atlassian, real sockets) of ``--pages`` pages in ``--spaces`` spaces with
+A fake Confluence site (demo/fakes/atlassian, real sockets) of ``--pages`` pages in ``--spaces`` spaces with
 people and groups, ``--restricted`` % of the pages restricted by ``perm_corpus.restrict_corpus`` (direct group
 restrictions, inherited ones and single-person ones; the connecting account is on every restriction, as a sync
 account is). The datastore's documents go straight into the database (no sync: a pass reads permissions, not
@@ -31,12 +31,12 @@ from bot.confluence.budget import PermissionLane, RequestBudget
 from bot.crypto import generate_key
 from bot.services import build_services
 from bot.settings import Settings
+from demo.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
+from demo.fakes.atlassian.perm_corpus import populate_people, restrict_corpus
 from storage.migrate import upgrade_to_head
 from storage.models import Datastore, utcnow
 from storage.permission_passes import PassOutcome, PermissionPass
 from storage.search_index import ChunkInput, DocumentInput, bulk_replace_documents, content_hash
-from tests.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
-from tests.fakes.atlassian.perm_corpus import populate_people, restrict_corpus
 from tests.harness import add_connected_datastore
 
 POINTS_PER_HOUR = 65_000

@@ -32,6 +32,19 @@ def _sync_rows(sync: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         (f"Full sync ({name}): pages/s", _fmt(sync["pages_per_second"]), "≥ 1,000", sync["pages_per_second"] >= 1000),
         (f"Full sync ({name}): requests per page", _fmt(sync["requests_per_page"], 4), "", None),
         (
+            f"Full sync ({name}): Atlassian points per page",
+            _fmt(sync["points_per_page"], 3),
+            "≤ 1.1",
+            sync["points_per_page"] <= 1.1,
+        ),
+        (
+            f"Incremental, 1% changed in {sync['spaces']} spaces ({name}): Atlassian points",
+            f"{_fmt(sync['incremental_points'])} ({_fmt(sync['incremental_points_per_changed_page'], 2)} per changed "
+            f"page, {sync['incremental_changed']} changed)",
+            "≤ 5 per changed page + 10 per space",
+            sync["incremental_points"] <= 5 * sync["incremental_changed"] + 10 * sync["spaces"],
+        ),
+        (
             f"Incremental, 1% changed ({name}): time / full",
             f"{fraction * 100:.1f}% ({_fmt(sync['incremental_seconds'], 2)} s)",
             "≤ 5%",

@@ -18,7 +18,7 @@ from bench import world
 from bench.fakesite import CLIENT_ID, CLIENT_SECRET, FakeSite, _repo_root
 from bench.stats import percentile
 from bot.sync.runtime import SyncRuntime
-from tests.fakes.slack_api import FakeSlack
+from demo.fakes.slack_api import FakeSlack
 from tests.harness import SIGNING_SECRET, running_bot
 
 

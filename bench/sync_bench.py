@@ -20,12 +20,15 @@ COMMON_WORDS = ("deployment", "service", "release", "team", "configuration", "mi
 class SyncResult:
     backend: str
     pages: int
+    spaces: int
     full_seconds: float
     full_requests: int
+    full_points: int
     full_processed: int
     full_outcome: str
     incr_seconds: float
     incr_requests: int
+    incr_points: int
     incr_changed: int
     incr_processed: int
     incr_body_fetches: int
@@ -38,9 +41,11 @@ class SyncResult:
         return {
             "backend": self.backend,
             "pages": self.pages,
+            "spaces": self.spaces,
             "full_seconds": self.full_seconds,
             "pages_per_second": self.full_processed / self.full_seconds if self.full_seconds else 0.0,
             "requests_per_page": self.full_requests / max(1, self.full_processed),
+            "points_per_page": self.full_points / max(1, self.full_processed),
             "full_outcome": self.full_outcome,
             "incremental_seconds": self.incr_seconds,
             "incremental_fraction": self.incr_seconds / self.full_seconds if self.full_seconds else 0.0,
@@ -48,6 +53,8 @@ class SyncResult:
             "incremental_processed": self.incr_processed,
             "incremental_body_fetches": self.incr_body_fetches,
             "incremental_requests": self.incr_requests,
+            "incremental_points": self.incr_points,
+            "incremental_points_per_changed_page": self.incr_points / max(1, self.incr_changed),
             "incremental_outcome": self.incr_outcome,
             "search_p50_ms": percentile(self.search_ms, 50),
             "search_p95_ms": percentile(self.search_ms, 95),
@@ -102,7 +109,7 @@ def run_sync_pair(
         runtime.worker().run_until_idle()
         full_seconds = time.perf_counter() - started
         full = world.run_summary(services, run_id)
-        full_requests = fake.stats()["requests"]
+        full_stats = fake.stats()
 
         changed = fake.update_every(100)
         fake.clear_log()
@@ -118,12 +125,15 @@ def run_sync_pair(
         return SyncResult(
             backend=backend,
             pages=fake.total,
+            spaces=fake.spaces,
             full_seconds=full_seconds,
-            full_requests=full_requests,
+            full_requests=full_stats["requests"],
+            full_points=full_stats["points"],
             full_processed=int(full["processed"]),
             full_outcome=str(full["outcome"]),
             incr_seconds=incr_seconds,
             incr_requests=incr_stats["requests"],
+            incr_points=incr_stats["points"],
             incr_changed=len(changed),
             incr_processed=int(incr["processed"]),
             incr_body_fetches=incr_stats["body_fetches"],

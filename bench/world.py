@@ -12,6 +12,7 @@ from bot.services import Services, build_services
 from bot.settings import Settings
 from storage.migrate import upgrade_to_head
 from storage.models import SyncRun
+from storage.states import RunKind, RunTrigger
 from storage.sync_runs import queue_run
 from tests.harness import add_connected_datastore
 
@@ -45,7 +46,7 @@ def add_datastore(services: Services, fake: FakeInfo, token: dict[str, Any], *, 
 
 def queue(services: Services, datastore_id: int, kind: str) -> int:
     with services.sessions.begin() as session:
-        run = queue_run(session, datastore_id=datastore_id, kind=kind, trigger="manual")
+        run = queue_run(session, datastore_id=datastore_id, kind=RunKind(kind), trigger=RunTrigger.MANUAL)
         assert run is not None, "a run is already queued"
         return int(run.id)
 

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import TypeGuard
 
-__all__ = ["SLACK_ID", "Actor", "is_slack_id"]
+from storage.datastores import OPERATOR
+
+__all__ = ["OPERATOR", "SLACK_ID", "Actor", "is_slack_id"]
 
 #: Team (T…), enterprise (E…), user (U…/W…) and channel (C…/G…/D…) ids: upper-case letters and digits.
 #: 32 characters is the width of every id column in the database.

@@ -7,6 +7,7 @@ SLACK_CLIENT_SECRET, with slack-sdk's SQLAlchemy installation and OAuth-state st
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,10 +26,13 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest as RetryHttpRequest
 from slack_sdk.http_retry.response import HttpResponse as RetryHttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
 
 import handlers
+from bot import metrics
 from bot.access.people import PersonDirectory
-from bot.errors import SlackUnavailableError, UserFacingError
+from bot.errors import ConfigurationError, SlackUnavailableError, UserFacingError
+from bot.logs import ContextThreadPoolExecutor, current_ids, log_context, new_request_id
 from bot.services import Services
 from bot.slack_body import SlackBody
 from bot.slack_gate import GATE_BODY, GATE_VERIFIED_AT, RECEIVED_AT
@@ -36,7 +40,16 @@ from bot.slack_gate import GATE_BODY, GATE_VERIFIED_AT, RECEIVED_AT
 if TYPE_CHECKING:
     from bot.web import OAuthCallback, WsgiApp
 
-__all__ = ["BOT_SCOPES", "BotApp", "RepeatableCallRetryHandler", "create_app", "slack_wsgi", "start_socket_mode"]
+__all__ = [
+    "BOT_SCOPES",
+    "BotApp",
+    "CountingWebClient",
+    "ObservedApp",
+    "RepeatableCallRetryHandler",
+    "create_app",
+    "slack_wsgi",
+    "start_socket_mode",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +88,13 @@ class _DropClientTokenNotice(logging.Filter):
 logging.getLogger("slack_bolt.App").addFilter(_DropClientTokenNotice())
 
 
+class _DropFirstConnectFailure(logging.Filter):
+    """While Socket Mode first connects, Bolt's own "Failed to retrieve WSS URL" (start_socket_mode says it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to retrieve WSS URL" not in record.getMessage()
+
+
 @dataclass(frozen=True)
 class BotApp:
     """The Bolt app and the OAuth callback its listeners share state with."""
@@ -111,8 +131,78 @@ class RepeatableCallRetryHandler(ConnectionErrorRetryHandler):
         return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
+class CountingWebClient(WebClient):
+    """slack_sdk's WebClient, counting each Web API call by method and outcome in /metrics (bot/metrics.py)."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        outcome = "unreachable"
+        try:
+            response = super().api_call(api_method, **kwargs)
+            outcome = "ok"
+            return response
+        except SlackApiError as exc:
+            outcome = "rate_limited" if exc.response.status_code == 429 else "error"
+            raise
+        finally:
+            metrics.slack_call(api_method, outcome)
+
+    @classmethod
+    def like(cls, client: WebClient) -> CountingWebClient:
+        """A counting copy of ``client`` (Bolt builds a plain WebClient for each request)."""
+        copy = cls(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=client.headers,
+            logger=client.logger,
+            retry_handlers=client.retry_handlers,
+        )
+        copy.default_params = dict(client.default_params)  # team_id, when Bolt gave one
+        return copy
+
+
+def _request_kind(body: dict[str, Any]) -> str:
+    """The kind of a Slack request, for the handler latency histogram."""
+    if "command" in body:
+        return "command"
+    kinds = {
+        "block_actions": "action",
+        "interactive_message": "action",
+        "view_submission": "view",
+        "view_closed": "view",
+        "block_suggestion": "options",
+        "event_callback": "event",
+        "shortcut": "shortcut",
+        "message_action": "shortcut",
+    }
+    return kinds.get(str(body.get("type")), "other")
+
+
+def _counting_client(context: BoltContext, next: Callable[[], None]) -> None:
+    """Bolt's first global middleware: the request's client counts its calls too."""
+    context["client"] = CountingWebClient.like(context.client)
+    next()
+
+
+class ObservedApp(App):
+    """Bolt's App, each request (over HTTP or Socket Mode) with its id on every line logged for it (kept from the
+    HTTP router when it set one; copied into the listener threads) and its time to the answer in the handler
+    latency histogram."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = time.monotonic()
+        with log_context(request_id=current_ids().get("request_id") or new_request_id()):
+            try:
+                return super().dispatch(req)
+            finally:
+                body = req.body if isinstance(req.body, dict) else {}
+                metrics.HANDLER_SECONDS.labels(kind=_request_kind(body)).observe(time.monotonic() - started)
+
+
 def _web_client(services: Services, token: str | None) -> WebClient:
-    return WebClient(
+    return CountingWebClient(
         token=token,
         base_url=services.settings.slack_api_url,
         timeout=10,
@@ -157,12 +247,13 @@ def _client_for_team(services: Services, app: App) -> Callable[[str], WebClient]
     return for_team
 
 
-def create_app(services: Services, *, people: PersonDirectory | None = None) -> BotApp:
-    """A Bolt app wired with every listener; checks the bot token against SLACK_API_URL once. ``people`` links
-    Slack people to Confluence for per-person search (None: "each" datastores show nothing)."""
+def create_app(services: Services, *, people: PersonDirectory | None = None, verify_token: bool = True) -> BotApp:
+    """A Bolt app wired with every listener; checks the bot token against SLACK_API_URL once (unless
+    ``verify_token`` is False: `serve` checked it already, bot/startup.py). ``people`` links Slack people to
+    Confluence for per-person search (None: "each" datastores show nothing)."""
     settings = services.settings
     assert settings.slack_signing_secret is not None
-    listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack")
+    listeners = ContextThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack")
     options: dict[str, Any] = {
         "signing_secret": settings.slack_signing_secret.get_secret_value(),
         "process_before_response": False,
@@ -170,6 +261,7 @@ def create_app(services: Services, *, people: PersonDirectory | None = None) -> 
         # A request no listener takes (an unknown callback_id, action_id, command or event) reaches the one
         # @app.error (handlers/errors.py), which answers it the way Slack expects instead of Bolt's 404.
         "raise_error_for_unhandled_request": True,
+        "token_verification_enabled": verify_token,
     }
     if settings.multi_workspace:
         options.update(client=_web_client(services, None), oauth_settings=_oauth_settings(services))
@@ -177,12 +269,13 @@ def create_app(services: Services, *, people: PersonDirectory | None = None) -> 
         assert settings.slack_bot_token is not None
         options.update(client=_web_client(services, settings.slack_bot_token.get_secret_value()))
     try:
-        app = App(**options)
+        app = ObservedApp(**options)
     except (BoltError, SlackApiError, SlackRequestError, OSError) as exc:
         listeners.shutdown(wait=False)
         raise SlackUnavailableError(
             f"Slack rejected SLACK_BOT_TOKEN or could not be reached at {settings.slack_api_url}: {exc}"
         ) from None
+    app.use(_counting_client)
     wiring = handlers.register(app, services, _client_for_team(services, app), people=people)
     return BotApp(
         bolt=app,
@@ -222,6 +315,24 @@ def slack_wsgi(app: App) -> WsgiApp:
 def start_socket_mode(app: App, app_token: str) -> SocketModeHandler:
     """Connect to Slack over Socket Mode in the background; requests then arrive over the websocket."""
     handler = SocketModeHandler(app, app_token=app_token)
-    handler.connect()  # type: ignore[no-untyped-call]
+    bolt_logger = logging.getLogger("slack_bolt.App")
+    first_connect = _DropFirstConnectFailure()
+    bolt_logger.addFilter(first_connect)  # a failure here becomes the one line below
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "")) if exc.response is not None else ""
+        raise ConfigurationError(
+            "SLACK_APP_TOKEN",
+            f"Slack refused to open Socket Mode with SLACK_APP_TOKEN ({error or 'an error'}) — generate an "
+            "app-level token (xapp-…) with the connections:write scope under Basic Information → App-Level "
+            "Tokens, or leave SLACK_APP_TOKEN empty for HTTP mode.",
+        ) from None
+    except (SlackRequestError, OSError, ValueError) as exc:
+        raise ConfigurationError(
+            "SLACK_APP_TOKEN", f"Slack could not be reached to open Socket Mode ({exc}) — check SLACK_API_URL."
+        ) from None
+    finally:
+        bolt_logger.removeFilter(first_connect)
     logger.info("connected to Slack in Socket Mode")
     return handler

@@ -1,4 +1,4 @@
-"""The `datastore-bot` command line: serve, migrate, keygen, and the operator commands in cli_datastores."""
+"""The `datastore-bot` command line: serve, migrate, keygen, demo, and the operator commands in cli_datastores."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
+from typing import NoReturn
 
 from bot.cli_datastores import add_parsers
 from bot.errors import BotError, ConfigurationError, UserFacingError
+from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -17,33 +21,21 @@ __all__ = ["main"]
 logger = logging.getLogger("datastore_bot")
 
 
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    settings.require_for_serve()
-
     from bot.app import create_app, slack_wsgi, start_socket_mode
     from bot.jobs import Jobs
     from bot.liveness import LivenessCheck
-    from bot.services import build_services
+    from bot.metrics import start_metrics_server
+    from bot.startup import prepare_serve
     from bot.sync.runtime import SyncRuntime
     from bot.web import HttpServer, Router
-    from storage.migrate import upgrade_to_head
 
-    services = build_services(settings)
-    upgrade_to_head(services.engine)
-    app = create_app(services)
+    port = args.port or settings.port
+    services = prepare_serve(settings, args.host, port)
+    app = create_app(services, verify_token=False)
     sync = SyncRuntime(services)
     worker = sync.worker()
     jobs = Jobs(services)
-    port = args.port or settings.port
     heartbeats = [beat for beat in (worker.heartbeat, jobs.heartbeat) if beat is not None]
     liveness = LivenessCheck(services, heartbeats)
     router = Router(
@@ -54,33 +46,52 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         stale_loops=liveness.stale,
     )
     server = HttpServer(router, host=args.host, port=port)
+    metrics = start_metrics_server(settings, services.sessions, services.budget)
+    if metrics is not None:
+        logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, metrics.port)
     if settings.slack_app_token is not None:
         start_socket_mode(app.bolt, settings.slack_app_token.get_secret_value())
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode (POST /slack/events)"
     logger.info("datastore-bot listening on %s:%d — %s", args.host, server.port, mode)
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: server.close())
+    terminated = threading.Event()
+
+    def _terminate(_signum: int, _frame: FrameType | None) -> None:
+        terminated.set()
+        server.close()
+
+    signal.signal(signal.SIGTERM, _terminate)
     worker.start()
     jobs.start(app.progress_tick, offers=app.access_offers, passes=sync.passes())
+    interrupted = False
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         logger.info("stopping")
+        interrupted = True
     finally:
         server.close()
+        if metrics is not None:
+            metrics.close()
         app.close()
         jobs.stop()
-        worker.stop()
+        handed = worker.stop()  # hands back the run it was driving
         sync.close()
+    said = f"sync run {handed} is handed back for the next worker" if handed is not None else "no sync was running"
+    if interrupted:
+        raise KeyboardInterrupt(f"serve shut down; {said}")
+    if terminated.is_set():  # docker stop, systemd: a graceful stop, exit code 0
+        logger.info("stopped on SIGTERM; %s", said)
     return 0
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from storage.db import make_engine
-    from storage.migrate import current_revision, upgrade_to_head
+    from bot.database_url import display_url
+    from bot.startup import open_database
+    from storage.migrate import current_revision
 
-    engine = make_engine(settings.effective_database_url)
-    upgrade_to_head(engine)
-    print(f"database is at revision {current_revision(engine)}")
+    engine = open_database(settings)
+    print(f"database is at revision {current_revision(engine)} ({display_url(settings.effective_database_url)})")
+    engine.dispose()
     return 0
 
 
@@ -91,13 +102,29 @@ def _keygen(_settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(_settings: Settings, args: argparse.Namespace) -> int:
+    from demo.run import main as demo_main  # the only import of the demo package outside demo/ and tests/
+
+    return demo_main(pages=args.pages, keep=args.keep)
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (the command, what is wrong, where to look) and exit code 2,
+    like every other refusal of the command line; its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="datastore-bot",
         description="Datastore Bot: connect Confluence to a searchable datastore from Slack.",
         epilog="Settings come from the environment or a .env file; see .env.example.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_OneLineParser
+    )
     serve = commands.add_parser(
         "serve",
         help="run the bot (HTTP mode; Socket Mode when SLACK_APP_TOKEN is set)",
@@ -111,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
     keygen = commands.add_parser("keygen", help="print a new ENCRYPTION_KEY")
     keygen.set_defaults(handler=_keygen)
+    demo = commands.add_parser(
+        "demo",
+        help="try the bot in one command: no Slack account or Confluence site needed",
+        description="Start a local Confluence site and a local Slack stand-in, run `serve` against them, create "
+        "a datastore through the real wizard, show its sync's progress message live, then search it.",
+    )
+    demo.add_argument("--pages", type=int, default=300, help="pages in the local Confluence site (default 300)")
+    demo.add_argument("--keep", action="store_true", help="keep the demo's data folder and print where it is")
+    demo.set_defaults(handler=_demo)
     add_parsers(commands)
     return parser
 
@@ -119,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        _configure_logging(settings)
+        configure_logging(settings)
         return int(args.handler(settings, args))
     except ConfigurationError as exc:
         print(f"datastore-bot: {exc.message}", file=sys.stderr)
@@ -130,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as exc:
         print(f"datastore-bot: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as exc:  # Ctrl-C: one line saying what happened (a command may say more), no traceback
+        print(f"datastore-bot: stopped; {exc or 'interrupted before it finished'}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

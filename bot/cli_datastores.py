@@ -7,29 +7,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
 
 from sqlalchemy import select
 
 from bot.errors import UserFacingError
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.settings import Settings
+from bot.startup import open_services
 from bot.text_policy import clean_query, displayable, refusal
 from bot.wizard.inputs import name_key
 from storage.access_modes import AccessMode
 from storage.credits import add_credits, resume_paused_for_credits
-from storage.migrate import upgrade_to_head
-from storage.models import Connection, Datastore, SyncRun, utcnow
+from storage.models import Connection, Datastore, utcnow
 from storage.search import Visibility, search
-from storage.sync_runs import latest_run, queue_run, unfinished_run
+from storage.sync_runs import latest_run
+from storage.workspaces import get_workspace
 
-__all__ = ["OPERATOR_VIEW", "add_parsers", "progress_line"]
+__all__ = ["OPERATOR_VIEW", "add_parsers"]
 
-BAR_WIDTH = 30
 #: What an operator sees, said in --help and under the list of datastores.
 OPERATOR_VIEW = "Operators see everything the connecting account can see; per-person filtering applies in Slack only."
 
@@ -49,9 +46,8 @@ def _access(datastore: Datastore, connection: Connection | None) -> str:
 
 @contextmanager
 def _services(settings: Settings) -> Iterator[Services]:
-    services = build_services(settings)
+    services = open_services(settings)
     try:
-        upgrade_to_head(services.engine)
         yield services
     finally:
         services.engine.dispose()
@@ -93,63 +89,11 @@ def _list_datastores(services: Services, _args: argparse.Namespace) -> int:
     return 0
 
 
-def progress_line(run: SyncRun, elapsed: float) -> str:
-    """``Processing ▰▰▰▱▱ 42% · 4,200/10,000 · 3 failed · 850 pages/s`` (or the metadata phase)."""
-    if run.phase in ("initializing", "syncing_metadata"):
-        return f"Syncing Metadata… {run.spaces_done}/{run.spaces_total} spaces · {run.found:,} pages found"
-    total = max(run.to_process, 1)
-    done = run.processed + run.failed
-    filled = min(BAR_WIDTH, BAR_WIDTH * done // total)
-    rate = run.processed / elapsed if elapsed > 0 else 0.0
-    return (
-        f"{run.phase.replace('_', ' ').title()} {'▰' * filled}{'▱' * (BAR_WIDTH - filled)} "
-        f"{100 * done // total}% · {done:,}/{run.to_process:,} · {run.failed} failed · {rate:,.0f} pages/s"
-    )
-
-
-def _watch(services: Services, run_id: int, stop: threading.Event, out: TextIO) -> None:
-    started = time.monotonic()
-    while not stop.wait(0.5):
-        with services.sessions() as session:
-            run = session.get(SyncRun, run_id)
-            if run is not None:
-                out.write("\r" + progress_line(run, time.monotonic() - started).ljust(100))
-                out.flush()
-
-
 def _sync_now(services: Services, args: argparse.Namespace) -> int:
-    from bot.sync.runtime import SyncRuntime
+    from bot.cli_sync import sync_now
 
     datastore = _find(services, args.name, args.team)
-    with services.sessions.begin() as session:
-        run = unfinished_run(session, datastore_id=datastore.id) or queue_run(
-            session, datastore_id=datastore.id, kind="full" if args.full else "incremental", trigger="manual"
-        )
-        assert run is not None
-        run_id = run.id
-        if run.state == "paused" and run.pause_kind != "rate_limit":
-            run.state = "queued"
-    runtime = SyncRuntime(services)
-    stop = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(services, run_id, stop, sys.stderr), daemon=True)
-    watcher.start()
-    try:
-        driven = runtime.worker().drive(run_id)
-    finally:
-        stop.set()
-        watcher.join()
-        runtime.close()
-    with services.sessions() as session:
-        run = session.get(SyncRun, run_id)
-        assert run is not None
-        if not driven:
-            print(f"{datastore.name}: another process is syncing it right now ({run.phase}).")
-            return 1
-        print(
-            f"\n{datastore.name}: {run.outcome or run.state} — {run.processed:,} processed, {run.unchanged:,} "
-            f"unchanged, {run.failed:,} failed, {run.deleted:,} deleted" + (f" ({run.reason})" if run.reason else "")
-        )
-        return 0 if run.outcome in ("synced", "partially_synced") else 1
+    return sync_now(services, args, name=datastore.name, datastore_id=datastore.id)
 
 
 def _search_datastore(services: Services, args: argparse.Namespace) -> int:
@@ -172,12 +116,29 @@ def _search_datastore(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_workspace(services: Services, team_id: str) -> None:
+    hidden = refusal(team_id, "team id")
+    if hidden is not None:
+        raise UserFacingError(hidden)
+    with services.sessions() as session:
+        if get_workspace(session, team_id=team_id) is None:
+            raise UserFacingError(
+                f"No workspace {_shown(team_id)!r} has used the bot yet: it gets its free starting credits when "
+                "it first does. `datastore-bot datastores` lists the team ids."
+            )
+
+
 def _add_credits(services: Services, args: argparse.Namespace) -> int:
+    if args.amount < 1:
+        raise UserFacingError(f"Nothing added: the credits to add must be a whole number above 0, not {args.amount}.")
+    _known_workspace(services, args.team_id)
     with services.sessions.begin() as session:
         balance = add_credits(
             session, team_id=args.team_id, amount=args.amount, now=utcnow(), note="datastore-bot credits add"
         )
-        resumed = resume_paused_for_credits(session, team_id=args.team_id)
+        resumed = resume_paused_for_credits(session, team_id=args.team_id) if balance is not None else 0
+    if balance is None:  # deleted in between
+        raise UserFacingError(f"Nothing added: workspace {_shown(args.team_id)!r} is gone.")
     print(f"{args.team_id}: balance {balance:,} credits; {resumed} paused sync(s) resume.")
     return 0
 
@@ -221,6 +182,7 @@ def _schedule(services: Services, args: argparse.Namespace) -> int:
 def _show_credits(services: Services, args: argparse.Namespace) -> int:
     from bot.datastores.credits import Credits
 
+    _known_workspace(services, args.team_id)
     overview = Credits(services).overview(args.team_id, entries=args.entries)
     print(f"{args.team_id}: {overview.balance:,} credits")
     top_off = overview.top_off
@@ -254,6 +216,9 @@ def _command(body: Callable[[Services, argparse.Namespace], int]) -> Callable[[S
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from bot.cli_create import add_parsers as add_create_parsers
+
+    add_create_parsers(commands, _command)
     listing = commands.add_parser(
         "datastores",
         help="list every datastore with its status and who sees it in Slack",
@@ -293,7 +258,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     show.add_argument("team_id")
     show.add_argument("--entries", type=int, default=20)
     show.set_defaults(handler=_command(_show_credits))
-    add = actions.add_parser("add", help="add credits to a workspace and resume syncs paused for credits")
+    add = actions.add_parser(
+        "add",
+        help="add credits to a workspace and resume syncs paused for credits",
+        description="Add credits (a whole number above 0) to a workspace the bot knows, and resume its syncs paused "
+        "for credits. Zero, a negative amount or an unknown team id is refused with one line, exit 1.",
+    )
     add.add_argument("team_id")
     add.add_argument("amount", type=int)
     add.set_defaults(handler=_command(_add_credits))

@@ -45,6 +45,14 @@ class SecretCipher:
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
 
+    def can_decrypt(self, ciphertext: str) -> bool:
+        """True when one of the configured keys made this ciphertext."""
+        try:
+            self._fernet.decrypt(ciphertext.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError):
+            return False
+        return True
+
     def decrypt(self, ciphertext: str) -> str:
         """The plaintext; ConfigurationError when none of the configured keys made this ciphertext."""
         try:
@@ -62,13 +70,21 @@ def _split_keys(raw: str) -> list[str]:
 
 
 def _read_or_create_key_file(path: Path) -> str:
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
+    try:
+        if path.exists():
+            return path.read_text(encoding="ascii").strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = generate_key()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key + "\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "it is not a key"
+        raise ConfigurationError(
+            "DATA_DIR",
+            f"the key file {path} cannot be read or created ({reason}) — make DATA_DIR readable and writable "
+            "by this user, or set ENCRYPTION_KEY.",
+        ) from None
     logger.warning(
         "ENCRYPTION_KEY is not set: generated a new key in %s (mode 0600). Back it up with the database; "
         "without it stored Confluence tokens cannot be read.",
@@ -87,4 +103,12 @@ def load_cipher(settings: Settings) -> SecretCipher:
             f"ENCRYPTION_KEY is not set — {WHERE_TO_GET['ENCRYPTION_KEY']} "
             "(it is required when DATABASE_URL points at a shared database).",
         )
-    return SecretCipher([_read_or_create_key_file(settings.data_dir / KEY_FILE_NAME)])
+    path = settings.data_dir / KEY_FILE_NAME
+    key = _read_or_create_key_file(path)
+    try:
+        return SecretCipher([key])
+    except ConfigurationError:
+        raise ConfigurationError(
+            "DATA_DIR",
+            f"the key file {path} does not hold a valid key — put it back from your backup, or set ENCRYPTION_KEY.",
+        ) from None

@@ -21,6 +21,9 @@
         │                         it stops there and nothing is pruned
         └── RateLimited           the points quota (Atlassian's or our own budget) is used up until ``until``
 
+``BotError`` and ``StorageError`` are defined in ``storage/errors.py`` (storage imports nothing from bot/) and
+re-exported here: name them from this module.
+
 Errors that come from libraries (httpx, SQLAlchemy, slack_sdk) are wrapped into one of these where the
 bot can say something useful; anything else reaches the single ``@app.error`` handler, which logs it with
 an error id and shows the user that id.
@@ -29,6 +32,8 @@ an error id and shows the user that id.
 from __future__ import annotations
 
 from datetime import datetime
+
+from storage.errors import BotError, StorageError
 
 __all__ = [
     "AtlassianError",
@@ -52,10 +57,6 @@ __all__ = [
 ]
 
 
-class BotError(Exception):
-    """Base class of the bot's own errors."""
-
-
 class ConfigurationError(BotError):
     """A setting is missing or invalid; ``variable`` names the environment variable."""
 
@@ -71,10 +72,6 @@ class UserFacingError(BotError):
 
 class CommandUsageError(UserFacingError):
     """A slash command was typed wrongly; the message says how to type it."""
-
-
-class StorageError(BotError):
-    """The database could not be reached or brought up to date."""
 
 
 class SlackUnavailableError(BotError):

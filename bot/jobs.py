@@ -32,6 +32,7 @@ from bot.incidents import new_error_id
 from bot.liveness import Heartbeat, Loop
 from bot.services import Services
 from storage.models import SYNCING_STATUSES, Datastore, SyncRun, utcnow
+from storage.states import RunKind, RunTrigger
 from storage.sync_runs import queue_run
 
 __all__ = [
@@ -63,7 +64,7 @@ LINK_GROUPS_SECONDS = 300
 ACCESS_OFFERS_JOB_ID = "access-offers"
 ACCESS_OFFERS_SECONDS = 60
 PASSES_JOB_ID = "permission-passes"
-PASSES_SECONDS = 30
+PASSES_SECONDS = 10  # a tick with nothing due is one query; a finished sync's pages wait at most this long
 _TICKS: dict[str, Callable[[], None]] = {}
 _OFFERS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
@@ -130,7 +131,7 @@ def _queue_resync(context: str, datastore_id: int) -> None:
         datastore = session.get(Datastore, datastore_id)
         if datastore is None or datastore.status in SYNCING_STATUSES:
             return
-        run = queue_run(session, datastore_id=datastore_id, kind="incremental", trigger="schedule")
+        run = queue_run(session, datastore_id=datastore_id, kind=RunKind.INCREMENTAL, trigger=RunTrigger.SCHEDULE)
     if run is not None:
         logger.info("queued the scheduled resync of datastore %s", datastore_id)
 

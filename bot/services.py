@@ -28,7 +28,7 @@ class Services:
 
     def __post_init__(self) -> None:
         points = self.settings.atlassian_points_per_hour
-        budget = RequestBudget(points)
+        budget = RequestBudget(points, metered=True)
         object.__setattr__(self, "budget", budget)
         object.__setattr__(self, "permission_lane", PermissionLane(budget, points))
 

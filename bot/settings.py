@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from dotenv.parser import parse_stream
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.database_url import normalize_database_url, resolve_sqlite_path
 from bot.errors import ConfigurationError
 
 __all__ = ["Settings", "load_settings"]
 
 DEFAULT_DATABASE_FILE = "datastore.db"
+ENV_FILE_NAME = ".env"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: A DATASTORE_ADMINS entry: a user id, optionally bound to its workspace (``T012AB3CD:U012AB3CD``).
 _SLACK_USER_ID = re.compile(r"(?:T[A-Z0-9]{2,}:)?[UW][A-Z0-9]{2,}")
 
@@ -32,7 +37,13 @@ WHERE_TO_GET: dict[str, str] = {
 class Settings(BaseSettings):
     """Every setting the bot reads. Field names map to upper-case environment variables."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # A blank value (``DATABASE_URL=`` in .env, or an empty variable) means unset: the default applies.
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE_NAME, env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+    #: The .env file the values were read from (None: the environment only); relative paths resolve against
+    #: its folder.
+    _env_path: Path | None = PrivateAttr(default=None)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -42,6 +53,8 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = None
 
     database_url: str | None = None
+    #: How long start-up keeps trying to reach the database before giving up (containers start in any order).
+    database_connect_timeout: Annotated[int, Field(ge=0, le=3600)] = 30
     data_dir: Path = Path("data")
 
     port: Annotated[int, Field(ge=1, le=65535)] = 3000
@@ -64,6 +77,27 @@ class Settings(BaseSettings):
     access_freshness_minutes: Annotated[int, Field(ge=1, le=60)] = 60
     datastore_admins: str = ""
     log_level: str = "INFO"
+    #: ``text`` (one line per record) or ``json`` (one JSON object per line, with the run and request ids).
+    log_format: Literal["text", "json"] = "text"
+    #: Prometheus /metrics on its own port (0 or blank: off), on loopback unless METRICS_HOST says otherwise.
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9464
+    metrics_host: str = "127.0.0.1"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, values: Any) -> Any:
+        """A value of only spaces is unset too, for every setting (empty ones never get here)."""
+        if not isinstance(values, dict):
+            return values
+        return {key: value for key, value in values.items() if not (isinstance(value, str) and not value.strip())}
+
+    @field_validator("slack_api_url", "public_url", "atlassian_auth_url", "atlassian_api_url", "terms_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http:// or https:// URL (like https://bot.example.com)")
+        return value.strip()
 
     @field_validator("slack_api_url")
     @classmethod
@@ -75,10 +109,33 @@ class Settings(BaseSettings):
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "encryption_key", mode="before")
+    @field_validator("database_url")
     @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _supported_database(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_database_url(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level: use one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("slack_app_token", mode="before")
+    @classmethod
+    def _app_level_token(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("xapp-"):
+            raise ValueError(
+                "it is not an app-level token (xapp-…): generate one under Basic Information → App-Level Tokens "
+                "with the connections:write scope, or leave it empty for HTTP mode"
+            )
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("datastore_admins")
     @classmethod
@@ -96,6 +153,20 @@ class Settings(BaseSettings):
         """DATASTORE_ADMINS: Slack users who may manage every datastore and the credits, like workspace admins
         (``TEAM:USER`` entries only in that workspace; see handlers.permissions)."""
         return frozenset(self.datastore_admins.replace(",", " ").split())
+
+    @property
+    def env_path(self) -> Path | None:
+        """The .env file these settings were read from, if any."""
+        return self._env_path
+
+    def resolved_against(self, base: Path) -> Settings:
+        """These settings with relative paths (DATA_DIR, a SQLite file in DATABASE_URL) made absolute against
+        ``base``: the folder of the .env that was loaded, else the current directory."""
+        data_dir = self.data_dir.expanduser()
+        update: dict[str, Any] = {"data_dir": data_dir if data_dir.is_absolute() else (base / data_dir).resolve()}
+        if self.database_url is not None:
+            update["database_url"] = resolve_sqlite_path(self.database_url, base)
+        return self.model_copy(update=update)
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -137,11 +208,52 @@ class Settings(BaseSettings):
             raise ConfigurationError(first, f"{first} is not set — {WHERE_TO_GET[first]}{also}.")
 
 
-def load_settings(env_file: Path | str | None = ".env") -> Settings:
-    """Build the settings once; invalid values become a ConfigurationError with a one-line message."""
+def find_env_file(start: Path) -> Path | None:
+    """The ``.env`` in ``start`` or the nearest folder above it, if there is one."""
+    for folder in (start, *start.parents):
+        candidate = folder / ENV_FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_env_lines(path: Path) -> None:
+    """Every line of the .env is ``NAME=value``, a comment or blank (python-dotenv would skip the others)."""
+    with path.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            if binding.error:
+                line = binding.original.string.strip()
+                shown = line if len(line) <= 40 else line[:40] + "…"
+                raise ConfigurationError(
+                    ENV_FILE_NAME,
+                    f"{path} line {binding.original.line} is not NAME=value ({shown!r}) — fix it or make it a "
+                    "# comment.",
+                )
+
+
+def load_settings(env_file: Path | str | Literal["search"] | None = "search") -> Settings:
+    """Build the settings once; invalid values become a ConfigurationError with a one-line message.
+
+    ``"search"``: read the ``.env`` in the current folder or the nearest one above it; None: no file. Relative
+    paths then resolve against that file's folder, else the current directory.
+    """
+    cwd = Path.cwd()
+    path = find_env_file(cwd) if env_file == "search" else (Path(env_file) if env_file is not None else None)
+    if path is not None and not path.is_absolute():
+        path = cwd / path
     try:
-        return Settings(_env_file=env_file)
+        if path is not None and path.is_file():
+            _check_env_lines(path)
+        settings = Settings(_env_file=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ConfigurationError(ENV_FILE_NAME, f"{path} cannot be read ({reason}) — fix it or remove it.") from None
     except ValidationError as exc:
         error = exc.errors()[0]
         variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
-        raise ConfigurationError(variable, f"{variable} is invalid: {error['msg']}.") from None
+        message = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
+        raise ConfigurationError(variable, f"{variable} is invalid: {message}.") from None
+    loaded = path if path is not None and path.is_file() else None
+    resolved = settings.resolved_against(loaded.parent if loaded is not None else cwd)
+    resolved._env_path = loaded
+    return resolved

@@ -14,6 +14,7 @@ waitress itself refuses bodies a little above the cap, so nothing reads a giant 
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import logging
@@ -26,12 +27,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from waitress import wasyncore
 from waitress.server import create_server
 
-from bot.errors import RequestRejected
+from bot.errors import ConfigurationError, RequestRejected
 from bot.http_body import MAX_BODY_BYTES, SERVER_BODY_LIMIT, query_params
+from bot.logs import log_context, new_request_id
 from bot.slack_gate import SlackGate
 from storage.db import database_is_reachable
 
-__all__ = ["HttpServer", "Router", "StaleLoops", "WsgiApp", "html_page", "start_http_server"]
+__all__ = ["HttpServer", "Router", "StaleLoops", "WsgiApp", "cannot_listen", "html_page", "start_http_server"]
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,10 @@ class Router:
         self._stale_loops = stale_loops
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        with log_context(request_id=new_request_id()):  # on every line logged while the request is answered
+            return self._route(environ, start_response)
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == SLACK_EVENTS_PATH and method == "POST":
@@ -175,6 +181,20 @@ class Router:
         return status, [*headers, ("Allow", allowed)], body
 
 
+def cannot_listen(host: str, port: int, error: OSError) -> str:
+    """The one line for a port the server cannot listen on (in use, privileged, an unknown address)."""
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} is already in use on {host} — stop what is listening there, "
+            "or set PORT (or --port) to a free port."
+        )
+    reason = error.strerror or str(error)
+    return (
+        f"cannot listen on {host}:{port} ({reason}) — set PORT (or --port) to another port, "
+        "or --host to an address of this machine."
+    )
+
+
 class HttpServer:
     """A waitress server whose loop runs on one thread and stops cleanly from any other.
 
@@ -183,14 +203,17 @@ class HttpServer:
     """
 
     def __init__(self, app: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 16) -> None:
-        self._server: Any = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="datastore-bot",
-            max_request_body_size=SERVER_BODY_LIMIT,
-        )
+        try:
+            self._server: Any = create_server(
+                app,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="datastore-bot",
+                max_request_body_size=SERVER_BODY_LIMIT,
+            )
+        except OSError as exc:
+            raise ConfigurationError("PORT", cannot_listen(host, port, exc)) from None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot.datastores.access import AccessChanges, UsageRule
 from bot.datastores.queries import DatastoreInfo, Queries
 from bot.errors import CommandUsageError, UserFacingError
+from bot.states import AccessMode, AuditSource, LimitKind
 from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.lookup import find_datastore
 from handlers.payloads import action_value, datastore_id, team_id_of
@@ -32,7 +33,6 @@ from handlers.views.blocks import escape_mrkdwn
 from handlers.views.help import SubcommandHelp
 from handlers.views.limits import clip_plain
 from handlers.views.usage_limits import rule_words
-from storage.access_modes import AccessMode, AuditSource, LimitKind
 
 __all__ = ["ACCESS_USAGE", "LIMIT_USAGE", "AccessCommands", "access_routes", "register"]
 

@@ -12,9 +12,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.clock import utcnow
 from bot.datastores.queries import Queries
+from bot.datastores.viewers import recent_viewers, record_viewer
 from bot.errors import UserFacingError
 from bot.services import Services
+from bot.states import RunKind, RunTrigger
 from handlers.actors import actor_of
 from handlers.ids import ActionId, HomeMenuValue
 from handlers.payloads import action_value, datastore_id, team_id_of
@@ -22,8 +25,6 @@ from handlers.thread_links import ThreadLinks
 from handlers.usage_gate import UsageGate
 from handlers.views.home import home_view
 from handlers.wizard_open import WizardDeps
-from storage.home_viewers import recent_home_viewers, record_home_viewer
-from storage.models import utcnow
 
 __all__ = ["HomeTabs", "register"]
 
@@ -65,9 +66,8 @@ class HomeTabs:
 
     def refresh_team(self, team_id: str) -> None:
         """Publish the tab again for the workspace's recent viewers (after a sync finished or a deletion)."""
-        with self.services.sessions() as session:
-            since = self.clock() - VIEWER_MEMORY
-            viewers = recent_home_viewers(session, team_id=team_id, since=since, limit=VIEWERS_REFRESHED)
+        since = self.clock() - VIEWER_MEMORY
+        viewers = recent_viewers(self.services, team_id=team_id, since=since, limit=VIEWERS_REFRESHED)
         if not viewers:
             return
         try:
@@ -97,8 +97,7 @@ class HomeHandlers:
         if not team_id:
             logger.info("App Home opened without a team id: not published")
             return
-        with self._tabs.services.sessions.begin() as session:
-            record_home_viewer(session, team_id=team_id, user_id=event["user"], now=self._tabs.clock())
+        record_viewer(self._tabs.services, team_id=team_id, user_id=event["user"], now=self._tabs.clock())
         self._tabs.publish(client, team_id=team_id, user_id=event["user"])
 
     def create_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -125,8 +124,8 @@ class HomeHandlers:
                     team_id=team_id,
                     user_id=user_id,
                     datastore_id=chosen,
-                    kind="incremental",
-                    trigger="manual",
+                    kind=RunKind.INCREMENTAL,
+                    trigger=RunTrigger.MANUAL,
                 )
             else:
                 notice = self._open_delete(

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.clock import utcnow
+from bot.datastores.notices import claim_notices, finish_notice
 from bot.errors import UserFacingError
 from bot.services import Services
 from handlers.views.delete import deleted_parent_message
-from storage.models import DeletionNotice, utcnow
-from storage.progress import claim_notice, pending_notices
 
 __all__ = ["NoticeDelivery"]
 
@@ -45,30 +45,14 @@ class NoticeDelivery:
     ) -> None:
         self.services, self.client_for_team, self.clock = services, client_for_team, clock
 
-    def _claim(self, team_id: str | None) -> list[DeletionNotice]:
-        """The pending notices this process claimed (detached rows: everything they hold is loaded)."""
-        now = self.clock()
-        with self.services.sessions.begin() as session:
-            return [
-                notice
-                for notice in pending_notices(session, team_id=team_id)
-                if claim_notice(session, notice_id=notice.id, now=now, stale_after=CLAIM_STALE)
-            ]
-
     def _finish(self, notice_id: int, *, delivered: bool) -> None:
-        with self.services.sessions.begin() as session:
-            notice = session.get(DeletionNotice, notice_id)
-            if notice is not None:
-                if delivered:
-                    notice.delivered_at = self.clock()
-                else:
-                    notice.claimed_at = None
+        finish_notice(self.services, notice_id, delivered=delivered, now=self.clock())
 
     def deliver(self, team_id: str | None = None) -> set[str]:
         """Deliver pending notices (of one workspace, or all); returns the workspaces that had some."""
         teams: set[str] = set()
         limited: set[str] = set()
-        for notice in self._claim(team_id):
+        for notice in claim_notices(self.services, team_id=team_id, now=self.clock(), stale_after=CLAIM_STALE):
             if notice.team_id in limited:
                 self._finish(notice.id, delivered=False)
                 continue

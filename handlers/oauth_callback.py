@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.access.link_flow import LinkFlow
 from bot.access.link_groups import LinkGroups
+from bot.actors import OPERATOR
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.atlassian.tokens import TokenManager
 from bot.errors import UserFacingError
@@ -36,7 +37,7 @@ GROUPS_WAIT_MAX = 1.0
 
 def _tell_slack(client: WebClient, deps: WizardDeps, outcome: CallbackOutcome) -> None:
     snapshot = outcome.snapshot
-    if snapshot is None:
+    if snapshot is None or snapshot.user_id == OPERATOR:  # `datastore-bot connect` waits in the terminal
         return
     if outcome.view_id and not outcome.view_closed:
         try:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
+from bot.clock import utcnow
 from bot.errors import SlackThreadUnreachable, UserFacingError
 from bot.incidents import new_error_id
 from bot.progress.posts import PostLedger
@@ -27,7 +28,6 @@ from bot.progress.snapshot import ProgressSnapshot
 from bot.progress.thread_store import ThreadStore
 from bot.services import Services
 from handlers.progress_thread import Budget, ThreadKeeper
-from storage.models import utcnow
 
 __all__ = ["ProgressUpdater"]
 

@@ -32,10 +32,12 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.actors import OPERATOR
 from bot.errors import SlackPostPending, SlackThreadUnreachable
 from bot.progress.posts import PostKeys, PostLedger
 from bot.progress.snapshot import ProgressSnapshot
 from bot.progress.thread_store import AnnounceStep, NoReply, ThreadStore
+from bot.states import RunOutcome, RunState, RunTrigger
 from handlers.announce import Thread, open_thread
 from handlers.slack_once import TRANSPORT_ERRORS, SlackFailure, classify, post_once, retry_after_seconds
 from handlers.views.progress import (
@@ -105,7 +107,7 @@ class ThreadKeeper:
             except SlackPostPending:
                 return
             except SlackThreadUnreachable as exc:
-                if self.s.state != "finished":
+                if self.s.state != RunState.FINISHED:
                     raise
                 logger.warning("run %s of datastore %s is not announced: %s", self.s.run_id, self.s.datastore_id, exc)
                 self.on_finished(self.s.team_id)
@@ -132,9 +134,9 @@ class ThreadKeeper:
     def _steps(self) -> None:
         if self.thread is None:
             self._open()
-        if self.s.trigger != "schedule":
+        if self.s.trigger != RunTrigger.SCHEDULE:
             self._show_progress()
-        if self.s.state == "finished":
+        if self.s.state == RunState.FINISHED and not self.s.waiting_for_permissions:
             self._announce()
 
     def _spend(self) -> None:
@@ -186,7 +188,7 @@ class ThreadKeeper:
         message = progress_message(s)
         shown, updated_at = self.store.progress_shown(s.run_id)
         recent = updated_at is not None and (self.clock() - updated_at).total_seconds() < self.min_interval
-        if shown == digest(message) or (recent and s.state != "finished"):
+        if shown == digest(message) or (recent and s.state != RunState.FINISHED):
             return
         try:
             self._update_progress_reply(message)
@@ -282,7 +284,11 @@ class ThreadKeeper:
     # --- the announcement -------------------------------------------------------------------------------
     def _announce(self) -> None:
         s = self.s
-        quiet = s.trigger == "schedule" and s.outcome == "synced" and s.processed < max(1000, s.documents // 5)
+        quiet = (
+            s.trigger == RunTrigger.SCHEDULE
+            and s.outcome == RunOutcome.SYNCED
+            and s.processed < max(1000, s.documents // 5)
+        )
         done = self.store.steps_done(s.run_id)
         if AnnounceStep.PARENT not in done:
             self._update_parent()
@@ -311,6 +317,9 @@ class ThreadKeeper:
     def _send_failures(self) -> None:
         """The failed pages, by DM to the creator; a creator who cannot get one (deactivated) goes without."""
         s = self.s
+        if s.creator_id == OPERATOR:  # `datastore-bot create`: no Slack person to DM
+            logger.info("run %s: created by an operator, so nobody gets the list of failed pages by DM", s.run_id)
+            return
         self._spend()
         try:
             dm = str(self.client.conversations_open(users=s.creator_id)["channel"]["id"])

@@ -15,7 +15,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.actors import Actor
-from bot.datastores.homes import datastore_exists, find_home_datastore
+from bot.datastores.homes import HomeDatastore, datastore_exists, find_home_datastore
 from bot.datastores.queries import Queries
 from bot.errors import UserFacingError
 from bot.wizard.inputs import InvalidInput
@@ -26,7 +26,6 @@ from handlers.payloads import action_value, datastore_id
 from handlers.permissions import Permissions
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
-from storage.models import Datastore
 
 __all__ = ["Reconnect", "register"]
 
@@ -37,10 +36,10 @@ class Reconnect:
     def __init__(self, deps: WizardDeps, queries: Queries, permissions: Permissions) -> None:
         self.deps, self.queries, self.permissions = deps, queries, permissions
 
-    def _home(self, actor: Actor, datastore_id: int) -> Datastore | None:
+    def _home(self, actor: Actor, datastore_id: int) -> HomeDatastore | None:
         return find_home_datastore(self.deps.services, datastore_id=datastore_id, actor=actor)
 
-    def open_for(self, client: WebClient, *, trigger_id: str, actor: Actor, datastore: Datastore) -> None:
+    def open_for(self, client: WebClient, *, trigger_id: str, actor: Actor, datastore: HomeDatastore) -> None:
         """Open the consent modal for ``datastore`` (one of the actor's workspace) if the actor may."""
         allowed = self.permissions.may_manage(
             client, team_id=actor.team_id, user_id=actor.user_id, creator_id=datastore.created_by

@@ -11,16 +11,16 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.datastores.queries import Queries
+from bot.datastores.resync import queue_resync
 from bot.datastores.schedule import describe_interval, parse_interval, set_interval
 from bot.errors import CommandUsageError, UserFacingError
 from bot.services import Services
+from bot.states import RunKind, RunTrigger
 from handlers.ids import SLASH_COMMAND, ActionId
 from handlers.lookup import find_datastore, shown_error
 from handlers.payloads import action_value, datastore_id, team_id_of
 from handlers.permissions import Permissions
 from handlers.views.blocks import escape_mrkdwn
-from storage.models import Datastore
-from storage.sync_runs import queue_run
 
 __all__ = ["SyncActions", "register"]
 
@@ -32,26 +32,22 @@ class SyncActions:
         self.services, self.queries, self.permissions = services, queries, permissions
 
     def request(
-        self, client: WebClient, *, team_id: str, user_id: str, datastore_id: int, kind: str, trigger: str
+        self, client: WebClient, *, team_id: str, user_id: str, datastore_id: int, kind: RunKind, trigger: RunTrigger
     ) -> str:
         """Queue a run if ``user_id`` may; returns what to tell them (queued, already running, or who can)."""
         info = self.queries.get(team_id, datastore_id)
         if info is None:
             raise UserFacingError("That datastore no longer exists.")
         if not self.permissions.may_manage(client, team_id=team_id, user_id=user_id, creator_id=info.created_by):
-            action = "retry" if trigger == "retry" else "sync"
+            action = "retry" if trigger == RunTrigger.RETRY else "sync"
             return self.permissions.refusal(creator_id=info.created_by, name=info.name, action=action)
-        with self.services.sessions.begin() as session:
-            datastore = session.get(Datastore, datastore_id)
-            run = queue_run(session, datastore_id=datastore_id, kind=kind, trigger=trigger) if datastore else None
-        if datastore is None:
-            raise UserFacingError("That datastore no longer exists.")
+        queued = queue_resync(self.services, datastore_id=datastore_id, kind=kind, trigger=trigger)
         name = escape_mrkdwn(info.name)
-        if run is None:
+        if not queued:
             return f"*{name}* is already syncing (or waiting to resume); its thread shows where it stands."
-        if trigger == "retry":
+        if trigger == RunTrigger.RETRY:
             return f"Retrying *{name}*: failed pages are fetched again. Progress shows in its thread."
-        what = "A full resync (every page processed again)" if kind == "full" else "A resync"
+        what = "A full resync (every page processed again)" if kind == RunKind.FULL else "A resync"
         return f"{what} of *{name}* is queued; progress shows in its thread."
 
     def retry(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -67,8 +63,8 @@ class SyncActions:
             team_id=team_id_of(body),
             user_id=user,
             datastore_id=chosen,
-            kind="incremental",
-            trigger="retry",
+            kind=RunKind.INCREMENTAL,
+            trigger=RunTrigger.RETRY,
         )
         if channel:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
@@ -87,8 +83,8 @@ class SyncActions:
             team_id=command["team_id"],
             user_id=command["user_id"],
             datastore_id=info.id,
-            kind="full" if full else "incremental",
-            trigger="manual",
+            kind=RunKind.FULL if full else RunKind.INCREMENTAL,
+            trigger=RunTrigger.MANUAL,
         )
         respond(response_type="ephemeral", text=text)
 

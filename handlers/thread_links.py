@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.datastores.queries import DatastoreInfo
+from bot.datastores.threads import remember_thread_url
 from bot.services import Services
-from storage.models import Datastore
 
 __all__ = ["ThreadLinks"]
 
@@ -30,10 +30,7 @@ class ThreadLinks:
         except SlackApiError as exc:
             logger.info("no permalink for the thread of %s: %s", info.name, exc.response.get("error"))
             return None
-        with self.services.sessions.begin() as session:
-            datastore = session.get(Datastore, info.id)
-            if datastore is not None and datastore.parent_ts == info.parent_ts:
-                datastore.thread_url = link
+        remember_thread_url(self.services, datastore_id=info.id, parent_ts=info.parent_ts, url=link)
         return link
 
     def links(self, client: WebClient, infos: list[DatastoreInfo], *, lookups: int) -> dict[int, str]:

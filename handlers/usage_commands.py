@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.datastores.queries import DatastoreInfo, PersonAccess, Queries, SearchAnswer, Searcher
 from bot.errors import CommandUsageError, UserFacingError
+from bot.states import AccessMode
 from bot.text_policy import clean_query
 from handlers.actors import actor_of
 from handlers.ids import SLASH_COMMAND, ActionId
@@ -19,7 +20,6 @@ from handlers.thread_links import ThreadLinks
 from handlers.usage_gate import UsageGate
 from handlers.views.person_search import connect_message, nothing_to_share_message, shared_links_message
 from handlers.views.usage import list_message, read_share_value, search_message, status_message
-from storage.access_modes import AccessMode
 
 __all__ = ["UsageCommands", "register"]
 

@@ -16,10 +16,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.datastores.access import AccessChanges, UsageRule
 from bot.datastores.queries import DatastoreInfo
+from bot.states import LimitKind
 from handlers.permissions import Permissions
 from handlers.slack_once import TRANSPORT_ERRORS
 from handlers.views.usage_limits import channels_refusal, group_refusal, unreadable_refusal
-from storage.access_modes import LimitKind
 
 __all__ = ["GROUP_TTL", "GroupMembers", "GroupUnreadable", "UsageGate"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.atlassian.oauth import READ_SCOPES, SCOPE_DESCRIPTIONS
+from bot.states import WizardPurpose
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.views.access_choice import confirm_access_view
 from handlers.views.reconnect import reconnect_view, reconnected_view
@@ -24,7 +25,7 @@ ACCESS_LINES = tuple(SCOPE_DESCRIPTIONS[scope] for scope in READ_SCOPES)
 
 def render_step(snapshot: WizardSnapshot, *, terms_url: str) -> dict[str, Any]:
     """The modal for ``snapshot.step``. For CONNECT, pass a snapshot with a fresh ``authorize_url``."""
-    if snapshot.purpose == "reconnect":
+    if snapshot.purpose == WizardPurpose.RECONNECT:
         return reconnected_view(snapshot) if snapshot.step == Step.RECONNECTED else reconnect_view(snapshot)
     match snapshot.step:
         case Step.NAME:

@@ -15,6 +15,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.actors import Actor
+from bot.states import AccessMode
 from bot.wizard.finish import CreatedDatastore
 from bot.wizard.inputs import InvalidInput, parse_top_off
 from bot.wizard.service import NOT_FOUND, NOT_YOURS, NotYourWizard, WizardGone
@@ -26,7 +27,6 @@ from handlers.view_state import FIELD_BLOCKS, Values, selected_value, selected_v
 from handlers.views.wizard import name_step_view, parse_wizard_metadata
 from handlers.views.wizard_finish import ended_view
 from handlers.wizard_open import WizardDeps
-from storage.access_modes import AccessMode
 
 __all__ = ["register"]
 

@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Connection, utcnow
+from storage.states import ConnectionStatus
 
 __all__ = [
     "compare_and_set_version",
@@ -78,9 +79,12 @@ def mark_needs_reconnect(session: Session, *, connection_id: int, expected_versi
         statement = (
             update(Connection)
             .where(Connection.id == connection_id)
-            .values(status="needs_reconnect", updated_at=utcnow())
+            .values(status=ConnectionStatus.NEEDS_RECONNECT, updated_at=utcnow())
         )
         return _updated_one(session, statement)
     return _swap(
-        session, connection_id, expected_version, {"status": "needs_reconnect", "token_version": expected_version + 1}
+        session,
+        connection_id,
+        expected_version,
+        {"status": ConnectionStatus.NEEDS_RECONNECT, "token_version": expected_version + 1},
     )

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CreditEntry, Datastore, SyncRun, Workspace
+from storage.states import PauseKind, RunState
 
 __all__ = [
     "ChargeResult",
@@ -105,13 +106,13 @@ def charge(
 
 def add_credits(
     session: Session, *, team_id: str, amount: int, now: datetime, kind: str = "manual", note: str | None = None
-) -> int:
-    """Add credits (an operator's `credits add`, or the first grant); returns the new balance."""
+) -> int | None:
+    """Add ``amount`` credits to a known workspace (an operator's `credits add`, which refuses amounts below 1);
+    returns the new balance, or None — nothing written — when no workspace ``team_id`` exists: its free starting
+    balance is granted when it first appears (storage.workspaces.touch_workspace), not here."""
     workspace = _locked_workspace(session, team_id)
     if workspace is None:
-        workspace = Workspace(team_id=team_id, credit_balance=0)
-        session.add(workspace)
-        session.flush()
+        return None
     _record(session, workspace, kind, amount, now, None, note)
     session.flush()
     return workspace.credit_balance
@@ -146,8 +147,12 @@ def resume_paused_for_credits(session: Session, *, team_id: str) -> int:
     team_datastores = select(Datastore.id).where(Datastore.team_id == team_id)
     result = session.execute(
         update(SyncRun)
-        .where(SyncRun.datastore_id.in_(team_datastores), SyncRun.state == "paused", SyncRun.pause_kind == "credits")
-        .values(state="queued")
+        .where(
+            SyncRun.datastore_id.in_(team_datastores),
+            SyncRun.state == RunState.PAUSED,
+            SyncRun.pause_kind == PauseKind.CREDITS,
+        )
+        .values(state=RunState.QUEUED)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

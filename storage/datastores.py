@@ -10,11 +10,16 @@ from sqlalchemy.orm import Session
 from storage.models import ConfluenceSpace, Datastore
 
 __all__ = [
+    "OPERATOR",
     "count_datastores",
     "find_datastore_by_name",
     "replace_spaces",
     "search_spaces",
 ]
+
+#: The creator (``created_by``) of what an operator made with the CLI (`datastore-bot connect` / `create`):
+#: lower-case, so it is never a Slack user id — nobody is mentioned, DMed or linked for it.
+OPERATOR = "operator"
 
 
 def find_datastore_by_name(session: Session, *, team_id: str, name_key: str) -> Datastore | None:

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.errors import StorageError
+from storage.errors import StorageError
 
 __all__ = ["current_revision", "head_revision", "upgrade_to", "upgrade_to_head"]
 

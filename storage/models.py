@@ -5,11 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from storage.access_modes import AccessMode
+from storage.columns import EnumColumn, UtcDateTime
+from storage.states import (
+    SYNCING_STATUSES,
+    ConnectionStatus,
+    DatastoreStatus,
+    ItemState,
+    PauseKind,
+    RunKind,
+    RunOutcome,
+    RunPhase,
+    RunState,
+    RunTrigger,
+    WizardPurpose,
+    WizardStatus,
+)
 
 __all__ = [
     "SYNCING_STATUSES",
@@ -43,23 +57,6 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 class Base(DeclarativeBase):
@@ -105,8 +102,10 @@ class Wizard(Base):
     enterprise_id: Mapped[str | None] = mapped_column(String(32))  # the Enterprise Grid org, if any
     user_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | abandoned
-    purpose: Mapped[str] = mapped_column(String(16), default="create", server_default="create")  # or reconnect
+    status: Mapped[WizardStatus] = mapped_column(EnumColumn(WizardStatus, 16), default=WizardStatus.OPEN)
+    purpose: Mapped[WizardPurpose] = mapped_column(
+        EnumColumn(WizardPurpose, 16), default=WizardPurpose.CREATE, server_default=WizardPurpose.CREATE.value
+    )
     step: Mapped[str] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(64))
     name_key: Mapped[str | None] = mapped_column(String(64))
@@ -159,7 +158,7 @@ class Connection(Base):
     access_expires_at: Mapped[datetime | None]
     token_version: Mapped[int] = mapped_column(default=0)
     spaces_listed_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(24), default="active")  # active | needs_reconnect | revoked
+    status: Mapped[ConnectionStatus] = mapped_column(EnumColumn(ConnectionStatus, 24), default=ConnectionStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -183,10 +182,6 @@ class ConfluenceSpace(Base):
     status: Mapped[str] = mapped_column(String(16), default="current")
 
 
-#: Datastore statuses while a sync is under way (its documents are still changing).
-SYNCING_STATUSES = ("initializing", "syncing_metadata", "processing")
-
-
 class Datastore(Base):
     """A searchable copy of a Confluence site (or some of its spaces) for one workspace."""
 
@@ -201,7 +196,9 @@ class Datastore(Base):
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
     share_all: Mapped[bool] = mapped_column(default=True)
     spaces: Mapped[dict[str, Any] | None]
-    status: Mapped[str] = mapped_column(String(24), default="initializing")
+    status: Mapped[DatastoreStatus] = mapped_column(
+        EnumColumn(DatastoreStatus, 24), default=DatastoreStatus.INITIALIZING
+    )
     status_detail: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(32))
     created_by_name: Mapped[str | None] = mapped_column(String(255))
@@ -232,13 +229,13 @@ class SyncRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     datastore_id: Mapped[int] = mapped_column(ForeignKey("datastores.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16), default="full")  # full | incremental
-    trigger: Mapped[str] = mapped_column(String(16), default="create")  # create | manual | schedule | retry
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | paused | finished
-    phase: Mapped[str] = mapped_column(String(24), default="initializing")
-    outcome: Mapped[str | None] = mapped_column(String(24))  # synced | partially_synced | failed
+    kind: Mapped[RunKind] = mapped_column(EnumColumn(RunKind, 16), default=RunKind.FULL)
+    trigger: Mapped[RunTrigger] = mapped_column(EnumColumn(RunTrigger, 16), default=RunTrigger.CREATE)
+    state: Mapped[RunState] = mapped_column(EnumColumn(RunState, 16), default=RunState.QUEUED)
+    phase: Mapped[RunPhase] = mapped_column(EnumColumn(RunPhase, 24), default=RunPhase.INITIALIZING)
+    outcome: Mapped[RunOutcome | None] = mapped_column(EnumColumn(RunOutcome, 24))
     reason: Mapped[str | None] = mapped_column(Text)  # why it failed or paused, in words a user understands
-    pause_kind: Mapped[str | None] = mapped_column(String(24))  # credits | rate_limit | reconnect
+    pause_kind: Mapped[PauseKind | None] = mapped_column(EnumColumn(PauseKind, 24))
     paused_until: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
@@ -295,7 +292,7 @@ class SyncItem(Base):
     version: Mapped[int]
     last_modified: Mapped[datetime | None]
     webui: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | unchanged | failed
+    state: Mapped[ItemState] = mapped_column(EnumColumn(ItemState, 16), default=ItemState.PENDING)
 
 
 class SyncRunSeen(Base):

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from storage import documents  # a module, not its names: storage.models imports this module at its end
 from storage.access_modes import AccessMode
 from storage.db import upsert_into
-from storage.models import Base, Datastore
+from storage.models import Base, Datastore, SyncRun
+from storage.states import RunState
 
 __all__ = [
     "NEW_DOCUMENTS_GAP",
@@ -108,8 +109,26 @@ def _full_due(now: datetime) -> Any:
     return or_(PermissionPass.next_due_at.is_(None), PermissionPass.next_due_at <= now)
 
 
+def _fresh_after_sync() -> Any:
+    """Documents indexed since the last check of new documents, while no sync of the datastore is running:
+    a run just ended (or paused), so its pages are checked at once rather than after NEW_DOCUMENTS_GAP — its
+    thread holds the ✅ until they are (bot/progress/snapshot.py ACL_HOLD)."""
+    doc = documents.Document
+    fresh = exists().where(
+        doc.datastore_id == PermissionPass.datastore_id,
+        doc.acl_checked_at.is_(None),
+        doc.indexed_at > PermissionPass.new_documents_at,
+    )
+    syncing = exists().where(SyncRun.datastore_id == PermissionPass.datastore_id, SyncRun.state == RunState.RUNNING)
+    return and_(fresh, ~syncing)
+
+
 def _due(now: datetime) -> Any:
-    rested = or_(PermissionPass.new_documents_at.is_(None), PermissionPass.new_documents_at <= now - NEW_DOCUMENTS_GAP)
+    rested = or_(
+        PermissionPass.new_documents_at.is_(None),
+        PermissionPass.new_documents_at <= now - NEW_DOCUMENTS_GAP,
+        _fresh_after_sync(),
+    )
     return and_(_lease_free(now), or_(_full_due(now), and_(_new_documents(), rested)))
 
 
@@ -170,19 +189,25 @@ def finish_pass(
     outcome: str,
     next_due_at: datetime | None,
     now: datetime,
+    checked_from: datetime | None = None,
     points: int = 0,
     requests: int = 0,
     documents: int = 0,
     error: str | None = None,
 ) -> bool:
     """Release the lease with the outcome. A complete pass records its totals (with those of its earlier
-    attempts) and forgets its spaces; an incomplete one keeps them, to resume. False when the lease is lost."""
+    attempts) and forgets its spaces; an incomplete one keeps them, to resume. False when the lease is lost.
+
+    ``checked_from`` is when the pass began reading which documents to check (default ``now``): documents a
+    running sync indexed after that were not among them, so once the sync ends they are due at once."""
     row = session.get(PermissionPass, datastore_id)
     if row is None or row.lease_owner != owner:
         return False
     row.lease_owner, row.lease_expires_at = None, None
     row.last_outcome, row.last_error = outcome, error
-    row.new_documents_at = now  # whatever the outcome, the next look at new documents waits NEW_DOCUMENTS_GAP
+    # Whatever the outcome, the next look at new documents waits NEW_DOCUMENTS_GAP, unless a sync that has ended
+    # indexed some after this pass began (_fresh_after_sync).
+    row.new_documents_at = checked_from if checked_from is not None else now
     if outcome != PassOutcome.NEW_DOCUMENTS:  # checking new documents leaves the full pass's schedule alone
         row.next_due_at = next_due_at
     if outcome == PassOutcome.COMPLETE:

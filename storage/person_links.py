@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base, Connection, utcnow
+from storage.states import ConnectionStatus
 
 __all__ = [
     "LinkState",
@@ -172,7 +173,7 @@ def links_due_principals(session: Session, *, read_before: datetime | None, limi
         .where(
             Connection.team_id == PersonLink.team_id,
             Connection.cloud_id == PersonLink.cloud_id,
-            Connection.status == "active",
+            Connection.status == ConnectionStatus.ACTIVE,
         )
         .correlate(PersonLink)
         .scalar_subquery()

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from storage.datastores import OPERATOR
 from storage.models import Datastore, DeletionNotice, SyncRun
+from storage.states import RunState
 
 __all__ = [
     "announce_steps_done",
@@ -34,7 +36,11 @@ def runs_needing_slack(
     progress job opens the thread). At most ``limit``, paused runs last: a pause may last for ever (credits,
     reconnect) and its thread rarely changes, so it never crowds out a run that is going or waits for its ✅."""
     has_thread = Datastore.progress_ts.is_not(None)
-    never_announced = and_(Datastore.wizard_id.is_not(None), Datastore.created_at < now - unannounced_after)
+    never_announced = or_(
+        and_(Datastore.wizard_id.is_not(None), Datastore.created_at < now - unannounced_after),
+        # `datastore-bot create --channel`: nobody else posts its announcement, so the job does at once.
+        and_(Datastore.created_by == OPERATOR, Datastore.channel_id.is_not(None)),
+    )
     runs = aliased(SyncRun)
     latest = select(func.max(runs.id)).where(runs.datastore_id == Datastore.id).correlate(Datastore).scalar_subquery()
     statement = (
@@ -43,9 +49,9 @@ def runs_needing_slack(
         .where(
             SyncRun.id == latest,
             or_(has_thread, never_announced),
-            or_(SyncRun.state != "finished", SyncRun.announced_ts.is_(None)),
+            or_(SyncRun.state != RunState.FINISHED, SyncRun.announced_ts.is_(None)),
         )
-        .order_by(case((SyncRun.state == "paused", 1), else_=0), SyncRun.id)
+        .order_by(case((SyncRun.state == RunState.PAUSED, 1), else_=0), SyncRun.id)
         .limit(limit)
     )
     return [(datastore, run) for datastore, run in session.execute(statement)]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import upsert_into
 from storage.models import SyncItem, SyncRun, SyncRunSeen, SyncRunSpace
+from storage.states import UNFINISHED_STATES, ItemState, RunKind, RunState, RunTrigger
 
 __all__ = [
     "ItemRow",
@@ -23,6 +24,7 @@ __all__ = [
     "add_seen",
     "claim_run",
     "count_items",
+    "count_unfinished_runs",
     "forget_work",
     "latest_run",
     "listed_source_ids",
@@ -30,6 +32,7 @@ __all__ = [
     "queue_run",
     "record_unexpected_failure",
     "release_for_retry",
+    "release_lease",
     "renew_lease",
     "run_spaces",
     "runnable_run_ids",
@@ -37,7 +40,7 @@ __all__ = [
     "unfinished_run",
 ]
 
-UNFINISHED = ("queued", "running", "paused")
+UNFINISHED = UNFINISHED_STATES
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class ItemRow:
     version: int
     last_modified: datetime | None
     webui: str | None
-    state: str = "pending"
+    state: ItemState = ItemState.PENDING
 
 
 def unfinished_run(session: Session, *, datastore_id: int) -> SyncRun | None:
@@ -62,7 +65,7 @@ def latest_run(session: Session, *, datastore_id: int) -> SyncRun | None:
     return session.scalars(statement).first()
 
 
-def queue_run(session: Session, *, datastore_id: int, kind: str, trigger: str) -> SyncRun | None:
+def queue_run(session: Session, *, datastore_id: int, kind: RunKind, trigger: RunTrigger) -> SyncRun | None:
     """A new queued run, or None when one is already queued, running or paused for this datastore."""
     if unfinished_run(session, datastore_id=datastore_id) is not None:
         return None
@@ -74,8 +77,8 @@ def queue_run(session: Session, *, datastore_id: int, kind: str, trigger: str) -
 
 def _claimable(now: datetime) -> Any:
     lease_free = or_(SyncRun.lease_expires_at.is_(None), SyncRun.lease_expires_at < now)
-    paused_over = and_(SyncRun.state == "paused", SyncRun.paused_until.is_not(None), SyncRun.paused_until <= now)
-    return and_(lease_free, or_(SyncRun.state.in_(("queued", "running")), paused_over))
+    paused_over = and_(SyncRun.state == RunState.PAUSED, SyncRun.paused_until.is_not(None), SyncRun.paused_until <= now)
+    return and_(lease_free, or_(SyncRun.state.in_((RunState.QUEUED, RunState.RUNNING)), paused_over))
 
 
 def runnable_run_ids(session: Session, *, now: datetime, limit: int = 10) -> list[int]:
@@ -167,15 +170,15 @@ def add_seen(session: Session, *, run_id: int, source_ids: Sequence[str]) -> Non
 def pending_items(session: Session, *, run_id: int, limit: int) -> list[SyncItem]:
     statement = (
         select(SyncItem)
-        .where(SyncItem.run_id == run_id, SyncItem.state == "pending")
+        .where(SyncItem.run_id == run_id, SyncItem.state == ItemState.PENDING)
         .order_by(SyncItem.kind, SyncItem.source_id)
         .limit(limit)
     )
     return list(session.scalars(statement))
 
 
-def set_item_states(session: Session, *, run_id: int, states: dict[str, str]) -> None:
-    by_state: dict[str, list[str]] = {}
+def set_item_states(session: Session, *, run_id: int, states: dict[str, ItemState]) -> None:
+    by_state: dict[ItemState, list[str]] = {}
     for source_id, state in states.items():
         by_state.setdefault(state, []).append(source_id)
     for state, source_ids in by_state.items():
@@ -194,7 +197,7 @@ def count_items(session: Session, *, run_id: int) -> dict[str, int]:
 
 def listed_source_ids(session: Session, *, run_id: int) -> set[str]:
     """What the run found in Confluence (items that vanished while it ran excepted)."""
-    statement = select(SyncItem.source_id).where(SyncItem.run_id == run_id, SyncItem.state != "gone")
+    statement = select(SyncItem.source_id).where(SyncItem.run_id == run_id, SyncItem.state != ItemState.GONE)
     listed = set(session.scalars(statement))
     for ids in session.scalars(select(SyncRunSeen.source_ids).where(SyncRunSeen.run_id == run_id)):
         listed.update(ids.split("\n"))
@@ -206,3 +209,23 @@ def forget_work(session: Session, *, run_id: int) -> None:
     session.execute(delete(SyncItem).where(SyncItem.run_id == run_id))
     session.execute(delete(SyncRunSeen).where(SyncRunSeen.run_id == run_id))
     session.execute(delete(SyncRunSpace).where(SyncRunSpace.run_id == run_id))
+
+
+def count_unfinished_runs(session: Session) -> dict[str, int]:
+    """How many runs are queued, running and paused (every state listed, 0 when none): for /metrics."""
+    statement = select(SyncRun.state, func.count()).where(SyncRun.state.in_(UNFINISHED)).group_by(SyncRun.state)
+    counts = {str(state): 0 for state in UNFINISHED}
+    counts.update({str(state): int(count) for state, count in session.execute(statement)})
+    return counts
+
+
+def release_lease(session: Session, *, run_id: int, owner: str) -> bool:
+    """Hand the run back now (its worker was stopped, as by Ctrl-C): any worker may take it and resume it from
+    its checkpoints at once, instead of after the lease runs out. False when ``owner`` no longer holds it."""
+    result = session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)

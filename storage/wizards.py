@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OAuthState, Wizard
+from storage.states import WizardStatus
 
 __all__ = [
     "add_oauth_state",
@@ -31,7 +32,7 @@ def open_wizards_of(session: Session, *, team_id: str, enterprise_id: str | None
     """The open wizards of one person: the same user id in another workspace or organisation is someone else."""
     statement = (
         select(Wizard)
-        .where(Wizard.team_id == team_id, Wizard.user_id == user_id, Wizard.status == "open")
+        .where(Wizard.team_id == team_id, Wizard.user_id == user_id, Wizard.status == WizardStatus.OPEN)
         .where(Wizard.enterprise_id.is_(None) if enterprise_id is None else Wizard.enterprise_id == enterprise_id)
         .order_by(Wizard.updated_at.desc())
     )
@@ -42,16 +43,18 @@ def release_expired_names(session: Session, *, team_id: str, name_key: str, now:
     """Expired wizards give up the names they reserved (they are abandoned)."""
     session.execute(
         update(Wizard)
-        .where(Wizard.team_id == team_id, Wizard.name_key == name_key, Wizard.status == "open")
+        .where(Wizard.team_id == team_id, Wizard.name_key == name_key, Wizard.status == WizardStatus.OPEN)
         .where(Wizard.expires_at <= now)
-        .values(status="abandoned", name_key=None)
+        .values(status=WizardStatus.ABANDONED, name_key=None)
         .execution_options(synchronize_session=False)
     )
 
 
 def name_holder(session: Session, *, team_id: str, name_key: str) -> Wizard | None:
     """The open wizard that reserved ``name_key`` in this workspace, if any."""
-    statement = select(Wizard).where(Wizard.team_id == team_id, Wizard.name_key == name_key, Wizard.status == "open")
+    statement = select(Wizard).where(
+        Wizard.team_id == team_id, Wizard.name_key == name_key, Wizard.status == WizardStatus.OPEN
+    )
     return session.scalars(statement).first()
 
 

@@ -1,5 +1,5 @@
 """Shared fixtures: a clean environment per test and fresh databases (SQLite always, PostgreSQL when
-TEST_DATABASE_URL is set)."""
+TEST_DATABASE_URL is set; otherwise the ``postgres`` cases are deselected, see tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
-from tests.backends import keep_postgresql_sample
+from demo.fakes.slack_api import FakeSlack
+from tests.backends import BACKENDS, keep_postgresql_sample, postgres_base_url, without_postgres
 from tests.corpus import Corpus
 from tests.db_snapshot import TableSnapshots
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, running_bot
 
 BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
@@ -24,12 +24,20 @@ BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 _EXTENSION_LOCK = 7_120_431_338
 
 
+def pytest_report_header() -> str | None:
+    if os.environ.get("TEST_DATABASE_URL"):
+        return None
+    return "postgres tests: deselected (TEST_DATABASE_URL is not set)"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``postgresql_sample(every=n)``: of a marked test's PostgreSQL cases, a fixed sample runs (tests/backends.py)."""
-    kept, left_out = keep_postgresql_sample(items)
-    if left_out:
-        config.hook.pytest_deselected(items=left_out)
-        items[:] = kept
+    """Without TEST_DATABASE_URL the ``postgres`` cases are deselected; ``postgresql_sample(every=n)``: of a marked
+    test's PostgreSQL cases, a fixed sample runs (tests/backends.py)."""
+    for choose in (without_postgres, keep_postgresql_sample):
+        kept, left_out = choose(items)
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = kept
 
 
 @pytest.fixture(autouse=True)
@@ -60,16 +68,13 @@ def _postgres_schema_url(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL on each backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'data' / 'test.db'}"
         return
-    base_url = os.environ.get("TEST_DATABASE_URL")
-    if not base_url:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    yield from _postgres_schema_url(base_url)
+    yield from _postgres_schema_url(postgres_base_url())
 
 
 @pytest.fixture
@@ -86,7 +91,7 @@ def bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
         running.sender.close()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     """One bot per module and backend for generated request corpora (tests/corpus.py): every case proves it
     changed nothing, so the cases of a module can share it."""
@@ -96,10 +101,7 @@ def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         if request.param == "sqlite":
             urls: Iterator[str] = iter([f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'test.db'}"])
         else:
-            base_url = os.environ.get("TEST_DATABASE_URL")
-            if not base_url:
-                pytest.skip("TEST_DATABASE_URL is not set")
-            urls = _postgres_schema_url(base_url)
+            urls = _postgres_schema_url(postgres_base_url())
         database_url = next(urls)
         try:
             with FakeSlack() as slack, running_bot(slack, database_url) as bot:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,9 +15,10 @@ from bot.crypto import generate_key
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.web import HttpServer, Router, start_http_server
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_requests import SlackRequestSender
+from demo.serve import free_port as free_port  # re-exported: the tests pick ports with it
 from storage.migrate import upgrade_to_head
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import SlackRequestSender
 
 SIGNING_SECRET = "test-signing-secret"
 
@@ -42,28 +41,10 @@ def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "database_url": database_url,
         "encryption_key": generate_key(),
         "public_url": "http://127.0.0.1:3000",
+        "metrics_port": 0,  # many bots run at once in the suite and the benchmarks: none takes the default port
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
-
-
-#: Ports handed out for servers that must know their port before they start. Below the kernel's ephemeral
-#: range (32768–60999 on Linux), so no client connection or port-0 server can take one between the pick and
-#: the bind, which a port-0 probe could not promise (seen as "Address already in use" under load).
-_PICKED_PORTS = range(20000, 32000)
-
-
-def free_port() -> int:
-    """A port that is free now and outside the ephemeral range; random so parallel runs rarely meet."""
-    for _attempt in range(200):
-        port = random.choice(_PICKED_PORTS)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port between 20000 and 32000")
 
 
 @contextmanager
@@ -106,7 +87,7 @@ def running_bot(
     try:
         if worker is not None and jobs is not None:
             worker.start()
-            jobs.start(app.progress_tick, offers=app.access_offers)
+            jobs.start(app.progress_tick, offers=app.access_offers, passes=sync.passes() if sync else None)
         yield RunningBot(url=url, services=services, slack=slack, sender=sender, server=server, app=app)
     finally:
         server.close()

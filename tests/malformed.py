@@ -14,13 +14,14 @@ import copy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from demo.fakes import slack_bodies
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_state import JsonDict
 from handlers.ids import ActionId, CallbackId
-from tests.fakes import slack_bodies
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_state import JsonDict
 
 __all__ = ["MALFORMED", "OVER_HTTP", "TEMPLATES", "Malformed"]
 
@@ -178,8 +179,9 @@ def _command_plus(extra: str) -> Build:
 # ---- required fields: removed, or of every wrong type -----------------------------------------------------------
 #: (path, JSON type) of what Slack always sends, per kind.
 REQUIRED: dict[str, list[tuple[Path, str]]] = {
-    "command": [((name,), "text") for name in ("command", "team_id", "user_id", "channel_id", "trigger_id")]
-    + [(("response_url",), "text")],
+    "command": [
+        ((name,), "text") for name in ("command", "team_id", "user_id", "channel_id", "trigger_id", "response_url")
+    ],
     "block_actions": [
         (("type",), "str"),
         (("user",), "object"),
@@ -233,11 +235,11 @@ def _fields() -> Iterator[Malformed]:
     for kind, required in REQUIRED.items():
         for path, json_type in required:
             if json_type != "text":
-                yield Malformed(f"{kind}-without-{_dotted(path)}", _mutated(kind, lambda d, p=path: _drop(d, p)))
+                yield Malformed(f"{kind}-without-{_dotted(path)}", _mutated(kind, partial(_drop, path=path)))
             else:
-                yield Malformed(f"{kind}-without-{path[0]}", _mutated(kind, lambda d, p=path: _drop(d, p)))
+                yield Malformed(f"{kind}-without-{path[0]}", _mutated(kind, partial(_drop, path=path)))
             for label, value in WRONG[json_type]:
-                change = lambda d, p=path, v=value: _set(d, p, v)  # noqa: E731
+                change = partial(_set, path=path, value=value)
                 yield Malformed(f"{kind}-{_dotted(path)}-{label}", _mutated(kind, change))
     for kind in ("block_actions", "view_submission"):
         no_team = lambda d: _drop(_set(d, ("team",), None), ("user", "team_id"))  # noqa: E731

@@ -4,62 +4,22 @@ before they are yielded, always killed (with their conversion workers) afterward
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.fakes.atlassian import FakeAtlassian
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import SlackRequestSender
+from demo.fakes.atlassian import FakeAtlassian
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_requests import SlackRequestSender
+from demo.serve import Served, ServeError
+from demo.serve import serve as demo_serve
 from tests.harness import SIGNING_SECRET
 
 __all__ = ["CLIENT_ID", "CLIENT_SECRET", "Endpoint", "Served", "ServedWorld", "serve", "serve_environment"]
 
 CLIENT_ID, CLIENT_SECRET = "datastore-bot-client", "datastore-bot-secret"
 REPO = Path(__file__).resolve().parents[1]
-
-
-@dataclass
-class Served:
-    """One `serve` process; its log (stdout and stderr) goes to a file so a full pipe never blocks it."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def crash(self) -> None:
-        """SIGKILL `serve` itself, as `kill -9` or the OOM killer would: its conversion workers must then exit."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def kill(self) -> None:
-        """SIGKILL whatever is left of the process and its conversion workers (its own process group)."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=10)
-
-    def living_group_members(self) -> list[int]:
-        """Processes of its group (itself and its conversion workers; zombies aside), from /proc."""
-        members = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                state, _ppid, group = stat.read_text().rpartition(")")[2].split()[:3]
-            except (OSError, ValueError):
-                continue  # the process went away while we looked
-            if int(group) == self.process.pid and state != "Z":
-                members.append(int(stat.parent.name))
-        return members
 
 
 @dataclass
@@ -94,6 +54,7 @@ def serve_environment(
         ATLASSIAN_API_URL=atlassian.api_url,
         SYNC_LEASE_SECONDS="2",
         LOG_LEVEL="INFO",
+        METRICS_PORT="0",  # many `serve` processes run at once: a test that scrapes /metrics gives a free port
     )
     env.update(extra)
     return env
@@ -101,28 +62,10 @@ def serve_environment(
 
 @contextmanager
 def serve(env: dict[str, str], port: int, log: Path) -> Iterator[Served]:
-    """`python -m bot.cli serve` on ``port``, healthy before it is yielded, always killed afterwards."""
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=log.parent,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    served = Served(process, log)
+    """`python -m bot.cli serve` on ``port`` (demo.serve.serve), healthy before it is yielded, always killed
+    afterwards; AssertionError with its log when it does not come up."""
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"serve did not come up:\n{served.output()}")
-            time.sleep(0.1)
-        yield served
-    finally:
-        served.kill()
+        with demo_serve(env, port, log) as served:
+            yield served
+    except ServeError as exc:
+        raise AssertionError(f"{exc}:\n{log.read_text(errors='replace')}") from exc

@@ -54,6 +54,7 @@ from storage import permission_passes as passes
 from storage.acl import prune_unused_acls
 from storage.connections import get_connection
 from storage.models import Datastore, utcnow
+from storage.states import ConnectionStatus
 
 __all__ = ["PASS_LEASE", "MeteredBudget", "PassReport", "PermissionPasses"]
 
@@ -92,6 +93,7 @@ class _Attempt:
     spaces: list[tuple[str, str]]
     done: list[str]
     full: bool
+    begun_at: datetime  # documents indexed after this may have been missed: a pass is due for them again
     stored: int = 0
     spaces_stored: int = 0
     marked_points: int = 0  # points and requests already recorded with the spaces done
@@ -224,12 +226,12 @@ class PermissionPasses:
                 if datastore is not None and datastore.connection_id is not None
                 else None
             )
-            if connection is None or connection.status != "active":
+            if connection is None or connection.status != ConnectionStatus.ACTIVE:
                 return None
             full = passes.full_pass_due(session, datastore_id=datastore_id, now=now)
             done = passes.start_pass(session, datastore_id=datastore_id, now=now) if full else []
             spaces = passes.datastore_spaces(session, datastore_id=datastore_id)
-            return _Attempt(datastore_id, connection.id, connection.cloud_id, spaces, done, full)
+            return _Attempt(datastore_id, connection.id, connection.cloud_id, spaces, done, full, now)
 
     def _full(self, attempt: _Attempt, reader: PermissionReader, budget: MeteredBudget) -> None:
         for space_id, space_key in attempt.spaces:
@@ -358,6 +360,7 @@ class PermissionPasses:
                     outcome=outcome,
                     next_due_at=next_due,
                     now=now,
+                    checked_from=attempt.begun_at if attempt is not None else now,
                     points=points,
                     requests=unmarked_requests,
                     documents=stored,

@@ -28,6 +28,7 @@ from storage.person_links import (
     delete_link,
     get_link,
 )
+from storage.states import ConnectionStatus
 
 __all__ = [
     "LINK_GONE_MESSAGE",
@@ -90,7 +91,7 @@ class ConnectionTokens:
         connection = get_connection(session, connection_id=owner_id)
         if connection is None:
             raise AtlassianError(f"Confluence connection {owner_id} does not exist.")
-        if connection.status != "active":
+        if connection.status != ConnectionStatus.ACTIVE:
             raise ReconnectRequired(RECONNECT_MESSAGE)
         return StoredTokens(connection.token_version, connection.access_token_enc, connection.access_expires_at)
 

@@ -43,6 +43,7 @@ from bot.errors import (
     OAuthExchangeError,
     ReconnectRequired,
 )
+from bot.metrics import atlassian_call, http_outcome
 from bot.services import Services
 from storage.models import utcnow
 
@@ -129,8 +130,10 @@ def refresh_tokens(
         with httpx.Client(timeout=HTTP_TIMEOUT, transport=transport) as client:
             response = client.post(token_url, data=data, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
+        atlassian_call("token", http_outcome(None))
         raise AtlassianUnavailable(f"Atlassian's token endpoint could not be reached ({type(exc).__name__}).") from None
     status = response.status_code
+    atlassian_call("token", http_outcome(status))
     try:
         payload = response.json()
     except (ValueError, RecursionError):  # not JSON, or nested beyond reason

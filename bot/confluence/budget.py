@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.errors import RateLimited
+from bot.metrics import ATLASSIAN_POINTS
 from storage.models import utcnow
 
 __all__ = ["DEFAULT_POINTS_PER_HOUR", "PERMISSION_SHARE", "PermissionLane", "PointsBudget", "RequestBudget"]
@@ -33,7 +34,13 @@ class RequestBudget:
     """Thread-safe token bucket of request points refilled evenly over the hour. :meth:`take` raises RateLimited
     (with when the points will be back) rather than block; :meth:`spend` charges objects read, maybe into debt."""
 
-    def __init__(self, points_per_hour: int = DEFAULT_POINTS_PER_HOUR, *, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        points_per_hour: int = DEFAULT_POINTS_PER_HOUR,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        metered: bool = False,
+    ):
         if points_per_hour <= 0:
             raise ValueError("points_per_hour must be positive")
         self._capacity = float(points_per_hour)
@@ -42,6 +49,8 @@ class RequestBudget:
         self._level = self._capacity
         self._updated = clock()
         self._lock = threading.Lock()
+        #: The app-wide budget counts what it hands out in /metrics (lanes of it do not: that would count twice).
+        self._metered = metered
 
     def _refill(self, now: datetime) -> None:
         elapsed = max(0.0, (now - self._updated).total_seconds())
@@ -64,11 +73,15 @@ class RequestBudget:
                     until, f"The bot's own Confluence request budget is used up; resuming at {until:%H:%M} UTC."
                 )
             self._level -= points
+        if self._metered:
+            ATLASSIAN_POINTS.inc(points)
 
     def spend(self, points: int) -> None:
         with self._lock:
             self._refill(self._clock())
             self._level -= points
+        if self._metered and points > 0:
+            ATLASSIAN_POINTS.inc(points)
 
 
 class PermissionLane:

@@ -37,6 +37,7 @@ import httpx
 from bot.atlassian.tokens import AccessToken, TokenSource, retry_after
 from bot.confluence.budget import PointsBudget, RequestBudget
 from bot.errors import AtlassianRequestError, AtlassianUnavailable, RateLimited, ReconnectRequired
+from bot.metrics import atlassian_call
 from bot.settings import Settings
 from storage.models import utcnow
 
@@ -74,6 +75,17 @@ class Answer:
 class _Retry:
     problem: str
     wait: float | None  # the Retry-After to honour
+
+
+def _outcome_of(answer: Answer | int | _Retry) -> str:
+    """The metrics label of one request's result."""
+    if isinstance(answer, Answer):
+        return "ok"
+    if isinstance(answer, int):
+        return "refused"
+    if answer.problem == "429":
+        return "rate_limited"
+    return "server_error" if answer.problem.isdigit() else "unreachable"
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
@@ -174,6 +186,21 @@ class Gateway:
 
     def _attempt(self, url: str, token: AccessToken, body: dict[str, Any] | None = None) -> Answer | int | _Retry:
         """The answer, a refusal (its status), or what went wrong with the Retry-After to honour, for a retry."""
+        outcome = "unreachable"
+        try:
+            answer = self._request(url, token, body)
+            outcome = _outcome_of(answer)
+            return answer
+        except AtlassianRequestError:
+            outcome = "refused"
+            raise
+        except RateLimited:
+            outcome = "rate_limited"
+            raise
+        finally:
+            atlassian_call("confluence", outcome)
+
+    def _request(self, url: str, token: AccessToken, body: dict[str, Any] | None) -> Answer | int | _Retry:
         headers = {"Authorization": f"Bearer {token.value}"}
         try:
             if body is None:

@@ -15,7 +15,7 @@ from bot.services import Services
 from storage.deletion import DeletedRows, delete_datastore
 from storage.models import SYNCING_STATUSES, Connection, Datastore, utcnow
 
-__all__ = ["DatastoreDeletion", "DeletionPreview"]
+__all__ = ["DatastoreDeletion", "DeletedRows", "DeletionPreview"]
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,24 @@ one where one was — finds nothing. Datastores made without a wizard (imports, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from bot.actors import Actor
 from bot.services import Services
 from storage.models import Datastore, Wizard
 
-__all__ = ["datastore_exists", "find_home_datastore", "home_datastore", "lives_with"]
+__all__ = ["HomeDatastore", "datastore_exists", "find_home_datastore", "home_datastore", "lives_with"]
+
+
+@dataclass(frozen=True)
+class HomeDatastore:
+    """A datastore of the actor's workspace, as the handlers that speak Slack need it."""
+
+    id: int
+    name: str
+    created_by: str
 
 
 def lives_with(session: Session, datastore: Datastore, actor: Actor) -> bool:
@@ -32,13 +43,13 @@ def home_datastore(session: Session, *, datastore_id: object, actor: Actor) -> D
     return datastore if datastore is not None and lives_with(session, datastore, actor) else None
 
 
-def find_home_datastore(services: Services, *, datastore_id: int, actor: Actor) -> Datastore | None:
-    """:func:`home_datastore` in a session of its own; the row comes back detached, for reading."""
+def find_home_datastore(services: Services, *, datastore_id: int, actor: Actor) -> HomeDatastore | None:
+    """:func:`home_datastore` in a session of its own."""
     with services.sessions() as session:
         datastore = home_datastore(session, datastore_id=datastore_id, actor=actor)
-        if datastore is not None:
-            session.expunge(datastore)
-        return datastore
+        if datastore is None:
+            return None
+        return HomeDatastore(id=datastore.id, name=datastore.name, created_by=datastore.created_by)
 
 
 def datastore_exists(services: Services, datastore_id: int) -> bool:

@@ -20,9 +20,19 @@ from storage.access_audit import latest_access_changes
 from storage.access_modes import AccessMode
 from storage.models import SYNCING_STATUSES, Connection, Datastore, SyncRun
 from storage.search import SearchHit, Visibility, search
+from storage.states import DatastoreStatus, RunPhase, RunState
 from storage.sync_runs import latest_run, unfinished_run
 
-__all__ = ["HISTORY_SHOWN", "AccessChange", "DatastoreInfo", "PersonAccess", "Queries", "SearchAnswer", "Searcher"]
+__all__ = [
+    "HISTORY_SHOWN",
+    "AccessChange",
+    "DatastoreInfo",
+    "PersonAccess",
+    "Queries",
+    "SearchAnswer",
+    "SearchHit",
+    "Searcher",
+]
 
 #: How many of a datastore's latest access changes `/datastore status NAME` shows.
 HISTORY_SHOWN = 3
@@ -40,7 +50,7 @@ class DatastoreInfo:
     id: int
     name: str
     site: str
-    status: str
+    status: DatastoreStatus
     status_detail: str | None
     documents: int
     created_by: str
@@ -49,7 +59,7 @@ class DatastoreInfo:
     thread_url: str | None
     last_sync: datetime | None
     next_sync: datetime | None
-    run_phase: str | None
+    run_phase: RunPhase | None
     run_processed: int
     run_to_process: int
     run_failed: int
@@ -117,7 +127,7 @@ class Queries:
         connection = session.get(Connection, datastore.connection_id) if datastore.connection_id else None
         finished = session.scalars(
             select(SyncRun)
-            .where(SyncRun.datastore_id == datastore.id, SyncRun.state == "finished")
+            .where(SyncRun.datastore_id == datastore.id, SyncRun.state == RunState.FINISHED)
             .order_by(SyncRun.id.desc())
         ).first()
         running = unfinished_run(session, datastore_id=datastore.id)

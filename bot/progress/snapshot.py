@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.documents import DocumentFailure
+from storage.access_modes import AccessMode
+from storage.documents import Document, DocumentFailure
 from storage.models import Connection, Datastore, SyncRun, SyncRunSpace
+from storage.states import LISTING_PHASES, PauseKind, RunOutcome, RunPhase, RunState, RunTrigger
 
-__all__ = ["FAILURES_LISTED", "ProgressSnapshot", "snapshot_of"]
+__all__ = ["ACL_HOLD", "FAILURES_LISTED", "ProgressSnapshot", "snapshot_of"]
 
 #: How many failed pages the creator's DM names (the rest are counted).
 FAILURES_LISTED = 10
+#: How long a per-person datastore's finished run waits for the permission pass to read its new pages' ACLs
+#: before it is announced anyway (those pages stay hidden in per-person search until the pass reads them).
+ACL_HOLD = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,12 @@ class ProgressSnapshot:
     progress_ts: str | None
     documents: int
     run_id: int
-    trigger: str
-    state: str
-    phase: str
-    outcome: str | None
+    trigger: RunTrigger
+    state: RunState
+    phase: RunPhase
+    outcome: RunOutcome | None
     reason: str | None
-    pause_kind: str | None
+    pause_kind: PauseKind | None
     paused_until: datetime | None
     spaces_total: int
     spaces_done: int
@@ -50,6 +55,17 @@ class ProgressSnapshot:
     now: datetime
     #: (title, reason) of up to FAILURES_LISTED failed pages: for the creator's DM only, never a channel.
     failures: tuple[tuple[str, str], ...] = ()
+    #: Per-person datastores, once the run finished: its documents whose permissions no pass has read yet
+    #: (hidden from everyone in per-person search until then), of ``documents``.
+    acl_waiting: int = 0
+
+    @property
+    def waiting_for_permissions(self) -> bool:
+        """A finished run held back from its announcement while its new pages' permissions are read (at most
+        ACL_HOLD): a ✅ must not promise pages nobody can find yet."""
+        if self.state != RunState.FINISHED or self.acl_waiting <= 0 or self.finished_at is None:
+            return False
+        return self.now - self.finished_at < ACL_HOLD
 
     @property
     def rate(self) -> float:
@@ -63,7 +79,7 @@ class ProgressSnapshot:
     @property
     def fraction(self) -> float:
         if self.to_process <= 0:
-            return 1.0 if self.phase not in ("initializing", "syncing_metadata") else 0.0
+            return 1.0 if self.phase not in LISTING_PHASES else 0.0
         return min(1.0, (self.processed + self.failed) / self.to_process)
 
     @property
@@ -81,7 +97,7 @@ class ProgressSnapshot:
 def snapshot_of(session: Session, datastore: Datastore, run: SyncRun, now: datetime) -> ProgressSnapshot:
     connection = session.get(Connection, datastore.connection_id) if datastore.connection_id else None
     spaces_done = run.spaces_done
-    if run.phase in ("initializing", "syncing_metadata"):
+    if run.phase in LISTING_PHASES:
         pending = set(
             session.scalars(
                 select(SyncRunSpace.space_id).where(SyncRunSpace.run_id == run.id, SyncRunSpace.done.is_(False))
@@ -98,6 +114,16 @@ def snapshot_of(session: Session, datastore: Datastore, run: SyncRun, now: datet
             .limit(FAILURES_LISTED)
         ).all()
         failures = tuple((row.title or row.source_id, row.reason) for row in rows)
+    acl_waiting = 0
+    if run.state == RunState.FINISHED and datastore.access_mode == AccessMode.EACH and run.announced_ts is None:
+        acl_waiting = int(
+            session.scalar(
+                select(func.count())
+                .select_from(Document)
+                .where(Document.datastore_id == datastore.id, Document.acl_checked_at.is_(None))
+            )
+            or 0
+        )
     return ProgressSnapshot(
         datastore_id=datastore.id,
         name=datastore.name,
@@ -129,4 +155,5 @@ def snapshot_of(session: Session, datastore: Datastore, run: SyncRun, now: datet
         finished_at=run.finished_at,
         now=now,
         failures=failures,
+        acl_waiting=acl_waiting,
     )

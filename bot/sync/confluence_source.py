@@ -16,6 +16,7 @@ from bot.services import Services
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
 from storage.connections import get_connection
 from storage.models import Datastore
+from storage.states import ConnectionStatus
 
 __all__ = ["ConfluenceSource", "ConfluenceSources"]
 
@@ -97,7 +98,7 @@ class ConfluenceSources:
             )
             if connection is None:
                 raise ReconnectRequired("This datastore has no Confluence connection any more.")
-            if connection.status == "needs_reconnect":
+            if connection.status == ConnectionStatus.NEEDS_RECONNECT:
                 raise ReconnectRequired("The Confluence connection needs to be reconnected.")
             connection_id, cloud_id = connection.id, connection.cloud_id
         client = ConfluenceClient(

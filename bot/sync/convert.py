@@ -11,6 +11,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Sequence
@@ -52,7 +53,10 @@ def convert_batch(items: Sequence[tuple[str, str, str]]) -> list[ConvertedDocume
 def _exit_with_parent() -> None:
     """Pool initializer: a worker exits once the process that started it is gone. A SIGKILLed `serve` or `sync`
     (kill -9, the OOM killer) cannot shut its pool down, and forked workers never see their job pipe close (each
-    holds a copy of its write end), so without this they would wait for jobs forever as orphans."""
+    holds a copy of its write end), so without this they would wait for jobs forever as orphans. A worker ignores
+    Ctrl-C (SIGINT reaches the whole foreground process group): its parent stops the pool, without a traceback
+    from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
 
     def watch() -> None:

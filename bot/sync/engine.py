@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, object_session
 
+from bot import metrics
 from bot.errors import AtlassianError, ConfigurationError, LeaseLost, OutOfCredits, RateLimited, ReconnectRequired
+from bot.logs import ContextThreadPoolExecutor, bind_datastore, log_context
 from bot.services import Services
 from bot.sync.convert import ConvertedDocument, Converter
 from bot.sync.listing import ListedPage, ParallelListing
@@ -35,6 +36,16 @@ from storage import search_index as index
 from storage import sync_runs as runs
 from storage.credits import charge
 from storage.models import Datastore, SyncRun, SyncRunSpace, utcnow
+from storage.states import (
+    LISTING_PHASES,
+    DatastoreStatus,
+    ItemState,
+    PauseKind,
+    RunKind,
+    RunOutcome,
+    RunPhase,
+    RunState,
+)
 
 __all__ = ["EngineOptions", "SyncEngine"]
 
@@ -68,11 +79,16 @@ class SyncEngine:
         self.owner, self.options, self.clock = owner, options or EngineOptions(), clock
 
     # --- the run ------------------------------------------------------------------------------------------
-    def run(self, run_id: int) -> str:
+    def run(self, run_id: int) -> RunState:
         """Drive one claimed run as far as it can go; returns the run's state afterwards."""
+        with log_context(run_id=run_id):
+            return self._run(run_id)
+
+    def _run(self, run_id: int) -> RunState:
         source: Source | None = None
         try:
             datastore, selected, listed = self._start(run_id)
+            bind_datastore(datastore.id)
             source = self.source_for(datastore)
             if not listed:
                 self._record_spaces(run_id, source, selected)
@@ -81,15 +97,17 @@ class SyncEngine:
             return self._finish(run_id)
         except LeaseLost:
             logger.warning("sync run %s was taken over by another worker; stopping here", run_id)
-            return "running"
+            return RunState.RUNNING
         except ReconnectRequired as exc:
             # Every permanent refusal (a token refusal, access to the site lost): paused until someone reconnects.
-            return self._pause(run_id, "reconnect", str(exc) or RECONNECT)
+            return self._pause(run_id, PauseKind.RECONNECT, str(exc) or RECONNECT)
         except RateLimited as exc:
             when = f"{exc.until:%H:%M} UTC"
-            return self._pause(run_id, "rate_limit", f"Confluence rate limit — resuming at {when}.", until=exc.until)
+            return self._pause(
+                run_id, PauseKind.RATE_LIMIT, f"Confluence rate limit — resuming at {when}.", until=exc.until
+            )
         except OutOfCredits as exc:
-            return self._pause(run_id, "credits", str(exc))
+            return self._pause(run_id, PauseKind.CREDITS, str(exc))
         except AtlassianError as exc:
             return self._fail(run_id, f"Confluence could not be read: {exc}")
         except ConfigurationError as exc:
@@ -117,9 +135,9 @@ class SyncEngine:
             run, datastore = self._owned(session, run_id)
             if run.started_at is None:
                 run.started_at = self.clock()
-            run.state, run.reason, run.pause_kind, run.paused_until = "running", None, None, None
-            if run.phase == "initializing":
-                datastore.status = "initializing"
+            run.state, run.reason, run.pause_kind, run.paused_until = RunState.RUNNING, None, None, None
+            if run.phase == RunPhase.INITIALIZING:
+                datastore.status = DatastoreStatus.INITIALIZING
             items = (datastore.spaces or {}).get("items", [])
             selected = None if datastore.share_all else [str(s["id"]) for s in items]
             listed = bool(runs.run_spaces(session, run_id=run_id))
@@ -138,15 +156,15 @@ class SyncEngine:
                         )
                     )
             run.spaces_total = len(spaces)
-            run.phase, datastore.status = "syncing_metadata", "syncing_metadata"
+            run.phase, datastore.status = RunPhase.SYNCING_METADATA, DatastoreStatus.SYNCING_METADATA
 
     # --- Syncing Metadata -----------------------------------------------------------------------------------
     def _enumerate(self, run_id: int, source: Source) -> None:
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)
-            if run.phase not in ("initializing", "syncing_metadata"):
+            if run.phase not in LISTING_PHASES:
                 return
-            force = run.kind == "full"
+            force = run.kind == RunKind.FULL
             known = {} if force else index.document_versions(session, datastore_id=datastore.id)
             todo = [(s.space_id, s.kind, s.cursor) for s in runs.run_spaces(session, run_id=run_id) if not s.done]
         for pages in ParallelListing(source, threads=self.options.metadata_threads).groups(todo):
@@ -156,8 +174,8 @@ class SyncEngine:
             spaces = runs.run_spaces(session, run_id=run_id)
             run.enumeration_complete = all(s.done and s.error is None for s in spaces)
             run.spaces_done = len({s.space_id for s in spaces if s.done})
-            run.to_process = runs.count_items(session, run_id=run_id).get("pending", 0)
-            run.phase, datastore.status = "processing", "processing"
+            run.to_process = runs.count_items(session, run_id=run_id).get(ItemState.PENDING, 0)
+            run.phase, datastore.status = RunPhase.PROCESSING, DatastoreStatus.PROCESSING
             run.processing_started_at = self.clock()
 
     def _store_listing(self, run_id: int, pages: Sequence[ListedPage], known: dict[str, tuple[int, str]]) -> None:
@@ -176,8 +194,8 @@ class SyncEngine:
                     space.done, space.error = True, page.error
                     continue
                 rows = [self._item_row(ref, known) for ref in page.refs]
-                same = [row.source_id for row in rows if row.state == "unchanged"]
-                runs.add_items(session, run_id=run_id, items=[row for row in rows if row.state == "pending"])
+                same = [row.source_id for row in rows if row.state == ItemState.UNCHANGED]
+                runs.add_items(session, run_id=run_id, items=[row for row in rows if row.state == ItemState.PENDING])
                 runs.add_seen(session, run_id=run_id, source_ids=same)
                 found, unchanged = found + len(rows), unchanged + len(same)
                 space.cursor, space.done = page.next_cursor, page.next_cursor is None
@@ -190,7 +208,7 @@ class SyncEngine:
     @staticmethod
     def _item_row(ref: ContentRef, known: dict[str, tuple[int, str]]) -> runs.ItemRow:
         seen = known.get(ref.source_id)
-        state = "unchanged" if seen is not None and seen[0] == ref.version else "pending"
+        state = ItemState.UNCHANGED if seen is not None and seen[0] == ref.version else ItemState.PENDING
         return runs.ItemRow(
             ref.source_id, ref.kind, ref.space_id, ref.title, ref.version, ref.last_modified, ref.webui, state
         )
@@ -200,7 +218,7 @@ class SyncEngine:
         """Pipelined: while one batch is stored, the next ones are fetched and converted (threads waiting on
         the network and the conversion pool), so the slowest stage, not their sum, sets the pace."""
         window = self.options.batch_size * self.options.pipeline_depth
-        with ThreadPoolExecutor(max_workers=self.options.pipeline_depth, thread_name_prefix="sync-prep") as prep:
+        with ContextThreadPoolExecutor(self.options.pipeline_depth, thread_name_prefix="sync-prep") as prep:
             while True:
                 with self.services.sessions.begin() as session:
                     _run, datastore = self._owned(session, run_id)
@@ -281,9 +299,9 @@ class SyncEngine:
                     title=failure.title,
                     reason=failure.reason,
                 )
-            states = {doc.source_id: "done" for doc, _chunks in documents}
-            states.update({failure.source_id: "failed" for failure in failures})
-            states.update({source_id: "gone" for source_id in gone})
+            states = {doc.source_id: ItemState.DONE for doc, _chunks in documents}
+            states.update({failure.source_id: ItemState.FAILED for failure in failures})
+            states.update({source_id: ItemState.GONE for source_id in gone})
             if gone:
                 index.delete_documents(session, datastore_id=datastore_id, source_ids=gone)
             runs.set_item_states(session, run_id=run_id, states=states)
@@ -301,11 +319,13 @@ class SyncEngine:
                 .where(Datastore.id == datastore_id)
                 .values(document_count=index.count_documents(session, datastore_id=datastore_id))
             )
+        metrics.PAGES_PROCESSED.inc(len(documents))
+        metrics.PAGE_FAILURES.inc(len(failures))
         if paid < len(fetched):
             raise OutOfCredits("Out of ingestion credits — add credits or set up auto top-off with /datastore credits.")
 
     # --- the end of a run -----------------------------------------------------------------------------------
-    def _finish(self, run_id: int) -> str:
+    def _finish(self, run_id: int) -> RunState:
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)
             if run.enumeration_complete:
@@ -315,38 +335,61 @@ class SyncEngine:
             documents = index.count_documents(session, datastore_id=datastore.id)
             reason: str | None
             if run.found == 0 and run.enumeration_complete:
-                outcome, reason = "failed", NO_PAGES
+                outcome, reason = RunOutcome.FAILED, NO_PAGES
             elif run.failed or not run.enumeration_complete:
-                outcome = "partially_synced"
+                outcome = RunOutcome.PARTIALLY_SYNCED
                 reason = None if run.enumeration_complete else "some spaces could not be listed, so nothing was deleted"
             else:
-                outcome, reason = "synced", None
+                outcome, reason = RunOutcome.SYNCED, None
             self._close(run, datastore, outcome, reason, documents)
             return run.state
 
-    def _close(self, run: SyncRun, datastore: Datastore, outcome: str, reason: str | None, documents: int) -> None:
-        run.state, run.outcome, run.reason, run.phase = "finished", outcome, reason, outcome
+    def _close(
+        self, run: SyncRun, datastore: Datastore, outcome: RunOutcome, reason: str | None, documents: int
+    ) -> None:
+        run.state, run.outcome, run.reason, run.phase = RunState.FINISHED, outcome, reason, RunPhase(outcome)
         run.finished_at = self.clock()
         run.lease_owner, run.lease_expires_at = None, None
-        datastore.status, datastore.status_detail, datastore.document_count = outcome, reason, documents
+        datastore.status, datastore.status_detail, datastore.document_count = (
+            DatastoreStatus(outcome),
+            reason,
+            documents,
+        )
         session = object_session(run)
         assert session is not None
         runs.forget_work(session, run_id=run.id)
+        metrics.SYNC_RUNS.labels(outcome=outcome).inc()
+        log = logger.warning if outcome == RunOutcome.FAILED else logger.info
+        log(
+            "sync run %s of datastore %s: %s — %d processed, %d failed, %d unchanged, %d deleted%s",
+            run.id,
+            datastore.id,
+            outcome,
+            run.processed,
+            run.failed,
+            run.unchanged,
+            run.deleted,
+            f" ({reason})" if reason else "",
+        )
 
-    def fail(self, run_id: int, reason: str) -> str:
+    def fail(self, run_id: int, reason: str) -> RunState:
         """End a run this worker holds as Failed with ``reason`` (the worker gives up after repeated errors)."""
         return self._fail(run_id, reason)
 
-    def _fail(self, run_id: int, reason: str) -> str:
+    def _fail(self, run_id: int, reason: str) -> RunState:
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)
-            self._close(run, datastore, "failed", reason, index.count_documents(session, datastore_id=datastore.id))
-        return "finished"
+            self._close(
+                run, datastore, RunOutcome.FAILED, reason, index.count_documents(session, datastore_id=datastore.id)
+            )
+        return RunState.FINISHED
 
-    def _pause(self, run_id: int, kind: str, reason: str, *, until: datetime | None = None) -> str:
+    def _pause(self, run_id: int, kind: PauseKind, reason: str, *, until: datetime | None = None) -> RunState:
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)
-            run.state, run.pause_kind, run.reason, run.paused_until = "paused", kind, reason, until
+            run.state, run.pause_kind, run.reason, run.paused_until = RunState.PAUSED, kind, reason, until
             run.lease_owner, run.lease_expires_at = None, None
-            datastore.status, datastore.status_detail = "paused", reason
-        return "paused"
+            datastore.status, datastore.status_detail = DatastoreStatus.PAUSED, reason
+        metrics.SYNC_RUNS.labels(outcome=RunState.PAUSED).inc()
+        logger.info("sync run %s: paused (%s) — %s", run_id, kind, reason)
+        return RunState.PAUSED

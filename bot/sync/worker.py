@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.errors import BotError
 from bot.incidents import new_error_id
 from bot.liveness import BEAT_EVERY, Heartbeat
+from bot.logs import log_context
 from bot.services import Services
 from bot.sync.engine import SyncEngine
 from storage import sync_runs as runs
@@ -96,9 +97,9 @@ class SyncWorker:
     def _drive_claimed(self, run_id: int) -> None:
         self._current = run_id
         try:
-            logger.info("sync run %s: started by %s", run_id, self.engine.owner)
-            state = self.engine.run(run_id)
-            logger.info("sync run %s: %s", run_id, state)
+            with log_context(run_id=run_id):
+                logger.info("sync run %s: started by %s", run_id, self.engine.owner)
+                self.engine.run(run_id)
         finally:
             self._current = None
 
@@ -119,7 +120,8 @@ class SyncWorker:
                     self._drive_claimed(run_id)
                 idle = self.poll_seconds
             except Exception as exc:  # noqa: BLE001 — the worker loop's boundary: it survives and reports (docstring)
-                self._unexpected(run_id, exc)
+                with log_context(run_id=run_id):
+                    self._unexpected(run_id, exc)
                 idle = self.poll_seconds if run_id is not None else min(LONGEST_IDLE, idle * 2)
             if run_id is None:
                 self._stop.wait(idle)
@@ -151,6 +153,24 @@ class SyncWorker:
             "sync run %s: attempt %d failed (error id %s); retrying at %s", run_id, attempts, error_id, retry_at
         )
 
+    def _hand_back(self) -> int | None:
+        """Release the lease of the run being driven (`serve` stopping): its engine stops at its next
+        transaction (LeaseLost) and any worker may resume the run at once instead of after the lease. The run's
+        id when one was handed back."""
+        run_id = self._current
+        if run_id is None:
+            return None
+        try:
+            with self.services.sessions.begin() as session:
+                handed = runs.release_lease(session, run_id=run_id, owner=self.engine.owner)
+        except SQLAlchemyError as exc:
+            logger.warning("sync run %s: could not be handed back (%s); its lease runs out instead", run_id, exc)
+            return None
+        if not handed:
+            return None
+        logger.info("sync run %s: handed back by %s, which is stopping", run_id, self.engine.owner)
+        return run_id
+
     def _beat(self) -> None:
         assert self.heartbeat is not None
         while not self._stop.is_set() and self._thread is not None and self._thread.is_alive():
@@ -167,9 +187,12 @@ class SyncWorker:
             self._beating = threading.Thread(target=self._beat, name="sync-worker-heartbeat", daemon=True)
             self._beating.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """Stop the loop; the id of the run it handed back (see _hand_back), if it was driving one."""
         self._stop.set()
+        handed = self._hand_back()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
         if self._beating is not None:
             self._beating.join(timeout=5)
+        return handed

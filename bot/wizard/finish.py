@@ -23,12 +23,15 @@ from storage.access_modes import AccessMode, AuditSource
 from storage.connections import get_connection
 from storage.datastores import search_spaces
 from storage.models import ConfluenceSpace, Connection, Datastore, SyncRun, Wizard
+from storage.states import DatastoreStatus, RunKind, RunTrigger, WizardPurpose, WizardStatus
 from storage.wizards import get_wizard
 
 __all__ = ["CreatedDatastore", "WizardFinish"]
 
 MAX_SPACES = 100
 RECONNECT_TTL = timedelta(hours=1)
+#: How long the space picker waits for a listing it had to start (Slack gives the whole request 3 seconds).
+PICKER_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ class WizardFinish:
                 enterprise_id=actor.enterprise_id,
                 user_id=actor.user_id,
                 channel_id=datastore.channel_id,
-                purpose="reconnect",
+                purpose=WizardPurpose.RECONNECT,
                 step=Step.CONNECT,
                 name=datastore.name,
                 site_url=connection.site_url,
@@ -107,7 +110,7 @@ class WizardFinish:
 
     def space_options(self, wizard_id: str, actor: Actor, query: str) -> list[ConfluenceSpace]:
         """Spaces matching ``query`` for the picker. If listing them after consent failed, try once more
-        now, with a short timeout: the picker must answer within Slack's 3 seconds."""
+        now, waiting for it at most PICKER_WAIT seconds: the picker must answer within Slack's 3 seconds."""
         with self.wizards.services.sessions.begin() as session:
             wizard = self.wizards.owned(session, wizard_id, actor)
             connection_id = wizard.connection_id
@@ -116,7 +119,7 @@ class WizardFinish:
         if connection_id is None:
             return []
         if not listed and self.spaces is not None:
-            self.spaces.refresh(connection_id, timeout=2.0)
+            self.spaces.refresh_within(connection_id, PICKER_WAIT)
         with self.wizards.services.sessions() as session:
             spaces = search_spaces(session, connection_id=connection_id, query=query, limit=100)
             session.expunge_all()
@@ -204,7 +207,7 @@ class WizardFinish:
                     connection_id=wizard.connection_id,
                     share_all=bool(wizard.share_all),
                     spaces=wizard.spaces,
-                    status="initializing",
+                    status=DatastoreStatus.INITIALIZING,
                     created_by=actor.user_id,
                     created_by_name=user_name,
                     wizard_id=wizard.id,
@@ -227,9 +230,9 @@ class WizardFinish:
                     account_name=account,
                     now=self.wizards.clock(),
                 )
-                session.add(SyncRun(datastore_id=datastore.id, kind="full", trigger="create"))
+                session.add(SyncRun(datastore_id=datastore.id, kind=RunKind.FULL, trigger=RunTrigger.CREATE))
                 wizard.datastore_id = datastore.id
-                wizard.status = "completed"
+                wizard.status = WizardStatus.COMPLETED
                 wizard.name_key = None
                 session.flush()
                 return self._created(datastore, wizard.site_url, created_now=True, session=session)

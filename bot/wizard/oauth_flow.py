@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.access.links import link_consenter
+from bot.actors import OPERATOR
 from bot.atlassian.oauth import AccessibleSite, AtlassianOAuth, TokenSet
 from bot.errors import AtlassianError
 from bot.services import Services
@@ -29,6 +30,7 @@ from bot.wizard.snapshots import snapshot_of
 from bot.wizard.spaces import SpaceLister
 from bot.wizard.steps import Step, WizardSnapshot
 from storage.models import Connection, Datastore, OAuthState, SyncRun, Wizard, utcnow
+from storage.states import ConnectionStatus, PauseKind, RunState, WizardPurpose, WizardStatus
 from storage.wizards import add_oauth_state, claim_oauth_state, get_oauth_state, get_wizard
 
 __all__ = ["STATE_TTL", "CallbackOutcome", "OAuthFlow", "issue_state"]
@@ -131,7 +133,7 @@ class OAuthFlow:
             wizard = get_wizard(session, wizard_id=row.wizard_id)
             if wizard is None or wizard.user_id != row.user_id or wizard.team_id != row.team_id:
                 return _page(False, "This link belongs to someone else", "Start your own setup from Slack.")
-            if wizard.status != "open" or wizard.expires_at <= now or wizard.step != Step.CONNECT:
+            if wizard.status != WizardStatus.OPEN or wizard.expires_at <= now or wizard.step != Step.CONNECT:
                 return _page(False, "This setup is no longer waiting", "Go back to Slack to see where it stands.")
             if not claim_oauth_state(session, state_hash=row.state_hash, now=now):
                 return _page(False, "This link was already used", USED)
@@ -184,17 +186,21 @@ class OAuthFlow:
         connection.access_token_enc = cipher.encrypt(tokens.access_token)
         connection.refresh_token_enc = cipher.encrypt(tokens.refresh_token) if tokens.refresh_token else None
         connection.access_expires_at, connection.scopes = tokens.expires_at, tokens.scope
-        connection.account_id, connection.account_name, connection.status = account_id, name, "active"
+        connection.account_id, connection.account_name, connection.status = account_id, name, ConnectionStatus.ACTIVE
         connection.token_version += 2 - connection.token_version % 2  # settled (even) and newer than any claim
         paused = select(Datastore.id).where(Datastore.connection_id == connection.id)
         session.execute(
             update(SyncRun)
-            .where(SyncRun.datastore_id.in_(paused), SyncRun.state == "paused", SyncRun.pause_kind == "reconnect")
-            .values(state="queued")
+            .where(
+                SyncRun.datastore_id.in_(paused),
+                SyncRun.state == RunState.PAUSED,
+                SyncRun.pause_kind == PauseKind.RECONNECT,
+            )
+            .values(state=RunState.QUEUED)
             .execution_options(synchronize_session=False)
         )
         wizard.oauth_error, wizard.offered_sites = None, None
-        wizard.step, wizard.status = Step.RECONNECTED, "completed"
+        wizard.step, wizard.status = Step.RECONNECTED, WizardStatus.COMPLETED
         link_consenter(session, connection, enterprise_id=wizard.enterprise_id, slack_user_id=wizard.user_id)
         return connection.id
 
@@ -224,9 +230,10 @@ class OAuthFlow:
         with self.services.sessions.begin() as session:
             wizard = get_wizard(session, wizard_id=wizard_id)
             assert wizard is not None
+            done = "Reconnected" if wizard.purpose == WizardPurpose.RECONNECT else "Connected"
             return CallbackOutcome(
                 ok=True,
-                title=f"{'Reconnected' if wizard.purpose == 'reconnect' else 'Connected'} to {_host(site.url)}",
+                title=f"{done} to {_host(site.url)}",
                 message="You can close this window and return to Slack.",
                 snapshot=snapshot_of(session, wizard, free_credits=self.services.settings.free_credits),
                 view_id=wizard.view_id,
@@ -239,7 +246,7 @@ class OAuthFlow:
         with self.services.sessions.begin() as session:
             wizard = get_wizard(session, wizard_id=wizard_id, for_update=True)
             assert wizard is not None
-            if wizard.purpose == "reconnect" and wizard.connection_id is not None:
+            if wizard.purpose == WizardPurpose.RECONNECT and wizard.connection_id is not None:
                 return self._restore(session, wizard, tokens, account_id, name)
             connection = Connection(
                 team_id=wizard.team_id,
@@ -256,7 +263,8 @@ class OAuthFlow:
             )
             session.add(connection)
             session.flush()
-            link_consenter(session, connection, enterprise_id=wizard.enterprise_id, slack_user_id=wizard.user_id)
+            if wizard.user_id != OPERATOR:  # an operator's `datastore-bot connect` links no Slack person
+                link_consenter(session, connection, enterprise_id=wizard.enterprise_id, slack_user_id=wizard.user_id)
             wizard.connection_id = connection.id
             wizard.oauth_error = None
             wizard.offered_sites = None

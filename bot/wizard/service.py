@@ -23,6 +23,7 @@ from bot.wizard.snapshots import snapshot_of
 from bot.wizard.steps import Step, WizardSnapshot, is_wizard_id
 from storage.datastores import find_datastore_by_name
 from storage.models import Wizard, utcnow
+from storage.states import WizardStatus
 from storage.wizards import get_wizard, name_holder, open_wizards_of, release_expired_names
 from storage.workspaces import touch_workspace
 
@@ -83,9 +84,9 @@ class WizardService:
         if not started_by(wizard, actor):
             logger.info("wizard %s was started by someone else than %s", wizard.id, actor)
             raise NotYourWizard(NOT_YOURS)
-        if wizard.status == "completed":
+        if wizard.status == WizardStatus.COMPLETED:
             raise WizardGone("This setup is already finished.")
-        if wizard.status != "open" or wizard.expires_at <= self.clock():
+        if wizard.status != WizardStatus.OPEN or wizard.expires_at <= self.clock():
             raise WizardGone("This setup expired after 24 hours. Start again with `/datastore create`.")
         return wizard
 
@@ -148,7 +149,7 @@ class WizardService:
                 if wizard.id == except_id:
                     continue
                 if wizard.expires_at <= now:
-                    wizard.status = "abandoned"
+                    wizard.status = WizardStatus.ABANDONED
                     wizard.name_key = None
                     continue
                 if wizard.step != Step.NAME or wizard.name:
@@ -158,7 +159,7 @@ class WizardService:
     def abandon(self, wizard_id: str, actor: Actor) -> None:
         with self.services.sessions.begin() as session:
             wizard = self.owned(session, wizard_id, actor)
-            wizard.status = "abandoned"
+            wizard.status = WizardStatus.ABANDONED
             wizard.name_key = None
 
     def attach_view(self, wizard_id: str, view_id: object) -> None:
@@ -195,7 +196,7 @@ class WizardService:
             if old_id == new.id:
                 raise NotYourWizard(NOT_FOUND, exists=False)
             old = self.owned(session, old_id, actor)
-            new.status, new.name_key = "abandoned", None
+            new.status, new.name_key = WizardStatus.ABANDONED, None
             old.view_closed = False
             if isinstance(view_id, str) and view_id and len(view_id) <= MAX_VIEW_ID:
                 old.view_id = view_id
@@ -212,7 +213,7 @@ class WizardService:
             except WizardGone:
                 logger.info("start over: the earlier setup had already ended")
                 return
-            old.status, old.name_key = "abandoned", None
+            old.status, old.name_key = WizardStatus.ABANDONED, None
 
     # --- step 1: name -----------------------------------------------------------------------------------
     def submit_name(self, wizard_id: str, actor: Actor, raw_name: str) -> WizardSnapshot:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
@@ -28,9 +29,34 @@ class SpaceLister:
     services: Services
     transport: httpx.BaseTransport | None = None
     clock: Callable[[], datetime] = utcnow
+    _listing: dict[int, threading.Thread] = field(default_factory=dict, init=False, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.tokens = TokenManager(self.services, AtlassianOAuth(self.services.settings), transport=self.transport)
+
+    def refresh_within(self, connection_id: int, seconds: float) -> bool:
+        """Refresh in the background and wait for it at most ``seconds`` (a Slack request must answer within 3):
+        True when the listing finished in time. One listing per connection at a time, however many keystrokes
+        ask for it; one that is late goes on and stores its spaces for the next keystroke."""
+        with self._guard:
+            thread = self._listing.get(connection_id)
+            if thread is None or not thread.is_alive():
+                thread = threading.Thread(
+                    target=self._refresh_once, args=(connection_id,), name=f"list-spaces-{connection_id}", daemon=True
+                )
+                self._listing[connection_id] = thread
+                thread.start()
+        thread.join(timeout=seconds)
+        return not thread.is_alive()
+
+    def _refresh_once(self, connection_id: int) -> None:
+        try:
+            self.refresh(connection_id, timeout=10.0)
+        finally:
+            with self._guard:
+                if self._listing.get(connection_id) is threading.current_thread():
+                    del self._listing[connection_id]
 
     def refresh(self, connection_id: int, *, timeout: float = 20.0) -> bool:
         """List every space the connection can see and store them; False (logged) when Confluence fails.

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TypeGuard
 
 from bot.actors import Actor
+from storage.states import WizardPurpose
 
 __all__ = ["WIZARD_ID", "SpaceChoice", "Step", "TopOffView", "WizardSnapshot", "is_wizard_id"]
 
@@ -72,7 +73,7 @@ class WizardSnapshot:
     user_id: str
     team_id: str = ""
     enterprise_id: str | None = None
-    purpose: str = "create"
+    purpose: WizardPurpose = WizardPurpose.CREATE
     name: str | None = None
     credit_balance: int = 0
     top_off: TopOffView | None = None

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.datastores.queries import AccessChange, DatastoreInfo
+from bot.states import AccessMode, AuditAction, AuditSource
 from handlers.views.blocks import escape_mrkdwn, user_mention
 from handlers.views.limits import clip_plain
 from handlers.views.usage_limits import limit_value_words
-from storage.access_modes import AccessMode, AuditAction, AuditSource
 
 __all__ = ["access_history", "access_line", "account_words"]
 

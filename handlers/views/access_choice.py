@@ -7,13 +7,13 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from bot.states import AccessMode
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.views.access import ACCOUNT, account_words
 from handlers.views.blocks import button, context, escape_mrkdwn, fallback, option, plain, section
 from handlers.views.limits import clip_plain
 from handlers.views.wizard import modal, step_context
-from storage.access_modes import AccessMode
 
 __all__ = [
     "EACH_LABEL",

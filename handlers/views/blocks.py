@@ -16,6 +16,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.actors import OPERATOR
 from bot.text_policy import displayable, is_hidden
 from handlers.views import limits
 
@@ -83,7 +84,10 @@ def link(url: str | None, label: str) -> str:
 
 
 def user_mention(user_id: str) -> str:
-    """``<@U…>`` for a well-formed Slack user id; anything else is shown escaped, never as a mention."""
+    """``<@U…>`` for a well-formed Slack user id; "an operator" for what `datastore-bot create` made; anything
+    else is shown escaped, never as a mention."""
+    if user_id == OPERATOR:
+        return "an operator"
     return f"<@{user_id}>" if _SLACK_ID.fullmatch(user_id) and user_id[0] in "UW" else escape_mrkdwn(user_id)
 
 

@@ -6,11 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.datastores.deletion import DeletionPreview
+from bot.datastores.deletion import DeletedRows, DeletionPreview
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.views.blocks import context, escape_mrkdwn, fallback, plain, section, user_mention
 from handlers.views.limits import INPUT_LABEL, MODAL_TEXT, PLACEHOLDER_TEXT, PRIVATE_METADATA
-from storage.deletion import DeletedRows
 
 __all__ = ["delete_confirm_view", "deleted_parent_message", "deleted_text", "deleting_text", "notice_view"]
 

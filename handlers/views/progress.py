@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.actors import OPERATOR
 from bot.progress.snapshot import ProgressSnapshot
+from bot.states import LISTING_PHASES, DatastoreStatus, PauseKind, RunOutcome, RunPhase, RunState
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId
 from handlers.views import limits
 from handlers.views.blocks import button, channel_mention, context, escape_mrkdwn, fallback, section, user_mention
@@ -24,16 +26,20 @@ __all__ = [
 
 Message = dict[str, Any]
 BAR_CELLS = 10
-STATUS_LABELS = {
-    "initializing": "Initializing",
-    "syncing_metadata": "Syncing Metadata",
-    "processing": "Processing",
-    "synced": "Synced ✅",
-    "partially_synced": "Partially Synced ⚠️",
-    "failed": "Failed ❌",
-    "paused": "Paused ⏸️",
+STATUS_LABELS: dict[str, str] = {
+    DatastoreStatus.INITIALIZING: "Initializing",
+    DatastoreStatus.SYNCING_METADATA: "Syncing Metadata",
+    DatastoreStatus.PROCESSING: "Processing",
+    DatastoreStatus.SYNCED: "Synced ✅",
+    DatastoreStatus.PARTIALLY_SYNCED: "Partially Synced ⚠️",
+    DatastoreStatus.FAILED: "Failed ❌",
+    DatastoreStatus.PAUSED: "Paused ⏸️",
 }
-REACTIONS = {"synced": "white_check_mark", "partially_synced": "warning", "failed": "x"}
+REACTIONS: dict[str, str] = {
+    RunOutcome.SYNCED: "white_check_mark",
+    RunOutcome.PARTIALLY_SYNCED: "warning",
+    RunOutcome.FAILED: "x",
+}
 #: How much of one failure title and of one reason a message shows (UTF-16 units): each failure and the run's
 #: reason fit in one section, however long Atlassian's descriptions are.
 FAILURE_TITLE = 150
@@ -61,14 +67,14 @@ def duration_text(seconds: float) -> str:
 
 
 def _paused_line(s: ProgressSnapshot) -> str:
-    if s.pause_kind == "credits":
+    if s.pause_kind == PauseKind.CREDITS:
         return (
             f":double_vertical_bar: *Paused* — out of credits. Add some with `{SLASH_COMMAND} credits`; "
             "the sync resumes where it stopped."
         )
-    if s.pause_kind == "rate_limit" and s.paused_until is not None:
+    if s.pause_kind == PauseKind.RATE_LIMIT and s.paused_until is not None:
         return f":double_vertical_bar: *Paused* — Confluence rate limit — resuming at {s.paused_until:%H:%M} UTC."
-    if s.pause_kind == "reconnect":
+    if s.pause_kind == PauseKind.RECONNECT:
         why = escape_mrkdwn(s.reason) if s.reason else "The Confluence connection expired."
         return (
             f":double_vertical_bar: *Paused* — {why} Its creator or a workspace "
@@ -80,15 +86,19 @@ def _paused_line(s: ProgressSnapshot) -> str:
 def progress_message(s: ProgressSnapshot) -> Message:
     """The reply kept updated while the run goes: indeterminate first, then a bar with rate and ETA."""
     name = escape_mrkdwn(s.name)
-    if s.state == "paused":
+    if s.state == RunState.PAUSED:
         line = _paused_line(s)
         detail = f"{s.processed:,} of {s.to_process:,} pages processed · {s.documents:,} documents searchable now"
-    elif s.state == "finished":
+    elif s.waiting_for_permissions:
+        read = max(0, s.documents - s.acl_waiting)
+        line = f":hourglass_flowing_sand: *Checking who can see each page…* {read:,} of {s.documents:,} pages"
+        detail = "Each person finds only the pages Confluence lets them see: the ✅ follows once these are read."
+    elif s.state == RunState.FINISHED:
         label = STATUS_LABELS.get(s.outcome or "") or escape_mrkdwn(s.outcome or "")
         line = f"*{label}* — {s.processed:,} processed, {s.unchanged:,} unchanged, {s.failed:,} failed"
         detail = f"{s.documents:,} documents searchable · took {duration_text(s.duration_seconds)}"
-    elif s.phase in ("initializing", "syncing_metadata") or s.state == "queued":
-        phase = "Initializing" if s.phase == "initializing" or s.state == "queued" else "Syncing Metadata"
+    elif s.phase in LISTING_PHASES or s.state == RunState.QUEUED:
+        phase = "Initializing" if s.phase == RunPhase.INITIALIZING or s.state == RunState.QUEUED else "Syncing Metadata"
         spaces = f"{s.spaces_done} of {s.spaces_total} spaces · " if s.spaces_total else ""
         line = f":hourglass_flowing_sand: *{phase}…* {spaces}{s.found:,} pages found"
         detail = f"{s.documents:,} documents searchable now"
@@ -101,10 +111,18 @@ def progress_message(s: ProgressSnapshot) -> Message:
         detail = f"{s.documents:,} documents searchable now"
     text = fallback(f"{name}: {line}")
     blocks = [section(line, block_id=BlockId.PROGRESS), context(detail)]
-    if s.state == "paused" and s.pause_kind == "reconnect":
+    if s.state == RunState.PAUSED and s.pause_kind == PauseKind.RECONNECT:
         reconnect = button("Reconnect Confluence", ActionId.RECONNECT, value=str(s.datastore_id), style="primary")
         blocks.append({"type": "actions", "block_id": BlockId.PAUSED_ACTIONS, "elements": [reconnect]})
     return {"text": text, "blocks": blocks}
+
+
+def _permissions_pending(s: ProgressSnapshot) -> list[dict[str, Any]]:
+    """Announced after ACL_HOLD with pages whose permissions are still unread: say so, never promise them."""
+    if s.acl_waiting <= 0:
+        return []
+    pages = f"{s.acl_waiting:,} page{'s' if s.acl_waiting != 1 else ''}"
+    return [context(f"{pages} appear in per-person search once their permissions are read from Confluence.")]
 
 
 def completion_message(s: ProgressSnapshot) -> Message:
@@ -112,16 +130,19 @@ def completion_message(s: ProgressSnapshot) -> Message:
     name = escape_mrkdwn(s.name)
     took = duration_text(s.duration_seconds)
     blocks: list[dict[str, Any]]
-    if s.outcome == "synced":
+    if s.outcome == RunOutcome.SYNCED:
         text = f"✅ *{name}* is ready — {s.documents:,} documents synced in {took}"
         blocks = [section(text), context(f'Search it from any channel: `{SLASH_COMMAND} search "{name}" your words`')]
-    elif s.outcome == "partially_synced":
+        blocks += _permissions_pending(s)
+    elif s.outcome == RunOutcome.PARTIALLY_SYNCED:
         # Counts only: a channel can hold people who should not learn a page's title (failures go by DM).
         text = f"⚠️ *{name}* is partly ready — {s.documents:,} synced, {s.failed:,} failed"
         detail = f"\n• {_reason(s.reason)}" if s.reason else ""
-        blocks = [section(text + detail)]
-        if s.failed:
+        blocks = [section(text + detail), *_permissions_pending(s)]
+        if s.failed and s.creator_id != OPERATOR:
             blocks.append(context(f"{user_mention(s.creator_id)} gets the list of failed pages by DM."))
+        elif s.failed:  # created with `datastore-bot create`: nobody in Slack to DM
+            blocks.append(context("Created by an operator: nobody gets the list of failed pages by DM."))
         blocks.append(
             {
                 "type": "actions",
@@ -164,7 +185,7 @@ def parent_message(s: ProgressSnapshot, *, status: str) -> Message:
         f":books: *{escape_mrkdwn(s.name)}* — Confluence · {escape_mrkdwn(s.site)} · created by "
         f"{user_mention(s.creator_id)} · {status}"
     )
-    if s.finished_at is not None and s.state == "finished":
+    if s.finished_at is not None and s.state == RunState.FINISHED:
         line += f" · last sync {s.finished_at:%H:%M} UTC · {s.documents:,} documents"
     return {"text": fallback(line), "blocks": [section(line)]}
 
@@ -175,7 +196,7 @@ def reaction_for(outcome: str | None) -> str | None:
 
 def status_label(s: ProgressSnapshot) -> str:
     """What the channel message's status line says now: the outcome once finished, else the phase."""
-    key = (s.outcome or "") if s.state == "finished" else s.phase
+    key = (s.outcome or "") if s.state == RunState.FINISHED else s.phase
     return STATUS_LABELS.get(key) or escape_mrkdwn(key)
 
 

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.datastores.queries import AccessChange, DatastoreInfo, PersonAccess, SearchAnswer
+from bot.datastores.queries import AccessChange, DatastoreInfo, PersonAccess, SearchAnswer, SearchHit
+from bot.states import DatastoreStatus
 from bot.text_policy import MAX_QUERY_CHARS, clean_query, displayable
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId
 from handlers.views.access import access_history, access_line
@@ -16,7 +17,6 @@ from handlers.views.blocks import button, context, escape_mrkdwn, fallback, link
 from handlers.views.limits import BUTTON_VALUE, clip_mrkdwn, clip_plain, utf16_length
 from handlers.views.person_search import connect_message, unchecked_notice
 from handlers.views.progress import STATUS_LABELS, progress_bar
-from storage.search import SearchHit
 
 __all__ = ["list_message", "read_share_value", "search_message", "share_value", "status_message"]
 
@@ -57,13 +57,13 @@ def status_message(info: DatastoreInfo, *, thread_link: str | None, history: Seq
     """A datastore's state, who sees its content, and its latest access changes (counts only, no titles)."""
     name = escape_mrkdwn(info.name)
     lines = [f"*{name}* — Confluence · {escape_mrkdwn(info.site)} · *{_badge(info)}*", access_line(info)]
-    if info.status == "processing" and info.run_to_process:
+    if info.status == DatastoreStatus.PROCESSING and info.run_to_process:
         fraction = (info.run_processed + info.run_failed) / info.run_to_process
         lines.append(
             f"`{progress_bar(fraction)}` {info.run_processed:,} of {info.run_to_process:,} processed · "
             f"{info.run_failed:,} failed"
         )
-    elif info.status in ("initializing", "syncing_metadata"):
+    elif info.status in (DatastoreStatus.INITIALIZING, DatastoreStatus.SYNCING_METADATA):
         lines.append(f"Syncing Metadata… {info.run_found:,} pages found so far")
     lines.append(
         f"{info.documents:,} documents searchable · last sync {_when(info.last_sync)} · "

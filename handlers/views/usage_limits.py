@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.datastores.access import UsageRule
+from bot.states import LimitKind
 from handlers.views.blocks import channel_mention, escape_mrkdwn
 from handlers.views.limits import clip_plain
-from storage.access_modes import LimitKind
 
 __all__ = [
     "channels_refusal",

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.states import AccessMode
 from bot.wizard.steps import Step, WizardSnapshot
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue
 from handlers.views.access_choice import access_mode_input, access_summary
 from handlers.views.blocks import button, context, escape_mrkdwn, fallback, fields, option, plain, section
 from handlers.views.limits import MODAL_TEXT, clip_plain
 from handlers.views.wizard import STEP_COUNT, WIZARD_TITLE, modal, step_context
-from storage.access_modes import AccessMode
 
 __all__ = ["continue_setup_message", "ended_view", "grant_access_view", "resume_view", "summary_view", "top_off_text"]
 

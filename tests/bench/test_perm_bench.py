@@ -26,5 +26,5 @@ def test_perm_bench_smoke_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert served["answers_with_checks"] == 0 and served["cache_hits"] > 0
         assert checked["answers_with_checks"] > 0 and 2 <= checked["points_per_answer"] <= 3 * 10
         assert 1 <= checked["requests_per_answer"] <= 3
-    out = capsys.readouterr().out
-    assert "| sqlite | narrow |" in out and "Per-person search as served" in out
+    printed = capsys.readouterr().out
+    assert "| sqlite | narrow |" in printed and "Per-person search as served" in printed

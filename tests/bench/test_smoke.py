@@ -15,7 +15,8 @@ def test_smoke_run_produces_every_number(tmp_path: Path) -> None:
     assert results["machine"]["cores"] and results["machine"]["python"]
     (sync,) = results["sync"]
     assert sync["full_outcome"] == "synced" and sync["pages"] == 120 and sync["full_seconds"] > 0
-    assert sync["pages_per_second"] > 0 and sync["requests_per_page"] > 0
+    assert sync["pages_per_second"] > 0 and sync["requests_per_page"] > 0 and sync["points_per_page"] >= 1
+    assert sync["incremental_points"] > 0 and sync["spaces"] > 0
     assert sync["incremental_changed"] > 0 and sync["incremental_seconds"] > 0
     assert sync["search_queries"] > 0 and sync["search_p95_ms"] > 0
     rss = results["rss"]

@@ -13,12 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.crypto import generate_key
+from demo.fakes.atlassian import FakeAtlassian, OAuthApp, SiteConfig, SiteSpec
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_calls import SlackCall
+from demo.fakes.slack_requests import SlackRequestSender
 from storage.db import make_engine
 from storage.models import Connection, Datastore, SyncRun
-from tests.fakes.atlassian import FakeAtlassian, OAuthApp, SiteConfig, SiteSpec
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_calls import SlackCall
-from tests.fakes.slack_requests import SlackRequestSender
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import SIGNING_SECRET, free_port, wait_until
 from tests.served import CLIENT_ID, CLIENT_SECRET, Endpoint, Served, ServedWorld, serve, serve_environment
@@ -38,6 +38,8 @@ class ServedDatastore:
     channel: str
     parent_ts: str
     progress_ts: str
+    #: Where Atlassian sent the browser back after the first consent (the callback, with its code and state).
+    consent_url: str = ""
 
     def datastore(self) -> Datastore:
         with Session(self.engine) as session:
@@ -100,10 +102,10 @@ def served_datastore(
                 SlackRequestSender(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, slack) as sender,
             ):
                 driver = WizardDriver(ServedWorld(slack=slack, bot=Endpoint(sender)))
-                driver.connect(NAME, "acme")
+                consent = driver.connect(NAME, "acme")
                 driver.grant(None)
                 assert driver.submit().json == {"response_action": "clear"}
-                world = ServedDatastore(slack, atlassian, sender, engine, served, "", "", "")
+                world = ServedDatastore(slack, atlassian, sender, engine, served, "", "", "", str(consent.url))
                 wait_until(lambda: len(world.runs()) == 1, timeout=10)
                 first = world.announced(world.runs()[0].id)
                 assert first.outcome == "synced", first.reason

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.app import RepeatableCallRetryHandler
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_faults import FaultMode
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_faults import FaultMode
 
 
 def _client(slack: FakeSlack, handler: ConnectionErrorRetryHandler) -> WebClient:

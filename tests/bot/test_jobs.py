@@ -45,19 +45,19 @@ def test_resyncs_are_due_an_interval_after_the_last_sync_and_rebuilding_keeps_th
     try:
         jobs.scheduler.start(paused=True)  # jobs get their times, none runs
         jobs.rebuild_resyncs()
-        due = {d: jobs.scheduler.get_job(resync_job_id(d)).next_run_time for d in (recent, overdue, hourly)}  # type: ignore[union-attr]
+        due = {d: jobs.scheduler.get_job(resync_job_id(d)).next_run_time for d in (recent, overdue, hourly)}
         now = utcnow()
         assert timedelta(minutes=149) < due[recent] - now <= timedelta(minutes=150)  # 180 min after the last sync
         assert due[overdue] - now <= timedelta(seconds=1)  # missed while the bot was down: runs now
         assert timedelta(minutes=49) < due[hourly] - now <= timedelta(minutes=50)
         jobs.rebuild_resyncs()  # the minutely rebuild leaves correct jobs alone
-        assert {d: jobs.scheduler.get_job(resync_job_id(d)).next_run_time for d in due} == due  # type: ignore[union-attr]
+        assert {d: jobs.scheduler.get_job(resync_job_id(d)).next_run_time for d in due} == due
         with services.sessions.begin() as session:
             changed = session.get(Datastore, hourly)
             assert changed is not None
             changed.sync_interval_minutes = 30
         jobs.rebuild_resyncs()
-        assert jobs.scheduler.get_job(resync_job_id(hourly)).trigger.interval == timedelta(minutes=30)  # type: ignore[union-attr]
+        assert jobs.scheduler.get_job(resync_job_id(hourly)).trigger.interval == timedelta(minutes=30)
         remove_datastore_jobs(recent)  # a deletion in this process stops its resync at once
         assert jobs.scheduler.get_job(resync_job_id(recent)) is None
     finally:
@@ -114,7 +114,7 @@ def test_the_permission_passes_job_runs_the_due_passes_and_survives_their_failur
     import logging
 
     from bot import jobs as jobs_module
-    from bot.jobs import PASSES_JOB_ID, permission_passes_tick
+    from bot.jobs import PASSES_JOB_ID, PASSES_SECONDS, permission_passes_tick
 
     class Runner:
         def __init__(self) -> None:
@@ -134,7 +134,7 @@ def test_the_permission_passes_job_runs_the_due_passes_and_survives_their_failur
     try:
         jobs.start(lambda: None, passes=runner)  # type: ignore[arg-type]
         job = jobs.scheduler.get_job(PASSES_JOB_ID)
-        assert job is not None and job.trigger.interval == timedelta(seconds=30)
+        assert job is not None and job.trigger.interval == timedelta(seconds=PASSES_SECONDS)
         with caplog.at_level(logging.ERROR, logger="bot.jobs"):
             permission_passes_tick("test-jobs-passes")
             permission_passes_tick("test-jobs-passes")

@@ -7,7 +7,7 @@ import re
 import httpx
 from sqlalchemy import inspect
 
-from tests.fakes.slack_api import FakeSlack
+from demo.fakes.slack_api import FakeSlack
 from tests.harness import free_port, running_bot
 
 CLIENT_ID = "111.222"

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from demo.fakes.atlassian import FakeAtlassian, FaultKind, FaultRule, SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from tests.bot.served_datastore import NAME, ServedDatastore, served_datastore
-from tests.fakes.atlassian import FakeAtlassian, FaultKind, FaultRule, SiteSpec
-from tests.fakes.slack_api import FakeSlack
+
+# Heavy end to end: of this module's PostgreSQL cases every other one runs (SQLite runs them all).
+pytestmark = pytest.mark.postgresql_sample(every=2, per="module")
 
 PAGES_PER_SPACE = 300  # two listing pages of 250: the first one names a next page
 SPEC = SiteSpec(spaces=2, pages_per_space=PAGES_PER_SPACE, blogposts_per_space=0, body_bytes=800)
@@ -33,10 +36,20 @@ def _elsewhere(atlassian: FakeAtlassian, space_id: int) -> list[FaultRule]:
     return [atlassian.inject(_listing(space_id), FaultKind.NEXT_LINK, rewrite_next=rewrite)]
 
 
+def _remembered(seen: list[str]) -> Callable[[str], str]:
+    """A next link rewritten to itself, remembered in ``seen``."""
+
+    def rewrite(next_link: str) -> str:
+        seen.append(next_link)
+        return next_link
+
+    return rewrite
+
+
 def _loop(atlassian: FakeAtlassian, space_id: int) -> list[FaultRule]:
     """The last listing page names itself as the next one."""
     seen: list[str] = []
-    remember = atlassian.inject(_listing(space_id), FaultKind.NEXT_LINK, rewrite_next=lambda n: seen.append(n) or n)
+    remember = atlassian.inject(_listing(space_id), FaultKind.NEXT_LINK, rewrite_next=_remembered(seen))
     loop = atlassian.inject(_listing(space_id), FaultKind.NEXT_LINK, rewrite_next=lambda _n: seen[0])
     return [remember, loop]
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from demo.fakes.atlassian import FakeAtlassian, FaultKind, FaultRule, SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId
 from tests.bot.served_datastore import ServedDatastore, served_datastore
-from tests.fakes.atlassian import FakeAtlassian, FaultKind, FaultRule, SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import wait_until
 
 SPEC = SiteSpec(spaces=2, pages_per_space=40, blogposts_per_space=2, body_bytes=800)
@@ -28,7 +29,7 @@ DOCUMENTS = 2 * (40 + 2)
 TOKEN = "POST /oauth/token"
 
 
-def _refused_with(kind: FaultKind, **details: str) -> Callable[[FakeAtlassian], list[FaultRule]]:
+def _refused_with(kind: FaultKind, **details: Any) -> Callable[[FakeAtlassian], list[FaultRule]]:
     def inject(atlassian: FakeAtlassian) -> list[FaultRule]:
         rule = atlassian.inject(TOKEN, kind, times=None, description="<!channel> go to https://evil.example", **details)
         atlassian.expire_access_tokens()  # the resync's first request gets 401: the token must be refreshed

@@ -15,12 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.crypto import generate_key
+from demo.fakes.atlassian import FakeAtlassian, OAuthApp, SiteConfig, SiteSpec
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_calls import SlackCall
+from demo.fakes.slack_requests import SlackRequestSender
 from storage.db import make_engine
 from storage.models import Datastore, SyncRun
-from tests.fakes.atlassian import FakeAtlassian, OAuthApp, SiteConfig, SiteSpec
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_calls import SlackCall
-from tests.fakes.slack_requests import SlackRequestSender
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import SIGNING_SECRET, free_port, wait_until
 from tests.served import CLIENT_ID, CLIENT_SECRET, Endpoint, Served, ServedWorld, serve, serve_environment

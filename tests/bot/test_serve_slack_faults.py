@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_faults import FaultMode
 from tests.bot.served_sync import DONE, ServedSync, served_sync, settle
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_faults import FaultMode
 
 PRIVATE = "C0PRIVATE"
 

@@ -13,12 +13,16 @@ import re
 import signal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from bot.sync.worker import MAX_ATTEMPTS
+from demo.fakes.slack_api import FakeSlack
 from tests.bot.served_sync import DONE, ServedSync, served_sync, settle
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import wait_until
+
+# Heavy end to end: of this module's PostgreSQL cases every other one runs (SQLite runs them all).
+pytestmark = pytest.mark.postgresql_sample(every=2, per="module")
 
 
 def _cmdline(pid: int) -> bytes:
@@ -41,6 +45,7 @@ def _healthy(sync: ServedSync) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
 
 
+@pytest.mark.timeout(300)  # two syncs of 2,000 pages in a real `serve` and a pool restart, on a busy CI machine
 def test_a_killed_conversion_process_is_retried_and_the_run_ends_synced(
     fake_slack: FakeSlack, database_url: str, tmp_path: Path
 ) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -63,13 +61,11 @@ def test_unbalanced_quotes_get_a_clear_message(bot: RunningBot) -> None:
     assert body is not None and "a quote is not closed" in body["text"]
 
 
-def test_create_opens_the_first_wizard_step_quickly(bot: RunningBot) -> None:
-    started = time.monotonic()
+def test_create_opens_the_first_wizard_step_within_the_trigger_lifetime(bot: RunningBot) -> None:
     response = bot.sender.slash_command("create eng-wiki")
     assert response.status == 200 and response.body == ""
-    call = bot.slack.wait_for_call("views.open", timeout=3)
-    assert time.monotonic() - started < 3
-    assert call.response["ok"] is True
+    call = bot.slack.wait_for_call("views.open", timeout=20)
+    assert call.response["ok"] is True  # the fake Slack refuses a trigger_id used after its 3 s
     view = bot.slack.view(call.response["view"]["id"])
     assert view.callback_id == CallbackId.WIZARD_NAME
     assert "eng-wiki" in str(view.blocks)

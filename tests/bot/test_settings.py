@@ -111,3 +111,84 @@ def test_the_access_freshness_bound_is_at_most_an_hour(monkeypatch: pytest.Monke
     assert caught.value.message.startswith("ACCESS_FRESHNESS_MINUTES is invalid") and "\n" not in caught.value.message
     monkeypatch.setenv("ACCESS_FRESHNESS_MINUTES", "15")
     assert load_settings(env_file=None).access_freshness_minutes == 15
+
+
+def test_a_blank_value_is_unset_for_every_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import Settings
+
+    names = [field.upper() for field in Settings.model_fields]
+    (tmp_path / ".env").write_text("".join(f"{name}=\n" for name in names))
+    from_file = load_settings()
+    for name in names:
+        monkeypatch.setenv(name, "  ")
+    from_environment = load_settings(env_file=None)
+    defaults = Settings(_env_file=None).model_dump()
+    for settings in (from_file, from_environment):
+        dumped = settings.model_dump()
+        assert dumped.pop("data_dir") == tmp_path / "data"
+        assert {key: value for key, value in defaults.items() if key != "data_dir"} == dumped
+        assert settings.effective_database_url == f"sqlite:///{tmp_path / 'data' / 'datastore.db'}"
+
+
+@pytest.mark.parametrize(
+    ("written", "used"),
+    [
+        ("postgres://bot:pw@db:5432/bot", "postgresql+psycopg://bot:pw@db:5432/bot"),
+        ("postgresql://bot@db/bot?sslmode=require", "postgresql+psycopg://bot@db/bot?sslmode=require"),
+        ("postgresql+psycopg://bot@db/bot", "postgresql+psycopg://bot@db/bot"),
+        ("postgresql:///bot", "postgresql+psycopg:///bot"),
+    ],
+)
+def test_postgresql_urls_get_the_psycopg_3_driver(monkeypatch: pytest.MonkeyPatch, written: str, used: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", written)
+    assert load_settings(env_file=None).effective_database_url == used
+
+
+@pytest.mark.parametrize("written", ["debug", "Warning", " error ", "CRITICAL"])
+def test_log_levels_are_case_insensitive(monkeypatch: pytest.MonkeyPatch, written: str) -> None:
+    monkeypatch.setenv("LOG_LEVEL", written)
+    assert load_settings(env_file=None).log_level == written.strip().upper()
+
+
+def test_the_nearest_env_file_above_is_read_and_anchors_relative_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("DATA_DIR=state\nDATABASE_URL=sqlite:///db/bot.db\nPORT=4001\n")
+    deeper = tmp_path / "a" / "b"
+    deeper.mkdir(parents=True)
+    monkeypatch.chdir(deeper)
+    settings = load_settings()
+    assert settings.env_path == tmp_path / ".env"
+    assert settings.port == 4001
+    assert settings.data_dir == tmp_path / "state"
+    assert settings.effective_database_url == f"sqlite:///{tmp_path / 'db' / 'bot.db'}"
+
+
+def test_absolute_paths_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATA_DIR", "/app/data")
+    (tmp_path / ".env").write_text("DATABASE_URL=sqlite:////var/lib/bot/bot.db\n")
+    settings = load_settings()
+    assert settings.data_dir == Path("/app/data")
+    assert settings.effective_database_url == "sqlite:////var/lib/bot/bot.db"
+
+
+def test_without_an_env_file_the_working_directory_anchors_paths(tmp_path: Path) -> None:
+    settings = load_settings()
+    assert settings.env_path is None
+    assert settings.data_dir == tmp_path / "data"
+
+
+def test_an_unreadable_env_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"PORT=\xff\xfe\n")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "not UTF-8" in caught.value.message and "\n" not in caught.value.message
+
+
+def test_a_line_of_env_that_is_not_a_setting_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("PORT=4000\nexport the bot token here\n")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert caught.value.message == (
+        f"{tmp_path / '.env'} line 2 is not NAME=value ('export the bot token here') — fix it or make it a # comment."
+    )

@@ -11,8 +11,8 @@ import pytest
 from bot.errors import RequestRejected
 from bot.slack_body import parse_slack_body, slack_kind
 from bot.slack_envelopes import SlackKind, validate_envelope
-from tests.fakes import slack_bodies
-from tests.fakes.slack_api import FakeSlack
+from demo.fakes import slack_bodies
+from demo.fakes.slack_api import FakeSlack
 from tests.malformed import MALFORMED, TEMPLATES, Malformed
 
 

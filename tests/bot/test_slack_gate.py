@@ -21,11 +21,11 @@ import pytest
 from bot.slack_body import SlackBody
 from bot.slack_envelopes import SlackKind
 from bot.slack_gate import GATE_BODY, GATE_VERIFIED_AT, SlackGate
+from demo.fakes import slack_bodies
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_state import JsonDict
 from handlers.ids import ActionId, CallbackId
 from tests.corpus import Corpus, drain_listeners, log_lines
-from tests.fakes import slack_bodies
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_state import JsonDict
 from tests.harness import SIGNING_SECRET, RunningBot
 
 #: Every case on SQLite; every fourth also on PostgreSQL (the gate and these listeners answer before any
@@ -60,6 +60,11 @@ class Forgery:
     headers: Callable[[bytes, int], dict[str, str | bytes]]
 
 
+def _shifted(shift: int) -> Callable[[bytes, int], dict[str, str | bytes]]:
+    """Signed correctly with the real secret over a timestamp ``shift`` seconds from now."""
+    return lambda body, now: _signed_as(str(now + shift))(body, now)
+
+
 def _signed_as(timestamp: str) -> Callable[[bytes, int], dict[str, str | bytes]]:
     """Signed correctly with the real secret over this (bad) timestamp text: only the timestamp is wrong."""
     return lambda body, _now: dict(slack_bodies.signed_headers(SIGNING_SECRET, body, timestamp=timestamp))
@@ -76,7 +81,7 @@ def _bad_timestamps() -> Iterator[Forgery]:
     yield Forgery("ts-zero", _signed_as("0"))
     yield Forgery("ts-hex", _signed_as("0x6553f100"))
     for label, shift in (("stale-6min", -360), ("stale-1h", -3600), ("future-6min", 360), ("future-1d", 86400)):
-        yield Forgery(f"ts-{label}", lambda body, now, s=shift: _signed_as(str(now + s))(body, now))
+        yield Forgery(f"ts-{label}", _shifted(shift))
     yield Forgery("ts-now-decimal", lambda body, now: _signed_as(f"{now}.0")(body, now))
     yield Forgery("ts-now-plus-sign", lambda body, now: _signed_as(f"+{now}")(body, now))
     yield Forgery("ts-now-trailing-text", lambda body, now: _signed_as(f"{now}abc")(body, now))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from demo.fakes import slack_bodies
 from tests.corpus import Corpus, log_lines
-from tests.fakes import slack_bodies
 from tests.harness import SIGNING_SECRET
 from tests.malformed import OVER_HTTP, Malformed
 

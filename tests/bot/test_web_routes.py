@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.http_body import MAX_BODY_BYTES, MAX_QUERY_BYTES, SERVER_BODY_LIMIT
+from demo.fakes import slack_bodies
+from demo.fakes.slack_api import FakeSlack
 from tests.corpus import Corpus, log_lines, raw_request
-from tests.fakes import slack_bodies
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import SIGNING_SECRET, free_port, running_bot
 
 TOO_LARGE = {"ok": False, "error": "body_too_large"}

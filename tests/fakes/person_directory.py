@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from bot.access.model import person_principals
 from bot.access.people import LinkedPerson
-from bot.atlassian.tokens import AccessToken, refresh_tokens
+from bot.atlassian.tokens import AccessToken, TokenSource, refresh_tokens
 from bot.errors import ReconnectRequired
 from storage.models import utcnow
 
@@ -81,8 +81,9 @@ class FakePersonDirectory:
     """Linked people by (team, Slack user, cloud id); a lost grant unlinks, as the real store does."""
 
     def __init__(self, tokens: FakePersonTokens | None = None) -> None:
-        self.tokens = tokens or FakePersonTokens()
-        self.tokens.on_lost.append(self._unlink)
+        self.held_tokens = tokens or FakePersonTokens()
+        self.tokens: TokenSource = self.held_tokens  # what a PersonDirectory offers
+        self.held_tokens.on_lost.append(self._unlink)
         self._links: dict[tuple[str, str, str], LinkedPerson] = {}
         self._next_id = 1
         self.urls: list[dict[str, Any]] = []
@@ -119,14 +120,14 @@ class FakePersonDirectory:
         access = token if isinstance(token, str) else str(token["access_token"])
         refresh = None if isinstance(token, str) else token.get("refresh_token")
         expires = utcnow() + timedelta(seconds=3000)
-        self.tokens.held[link_id] = _Held(access, refresh, 0, expires)
+        self.held_tokens.held[link_id] = _Held(access, refresh, 0, expires)
         return person
 
     def unlink(self, *, team_id: str, slack_user_id: str, cloud_id: str) -> None:
         with self._lock:
             person = self._links.pop((team_id, slack_user_id, cloud_id), None)
         if person is not None:
-            self.tokens.held.pop(person.link_id, None)
+            self.held_tokens.held.pop(person.link_id, None)
 
     def _unlink(self, link_id: int) -> None:
         with self._lock:

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from storage.access_audit import AccessAudit
 from storage.models import Connection, Datastore
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, running_bot
 
 __all__ = ["ACCOUNT", "ADMIN", "CREATOR", "OTHER", "AccessWorld", "access_world"]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.fakes.atlassian import FakeAtlassian, OAuthApp, SiteConfig, SiteSpec
-from tests.fakes.slack_api import FakeSlack
+from demo.fakes.atlassian import FakeAtlassian, OAuthApp, SiteConfig, SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, free_port, running_bot
 
 CLIENT_ID = "datastore-bot-client"

@@ -23,12 +23,12 @@ from sqlalchemy import select
 
 from bot.errors import RequestRejected
 from bot.slack_body import parse_slack_body
+from demo.fakes import slack_bodies
+from demo.fakes.slack_payloads import state_values
+from demo.fakes.slack_requests import BotResponse, SlackRequestSender
+from demo.fakes.slack_state import JsonDict, View
 from storage.models import Wizard
 from tests.db_snapshot import changed_tables, snapshot
-from tests.fakes import slack_bodies
-from tests.fakes.slack_payloads import state_values
-from tests.fakes.slack_requests import BotResponse, SlackRequestSender
-from tests.fakes.slack_state import JsonDict, View
 from tests.handlers.conftest import World
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import SIGNING_SECRET, wait_until

@@ -23,11 +23,11 @@ from bot.access.passes import PassReport, PermissionPasses
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.atlassian.tokens import TokenManager
 from bot.sync.runtime import SyncRuntime
+from demo.fakes.atlassian import Site, SiteConfig, SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId, BlockId
 from storage.documents import Document
 from storage.models import Datastore, utcnow
-from tests.fakes.atlassian import Site, SiteConfig, SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import World, make_world
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import wait_until

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId, BlockId
 from storage.access_audit import record_access_change
 from storage.access_modes import AccessMode, AuditSource
 from storage.models import Connection, Datastore
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, running_bot, wait_until
 
 ACCOUNT = "Ada <!channel> Lovelace"
@@ -39,7 +40,7 @@ def synced(database_url: str) -> Iterator[tuple[SyncWorld, RunningBot]]:
                 bot.sender.close()
 
 
-def _reply(bot: RunningBot, text: str) -> dict[str, object]:
+def _reply(bot: RunningBot, text: str) -> dict[str, Any]:
     before = len(bot.slack.calls("response_url"))
     assert bot.sender.slash_command(text).status == 200
     return bot.slack.wait_for_call("response_url", count=before + 1, timeout=5).args
@@ -87,7 +88,7 @@ def test_status_names_the_account_and_shows_the_latest_audit_entries(synced: tup
             )
     status = _reply(bot, "status eng-wiki")
     assert SHOWN in str(status["text"])
-    (audit,) = [b for b in status["blocks"] if b.get("block_id") == BlockId.ACCESS_HISTORY]  # type: ignore[union-attr]
+    (audit,) = [b for b in status["blocks"] if b.get("block_id") == BlockId.ACCESS_HISTORY]
     lines = audit["elements"][0]["text"].splitlines()
     assert lines == [
         "Access changes (latest first):",

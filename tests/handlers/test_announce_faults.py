@@ -10,9 +10,10 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.app import RepeatableCallRetryHandler
+from demo.fakes.slack_faults import FaultMode
 from handlers.progress import ProgressUpdater
 from storage.models import Datastore, SyncRun, utcnow
-from tests.fakes.slack_faults import FaultMode
+from storage.states import RunOutcome, RunPhase, RunState
 from tests.handlers.conftest import World
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import wait_until
@@ -59,7 +60,12 @@ def test_an_announcement_that_keeps_failing_is_opened_by_the_progress_job(world:
         datastore = session.scalars(select(Datastore)).one()
         datastore.created_at = utcnow() - timedelta(minutes=1)  # long enough ago: nobody else is announcing it
         run = session.scalars(select(SyncRun)).one()
-        run.state, run.outcome, run.phase, run.finished_at = "finished", "synced", "synced", utcnow()
+        run.state, run.outcome, run.phase, run.finished_at = (
+            RunState.FINISHED,
+            RunOutcome.SYNCED,
+            RunPhase.SYNCED,
+            utcnow(),
+        )
         run.started_at = utcnow() - timedelta(seconds=5)
     client = WebClient(
         token=sorted(slack.bot_tokens)[0], base_url=slack.api_url, retry_handlers=[RepeatableCallRetryHandler()]

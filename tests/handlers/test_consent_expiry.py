@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from handlers.ids import ActionId, BlockId, CallbackId
 from storage.models import Connection, Datastore, OAuthState, Wizard
+from storage.states import WizardStatus
 from tests.db_snapshot import changed_tables, snapshot
 from tests.handlers.conftest import World
 from tests.handlers.test_reconnect import _created
@@ -110,7 +111,7 @@ def test_expired_links_of_a_wizard_that_moved_on_or_was_abandoned_change_nothing
     abandoned = _waiting(world, "abandoned", user_id="U0OTHER")
     url = abandoned.open_window_url()
     with world.bot.services.sessions.begin() as session:
-        session.scalars(select(Wizard).where(Wizard.name == "abandoned")).one().status = "abandoned"
+        session.scalars(select(Wizard).where(Wizard.name == "abandoned")).one().status = WizardStatus.ABANDONED
     _expire_links(world)
     _unchanged(world, url, "no longer waiting")
 

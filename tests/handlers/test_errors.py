@@ -18,13 +18,13 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.errors import UserFacingError
+from demo.fakes import slack_bodies
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_state import JsonDict
 from handlers import errors
 from handlers.errors import KeptAck
 from handlers.views.fallback import TOO_SLOW_TEXT, UNKNOWN_COMMAND_TEXT, UNKNOWN_FORM_TEXT, ended_form_view
 from tests.corpus import Corpus, log_lines, tracebacks
-from tests.fakes import slack_bodies
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_state import JsonDict
 from tests.harness import SIGNING_SECRET
 
 

@@ -13,12 +13,12 @@ from slack_sdk import WebClient
 from bot.app import RepeatableCallRetryHandler
 from bot.progress.posts import IN_FLIGHT, PostKeys, PostLedger
 from bot.progress.thread_store import AnnounceStep, ThreadStore
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_faults import FaultMode
 from handlers.progress import ProgressUpdater
 from storage.models import utcnow
 from tests.bot.sync.conftest import SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_faults import FaultMode
 from tests.harness import open_sync_thread
 
 CREATOR = "U1"

@@ -26,11 +26,12 @@ from pathlib import Path
 import pytest
 
 from bot.text_policy import describe_character, hidden_characters
+from demo.fakes.atlassian import SiteConfig, SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId, BlockId, TopOffValue
+from tests.backends import BACKENDS, postgres_base_url
 from tests.conftest import BOT_VARIABLES, _postgres_schema_url
 from tests.db_snapshot import changed_tables, snapshot
-from tests.fakes.atlassian import SiteConfig, SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import World, make_world
 from tests.handlers.identity_cases import recorded_wizard_id
 from tests.handlers.wizard_driver import WizardDriver
@@ -111,7 +112,7 @@ INPUTS = [
     Case("credits-cap", "50000", "monthly cap", modal="credits", block=BlockId.TOPOFF_CAP, action=ActionId.TOPOFF_CAP),
 ]
 PER_INPUT = 3
-TOP_OFF_VALUES = {
+TOP_OFF_VALUES: dict[str, dict[str, str]] = {
     BlockId.TOPOFF_THRESHOLD: {ActionId.TOPOFF_THRESHOLD: "1000"},
     BlockId.TOPOFF_AMOUNT: {ActionId.TOPOFF_AMOUNT: "10000"},
     BlockId.TOPOFF_CAP: {ActionId.TOPOFF_CAP: "50000"},
@@ -139,7 +140,7 @@ class Refusals:
     views: dict[str, tuple[str, str]]  # modal → (view id, user)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def refusals(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Refusals]:
     with pytest.MonkeyPatch.context() as env:
         for name in BOT_VARIABLES:
@@ -155,12 +156,7 @@ def _database(backend: str, directory: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{directory / 'test.db'}"
         return
-    import os
-
-    base_url = os.environ.get("TEST_DATABASE_URL")
-    if not base_url:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    yield from _postgres_schema_url(base_url)
+    yield from _postgres_schema_url(postgres_base_url())
 
 
 def _open_everything(world: World) -> dict[str, tuple[str, str]]:
@@ -228,7 +224,7 @@ def test_hidden_character_is_refused_by_name(
     else:
         assert case.modal is not None and case.block is not None and case.action is not None
         view_id, user = refusals.views[case.modal]
-        values = {case.block: {case.action: value}}
+        values: dict[str, dict[str, str]] = {case.block: {case.action: value}}
         if case.modal in ("topoff", "credits"):  # the other numbers valid: only the hidden character is wrong
             values = {**TOP_OFF_VALUES, **values}
         if case.modal == "topoff":

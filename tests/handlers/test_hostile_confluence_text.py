@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_blockkit import slack_length
 from handlers.ids import ActionId, BlockId
 from storage.documents import Document
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_blockkit import slack_length
 from tests.handlers.views.slack_text import live_tokens, mrkdwn_texts, shown
 from tests.harness import RunningBot, running_bot
 from tests.hostile import BIDI, CONTROL_CHARACTERS, MRKDWN_ATTACKS

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 from slack_sdk import WebClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId, BlockId, CallbackId
 from storage.documents import Chunk, Document
 from storage.models import Connection, Datastore, DeletionNotice, SyncRun, Workspace
 from storage.search import Visibility, search
+from storage.states import PauseKind, RunKind, RunState, RunTrigger
 from storage.sync_runs import queue_run
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, add_connected_datastore, running_bot, wait_until
 
 CREATOR = "U1"
@@ -49,7 +52,7 @@ def managed(database_url: str) -> Iterator[Managed]:
             )
             world.queue(kind="full")
             with world.services.sessions.begin() as session:
-                queue_run(session, datastore_id=ops, kind="full", trigger="create")
+                queue_run(session, datastore_id=ops, kind=RunKind.FULL, trigger=RunTrigger.CREATE)
             world.worker().run_until_idle()
             slack.add_user(CREATOR, "creator")
             slack.add_user(OPERATOR, "operator")
@@ -75,7 +78,7 @@ def managed(database_url: str) -> Iterator[Managed]:
 def _counts(m: Managed, datastore_id: int) -> dict[str, int]:
     with m.world.services.sessions() as session:
 
-        def count(model: type, column: object) -> int:
+        def count(model: type, column: InstrumentedAttribute[int]) -> int:
             return int(session.scalar(select(func.count()).select_from(model).where(column == datastore_id)) or 0)
 
         datastore = session.get(Datastore, datastore_id)
@@ -116,7 +119,7 @@ def test_delete_removes_that_datastore_only_and_marks_its_message(managed: Manag
     assert "42 documents" in str(modal.blocks) and "cannot be undone" in str(modal.blocks)
 
     wrong = m.bot.sender.view_submission(modal.id, {BlockId.DELETE_NAME: {ActionId.DELETE_NAME_INPUT: "eng"}})
-    assert "Type eng-wiki to delete it" in wrong.errors[BlockId.DELETE_NAME]
+    assert wrong.errors is not None and "Type eng-wiki to delete it" in wrong.errors[BlockId.DELETE_NAME]
     assert _counts(m, m.eng) == eng_before
 
     replies = len(slack.calls("response_url"))
@@ -199,7 +202,11 @@ def test_app_home_menu_syncs_opens_threads_and_deletes_with_the_same_rules(manag
     wait_until(lambda: "*ops-wiki* is deleted" in str(slack.home_view(OPERATOR).blocks), timeout=10)  # type: ignore[union-attr]
     # Everyone who opened App Home sees the datastore gone.
     for user_id in (slack.default_user_id, OPERATOR):
-        wait_until(lambda u=user_id: _home_datastores(slack, u) == [m.eng], timeout=5)
+        wait_until(partial(_home_shows, slack, user_id, [m.eng]), timeout=5)
+
+
+def _home_shows(slack: FakeSlack, user_id: str, datastore_ids: list[int]) -> bool:
+    return _home_datastores(slack, user_id) == datastore_ids
 
 
 def _home_datastores(slack: FakeSlack, user_id: str) -> list[int]:
@@ -212,9 +219,9 @@ def _home_datastores(slack: FakeSlack, user_id: str) -> list[int]:
 def test_credits_show_the_ledger_and_only_admins_change_auto_top_off(managed: Managed) -> None:
     m, slack = managed, managed.bot.slack
     with m.world.services.sessions.begin() as session:  # a sync waiting for credits
-        paused = queue_run(session, datastore_id=m.ops, kind="incremental", trigger="manual")
+        paused = queue_run(session, datastore_id=m.ops, kind=RunKind.INCREMENTAL, trigger=RunTrigger.MANUAL)
         assert paused is not None
-        paused.state, paused.pause_kind = "paused", "credits"
+        paused.state, paused.pause_kind = RunState.PAUSED, PauseKind.CREDITS
         paused_id = paused.id
 
     shown = _reply(m.bot, "credits")
@@ -236,13 +243,13 @@ def test_credits_show_the_ledger_and_only_admins_change_auto_top_off(managed: Ma
     m.bot.sender.click_in_ephemeral(ActionId.CREDITS_CHANGE, BlockId.CREDITS_ACTIONS, TEAM, m.channel, "U0BOSS")
     slack.wait_for_call("views.open", timeout=5)
     [modal] = slack.open_views("U0BOSS")
-    fields = {
+    fields: dict[str, dict[str, str]] = {
         BlockId.TOPOFF_THRESHOLD: {ActionId.TOPOFF_THRESHOLD: "1,000"},
         BlockId.TOPOFF_AMOUNT: {ActionId.TOPOFF_AMOUNT: "ten"},
         BlockId.TOPOFF_CAP: {ActionId.TOPOFF_CAP: ""},
     }
     refused = m.bot.sender.view_submission(modal.id, fields)
-    assert "whole number" in refused.errors[BlockId.TOPOFF_AMOUNT]
+    assert refused.errors is not None and "whole number" in refused.errors[BlockId.TOPOFF_AMOUNT]
     with m.world.services.sessions() as session:
         assert session.get(Workspace, TEAM).topoff_amount is None  # type: ignore[union-attr]
         assert session.get(SyncRun, paused_id).state == "paused"  # type: ignore[union-attr]

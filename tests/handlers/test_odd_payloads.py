@@ -14,14 +14,14 @@ import json
 import pytest
 
 from bot.wizard.service import NOT_FOUND as WIZARD_NOT_FOUND
+from demo.fakes import slack_bodies
+from demo.fakes.slack_state import JsonDict
 from handlers.credits import FOREIGN_TOP_OFF
 from handlers.ids import ActionId, CallbackId
 from handlers.views.delete import notice_view
 from handlers.views.fallback import UNREADABLE_FORM_TEXT, ended_form_view
 from handlers.views.wizard_finish import ended_view
 from tests.corpus import Corpus
-from tests.fakes import slack_bodies
-from tests.fakes.slack_state import JsonDict
 from tests.harness import SIGNING_SECRET
 
 #: Every case on SQLite; every fourth also on PostgreSQL (the cases differ in the body sent, not in what they

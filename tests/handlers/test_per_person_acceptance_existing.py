@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId
 from storage.access_modes import AccessMode, AccessOffer
 from storage.db import make_engine
 from storage.migrate import upgrade_to
 from storage.models import Datastore
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import running_bot, wait_until
 
 CREATOR, OTHER_CREATOR = "U0CREATOR", "U0SECOND"

@@ -10,14 +10,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from demo.fakes.atlassian import AccountStatus
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import BlockId
 from storage.documents import Document
 from storage.models import utcnow
 from storage.person_links import PersonLink
-from tests.fakes.atlassian import AccountStatus
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.per_person_world import BOB, CONSENTER, GRACE, RESTRICTED, Acceptance, acceptance
 from tests.harness import wait_until
+
+# Heavy end to end: of this module's PostgreSQL cases every other one runs (SQLite runs them all).
+pytestmark = pytest.mark.postgresql_sample(every=2, per="module")
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import logging
 import pytest
 from slack_sdk import WebClient
 
+from demo.fakes.slack_api import FakeSlack
 from handlers.permissions import Permissions, _belongs
-from tests.fakes.slack_api import FakeSlack
 
 
 @pytest.fixture

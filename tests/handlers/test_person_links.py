@@ -16,9 +16,9 @@ from bot.access.model import user_key
 from bot.atlassian.oauth import AtlassianOAuth
 from bot.confluence.gateway import Gateway
 from bot.errors import ReconnectRequired
+from demo.fakes.atlassian import PERMISSION_SCOPES, AccountStatus
 from storage.models import utcnow
 from storage.person_links import LinkState, PersonLink
-from tests.fakes.atlassian import PERMISSION_SCOPES, AccountStatus
 from tests.handlers.conftest import World
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import add_connected_datastore, wait_until

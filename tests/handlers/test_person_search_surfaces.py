@@ -16,14 +16,14 @@ import pytest
 from sqlalchemy import update
 
 from bot.access.model import AccessMode
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId, BlockId
 from storage.documents import Document
 from storage.models import Datastore, utcnow
 from tests.bot.access.fake_pass import principals_in_site, run_fake_pass
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
 from tests.fakes.person_directory import FakePersonDirectory, FakePersonTokens
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, running_bot, wait_until
 
 UNLINKED, GRACE, BOB, CAROL = "U0TESTER", "U0GRACE", "U0BOB", "U0CAROL"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
@@ -14,14 +14,15 @@ from sqlalchemy import select
 from bot.datastores.queries import Queries
 from bot.jobs import Jobs
 from bot.progress.thread_store import NoReply
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.home import HomeTabs
 from handlers.progress import ProgressUpdater
 from storage.credits import add_credits
 from storage.home_viewers import record_home_viewer
 from storage.models import SyncRun, utcnow
+from storage.states import RunOutcome, RunPhase, RunState
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import open_sync_thread, wait_until
 
 CREATOR = "U1"
@@ -37,6 +38,19 @@ def thread(database_url: str, fake_slack: FakeSlack) -> Iterator[tuple[SyncWorld
         open_sync_thread(world.services, client, datastore_id=world.datastore_id, channel=channel)
         fake_slack.reset_calls()
         yield world, fake_slack, client
+
+
+class SteppedClock:
+    """The updater's clock: moves only when the test says, so how often it may update is counted, not timed."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 def _updater(world: SyncWorld, client: WebClient, **options: object) -> ProgressUpdater:
@@ -60,20 +74,22 @@ def _tick_until_announced(world: SyncWorld, updater: ProgressUpdater, run_id: in
 def test_a_sync_thread_ends_with_a_check_mark_and_few_updates(thread: tuple[SyncWorld, FakeSlack, WebClient]) -> None:
     world, slack, client = thread
     world.atlassian.set_latency(0.05)
-    updater = _updater(world, client, min_interval=0.5)
+    clock = SteppedClock()
+    updater = _updater(world, client, min_interval=0.5, clock=clock)
     run_id = world.queue(kind="full", trigger="create")
     worker = threading.Thread(target=world.worker(batch_size=20).run_until_idle)
-    started = time.monotonic()
+    ticks = 0
     worker.start()
     while worker.is_alive():
         updater.tick()
+        ticks += 1
+        clock.advance(0.1)  # five ticks per min_interval: at most one progress update in five while it runs
         time.sleep(0.1)
     worker.join()
-    duration = time.monotonic() - started
     _tick_until_announced(world, updater, run_id)
     channel, parent_ts, progress_ts = _ts(world)
     updates = [c for c in slack.calls("chat.update") if c.args.get("ts") == progress_ts]
-    assert 1 <= len(updates) <= duration / 0.5 + 3
+    assert 1 <= len(updates) <= ticks // 5 + 3
     replies = slack.thread_replies(channel, parent_ts)
     final = replies[-1].text
     assert final.startswith("✅ *eng-wiki* is ready — 200 documents synced in")
@@ -115,7 +131,12 @@ def test_paused_and_failed_runs_say_why(thread: tuple[SyncWorld, FakeSlack, WebC
     with world.services.sessions.begin() as session:
         run = session.get(SyncRun, run_id)
         assert run is not None
-        run.state, run.outcome, run.reason, run.phase = "finished", "failed", "the site could not be read", "failed"
+        run.state, run.outcome, run.reason, run.phase = (
+            RunState.FINISHED,
+            RunOutcome.FAILED,
+            "the site could not be read",
+            RunPhase.FAILED,
+        )
         run.finished_at = utcnow()
     _tick_until_announced(world, updater, run_id)
     last = slack.thread_replies(channel, parent_ts)[-1]

@@ -14,12 +14,15 @@ from slack_sdk import WebClient
 
 from bot.app import RepeatableCallRetryHandler
 from bot.progress.thread_store import AnnounceStep, NoReply, ThreadStore
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_faults import FaultMode
 from handlers.progress import ProgressUpdater
 from tests.bot.sync.conftest import SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_faults import FaultMode
 from tests.harness import open_sync_thread
+
+# Heavy end to end: of this module's PostgreSQL cases every other one runs (SQLite runs them all).
+pytestmark = pytest.mark.postgresql_sample(every=2, per="module")
 
 CREATOR = "U1"
 PRIVATE = "C0PRIVATE"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from demo.fakes.atlassian import SiteConfig, SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from storage.models import Datastore, SyncRun
-from tests.fakes.atlassian import SiteConfig, SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import World, make_world
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import wait_until

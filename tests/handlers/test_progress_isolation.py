@@ -11,11 +11,13 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
+from bot.sync.runtime import SyncRuntime
+from demo.fakes.atlassian import SiteConfig, SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.progress import ProgressUpdater
 from storage.models import Datastore, SyncRun
+from storage.states import RunKind, RunTrigger
 from storage.sync_runs import queue_run
-from tests.fakes.atlassian import SiteConfig, SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import World, make_world
 from tests.harness import add_connected_datastore, open_sync_thread, wait_until
 
@@ -26,6 +28,13 @@ NAMES = ("alpha", "beta", "gamma")
 def serving(fake_slack: FakeSlack, database_url: str) -> Iterator[World]:
     spec = SiteSpec(spaces=2, pages_per_space=20, blogposts_per_space=0)
     yield from make_world(fake_slack, database_url, [SiteConfig(name="acme", spec=spec)], background=True)
+
+
+@pytest.fixture
+def quiet(fake_slack: FakeSlack, database_url: str) -> Iterator[World]:
+    """The same site, with no sync worker and no progress job running beside the test."""
+    spec = SiteSpec(spaces=2, pages_per_space=20, blogposts_per_space=0)
+    yield from make_world(fake_slack, database_url, [SiteConfig(name="acme", spec=spec)])
 
 
 def _threads(world: World, client: WebClient) -> dict[str, tuple[int, str, str]]:
@@ -69,7 +78,10 @@ def test_a_thread_that_keeps_failing_never_holds_back_the_others(
     with caplog.at_level(logging.ERROR, logger="handlers.progress"):
         with world.bot.services.sessions.begin() as session:
             for datastore_id, _parent, _progress in threads.values():
-                assert queue_run(session, datastore_id=datastore_id, kind="full", trigger="create") is not None
+                assert (
+                    queue_run(session, datastore_id=datastore_id, kind=RunKind.FULL, trigger=RunTrigger.CREATE)
+                    is not None
+                )
 
         others = [threads[name][0] for name in NAMES if name != "beta"]
         wait_until(lambda: all(_announced(world).get(d) for d in others), timeout=60, interval=0.2)
@@ -87,10 +99,11 @@ def test_a_thread_that_keeps_failing_never_holds_back_the_others(
 
 
 def test_an_unexpected_error_in_one_workspace_does_not_stop_the_pass(
-    serving: World, caplog: pytest.LogCaptureFixture
+    quiet: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Not a Slack error at all (here: the workspace's client cannot even be built): the same isolation."""
-    world, slack = serving, serving.slack
+    """Not a Slack error at all (here: the workspace's client cannot even be built): the same isolation. No
+    background progress job here — it would claim alpha's thread before this updater does."""
+    world, slack = quiet, quiet.slack
     client = WebClient(token=sorted(slack.bot_tokens)[0], base_url=slack.api_url)
     threads = _threads(world, client)
     broken_id = threads["alpha"][0]
@@ -106,13 +119,26 @@ def test_an_unexpected_error_in_one_workspace_does_not_stop_the_pass(
 
     updater = ProgressUpdater(world.bot.services, client_for_team, owner="isolation", min_interval=0.0)
     with world.bot.services.sessions.begin() as session:
-        run = queue_run(session, datastore_id=broken_id, kind="full", trigger="create")
+        run = queue_run(session, datastore_id=broken_id, kind=RunKind.FULL, trigger=RunTrigger.CREATE)
         assert run is not None
-    with caplog.at_level(logging.ERROR, logger="handlers.progress"):
-        updater.tick()  # beta and gamma have no run: only alpha is in the pass, and it fails
-        assert any("error id" in r.getMessage() for r in caplog.records)
-        with world.bot.services.sessions.begin() as session:
-            for name in ("beta", "gamma"):
-                assert queue_run(session, datastore_id=threads[name][0], kind="full", trigger="create") is not None
-        wait_until(lambda: all(_announced(world).get(threads[n][0]) for n in ("beta", "gamma")), timeout=60)
+    runtime = SyncRuntime(world.bot.services, processes=0)
+    try:
+        with caplog.at_level(logging.ERROR, logger="handlers.progress"):
+            updater.tick()  # beta and gamma have no run: only alpha is in the pass, and it fails
+            assert any("error id" in r.getMessage() for r in caplog.records)
+            with world.bot.services.sessions.begin() as session:
+                for name in ("beta", "gamma"):
+                    assert (
+                        queue_run(session, datastore_id=threads[name][0], kind=RunKind.FULL, trigger=RunTrigger.CREATE)
+                        is not None
+                    )
+            assert len(runtime.worker().run_until_idle()) == 3
+
+            def announced() -> bool:
+                updater.tick()  # alpha's thread fails again each time its backoff is over; the others go on
+                return all(_announced(world).get(threads[n][0]) for n in ("beta", "gamma"))
+
+            wait_until(announced, timeout=60, interval=0.2)
+    finally:
+        runtime.close()
     assert _announced(world)[broken_id] is None

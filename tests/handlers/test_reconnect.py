@@ -8,6 +8,7 @@ from sqlalchemy import select
 from handlers.ids import ActionId, CallbackId
 from handlers.progress import ProgressUpdater
 from storage.models import Connection, Datastore, SyncRun
+from storage.states import ConnectionStatus, PauseKind, RunOutcome, RunPhase, RunState
 from tests.handlers.conftest import World
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import wait_until
@@ -26,9 +27,13 @@ def _created(world: World) -> WizardDriver:
     wait_until(announced)
     with world.bot.services.sessions.begin() as session:
         connection = session.scalars(select(Connection)).one()
-        connection.status = "needs_reconnect"
+        connection.status = ConnectionStatus.NEEDS_RECONNECT
         run = session.scalars(select(SyncRun)).one()
-        run.state, run.pause_kind, run.reason = "paused", "reconnect", "The Confluence connection expired."
+        run.state, run.pause_kind, run.reason = (
+            RunState.PAUSED,
+            PauseKind.RECONNECT,
+            "The Confluence connection expired.",
+        )
     return driver
 
 
@@ -54,7 +59,7 @@ def test_reconnect_from_the_thread_resumes_the_sync(world: World) -> None:
     with world.bot.services.sessions() as session:
         assert session.scalars(select(Connection)).one().status == "active"
         assert session.scalars(select(SyncRun)).one().state == "queued"
-        assert session.scalar(select(Connection.token_version)) % 2 == 0
+        assert session.scalars(select(Connection.token_version)).one() % 2 == 0
 
 
 def test_only_the_creator_or_an_admin_may_reconnect(world: World) -> None:
@@ -79,7 +84,12 @@ def test_retry_in_a_failed_thread_is_for_the_creator_or_an_admin(world: World) -
     driver = _created(world)
     with world.bot.services.sessions.begin() as session:
         run = session.scalars(select(SyncRun)).one()
-        run.state, run.outcome, run.phase, run.finished_at = "finished", "failed", "failed", utcnow()
+        run.state, run.outcome, run.phase, run.finished_at = (
+            RunState.FINISHED,
+            RunOutcome.FAILED,
+            RunPhase.FAILED,
+            utcnow(),
+        )
         run.reason = "the site could not be read"
     client = WebClient(token=sorted(world.slack.bot_tokens)[0], base_url=world.slack.api_url)
     ProgressUpdater(world.bot.services, lambda _team: client, owner="t").tick()

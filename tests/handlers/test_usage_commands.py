@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId
 from storage.documents import Document
 from storage.sync_runs import pending_items
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import RunningBot, running_bot, wait_until
 
 
@@ -126,10 +126,10 @@ def test_search_during_a_sync_covers_what_is_processed_and_says_so(database_url:
                     done = sorted(session.scalars(select(Document.source_id)))
                     waiting = pending_items(session, run_id=run_id, limit=1000)[-1].source_id  # processed last
                 site = world.atlassian.site
-                found = _reply(bot, f"search eng-wiki {site.page_text_hints(done[0]).tag}")
-                assert site.page_text_hints(done[0]).title in str(found["blocks"][3])  # type: ignore[index]
+                found = _reply(bot, f"search eng-wiki {site.page_text_hints(int(done[0])).tag}")
+                assert site.page_text_hints(int(done[0])).title in str(found["blocks"])
                 assert re.search(r"Searching \d+ of ~200 documents — sync in progress", str(found["blocks"]))
-                missing = _reply(bot, f"search eng-wiki {site.page_text_hints(waiting).tag}")
+                missing = _reply(bot, f"search eng-wiki {site.page_text_hints(int(waiting)).tag}")
                 assert "No results" in str(missing["text"])
                 assert "the sync is still running, so more pages become searchable soon" in str(missing["blocks"])
                 with world.services.sessions() as session:  # it was indeed not processed yet when searched

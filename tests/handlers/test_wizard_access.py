@@ -18,7 +18,8 @@ ACCOUNT = "Ada <!here> Lovelace"
 
 
 def _block(driver: WizardDriver, block_id: str) -> dict[str, Any]:
-    (block,) = [b for b in driver.view.blocks if b.get("block_id") == block_id]
+    found: list[dict[str, Any]] = [b for b in driver.view.blocks if b.get("block_id") == block_id]
+    (block,) = found
     return block
 
 

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from bot.wizard.service import NOT_FOUND
+from demo.fakes.slack_state import View
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue, TopOffValue
 from tests.backends import sampled
-from tests.fakes.slack_state import View
 from tests.handlers.conftest import World
 from tests.handlers.identity_cases import (
     Refusals,
@@ -198,7 +198,7 @@ def test_a_tampered_step_one_seal_records_no_wizard(world: World, caplog: pytest
         ("id-swapped-team-number", {**sealed, "w": unknown, "t": 5}),
     ]
     refusals = Refusals(world, caplog)
-    name = {BlockId.NAME: {ActionId.NAME_INPUT: "sealed"}}
+    name: dict[str, Any] = {BlockId.NAME: {ActionId.NAME_INPUT: "sealed"}}
     for label, metadata in tampered:
         body = _with_metadata(driver.view, None, json.dumps(metadata))
         body["state"] = {"values": {BlockId.NAME: {ActionId.NAME_INPUT: {"type": "plain_text_input", "value": "x"}}}}

@@ -15,10 +15,11 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.wizard.service import NOT_YOURS
+from demo.fakes.slack_requests import SlackRequestSender
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue, TopOffValue
 from handlers.progress import ProgressUpdater
 from storage.models import Datastore, OAuthState, SyncRun, Wizard
-from tests.fakes.slack_requests import SlackRequestSender
+from storage.states import PauseKind, RunState
 from tests.handlers.conftest import World
 from tests.handlers.identity_cases import (
     OWNERS,
@@ -59,13 +60,17 @@ def owner(request: pytest.FixtureRequest, world: World) -> Iterator[tuple[Identi
         sender.close()
 
 
+#: A view submission's values: block id → action id → value.
+Values = dict[str, dict[str, str]]
+
+
 def _refused_submission(
     refusals: Refusals,
     who: Identity,
     sender: SlackRequestSender,
     driver: WizardDriver,
     step: str,
-    values: dict[str, dict[str, str]] | None,
+    values: Values | None,
     block: str | None,
 ) -> None:
     sees = sees_errors(block, NOT_YOURS) if block else sees_ended(NOT_YOURS)
@@ -99,12 +104,12 @@ def test_steps_one_to_three_refuse_the_same_user_id_of_another_identity(
     recorded_wizard_id(world, driver)
     with senders(world, foreign_identities(who_owns)) as others:
         for who, sender in others:
-            name = {BlockId.NAME: {ActionId.NAME_INPUT: "stolen"}}
+            name: Values = {BlockId.NAME: {ActionId.NAME_INPUT: "stolen"}}
             _refused_submission(refusals, who, sender, driver, "name", name, BlockId.NAME)
             _refused_close(refusals, who, sender, driver)
         assert driver.name("first").errors is None
         for who, sender in others:
-            skip = {BlockId.TOPOFF_CHOICE: {ActionId.TOPOFF_CHOICE: TopOffValue.SKIP}}
+            skip: Values = {BlockId.TOPOFF_CHOICE: {ActionId.TOPOFF_CHOICE: TopOffValue.SKIP}}
             _refused_submission(refusals, who, sender, driver, "connection_setup", skip, BlockId.TOPOFF_CHOICE)
             _refused_action(refusals, who, sender, driver, ActionId.TOPOFF_CHOICE, selected=TopOffValue.CONFIGURE)
             _refused_close(refusals, who, sender, driver)
@@ -114,7 +119,7 @@ def test_steps_one_to_three_refuse_the_same_user_id_of_another_identity(
         driver.submit()
         assert driver.callback_id() == CallbackId.WIZARD_SITE_URL
         for who, sender in others:
-            site = {BlockId.SITE_URL: {ActionId.SITE_URL: "acme"}}
+            site: Values = {BlockId.SITE_URL: {ActionId.SITE_URL: "acme"}}
             _refused_submission(refusals, who, sender, driver, "site_url", site, BlockId.SITE_URL)
     assert refusals.count == 3 * 7
     with world.bot.services.sessions() as session:
@@ -154,10 +159,10 @@ def test_the_connect_step_and_its_consent_link_refuse_another_identity(
             with world.bot.services.sessions.begin() as session:
                 for row in session.scalars(select(OAuthState).where(OAuthState.used_at.is_(None))):
                     row.team_id = who.team_id  # a link issued to the other workspace's user for this wizard
-            page = partial(
+            callback = partial(
                 httpx.get, f"{world.bot.url}/oauth/confluence/callback", params={"state": state, "code": "c"}
             )
-            refusals.check(f"callback/{who.label}", page, _belongs_to_someone_else, status=400, logged=False)
+            refusals.check(f"callback/{who.label}", callback, _belongs_to_someone_else, status=400, logged=False)
             with world.bot.services.sessions.begin() as session:
                 for row in session.scalars(select(OAuthState).where(OAuthState.used_at.is_(None))):
                     row.team_id = who_owns.team_id
@@ -183,7 +188,7 @@ def test_sharing_the_space_picker_and_create_refuse_another_identity(
             _refused_action(refusals, who, sender, driver, ActionId.SHARE_CHOICE, selected=ShareValue.ALL)
             send = partial(suggestion, sender, driver.view, who.user_id, ActionId.SPACES, BlockId.SPACES, "Space")
             refusals.check(f"spaces/{who.label}", send, sees_no_options)
-            share = {BlockId.SHARE_CHOICE: {ActionId.SHARE_CHOICE: ShareValue.ALL}}
+            share: Values = {BlockId.SHARE_CHOICE: {ActionId.SHARE_CHOICE: ShareValue.ALL}}
             _refused_submission(refusals, who, sender, driver, "grant_access", share, BlockId.SHARE_CHOICE)
             _refused_close(refusals, who, sender, driver)
         assert driver.share_spaces("") != []
@@ -250,7 +255,11 @@ def test_reconnect_refuses_another_identity(
     wait_until(announced)
     with world.bot.services.sessions.begin() as session:
         run = session.scalars(select(SyncRun)).one()
-        run.state, run.pause_kind, run.reason = "paused", "reconnect", "The Confluence connection expired."
+        run.state, run.pause_kind, run.reason = (
+            RunState.PAUSED,
+            PauseKind.RECONNECT,
+            "The Confluence connection expired.",
+        )
     client = WebClient(token=sorted(world.slack.bot_tokens)[0], base_url=world.slack.api_url)
     ProgressUpdater(world.bot.services, lambda _team: client, owner="t").tick()
     with world.bot.services.sessions() as session:

@@ -6,9 +6,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from demo.fakes.slack_api import FakeSlack
+from demo.fakes.slack_requests import BotResponse, SlackRequestSender
 from handlers.ids import ActionId, BlockId, CallbackId, ShareValue, TopOffValue
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import BotResponse, SlackRequestSender
 
 
 class _Bot(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select
@@ -109,9 +110,10 @@ def test_acls_are_stored_once_per_datastore_and_bump_the_generation(sessions: se
             first[0]: frozenset({frozenset({"g:staff", "u:x"}), frozenset({"g:hr"})}),
             first[2]: frozenset({frozenset({"g:hr"})}),
         }
+        bad: Any
         for bad in ([], [[]], "g:hr", [["x" * 161]], [[""]]):
             with pytest.raises(ValueError):
-                ensure_acls(session, datastore_id=1, acls=[bad])  # type: ignore[list-item]
+                ensure_acls(session, datastore_id=1, acls=[bad])
     put(sessions, {"p1": "alpha", "p2": "beta", "p3": "gamma"})
     with sessions.begin() as session:
         with pytest.raises(ValueError, match="not ACLs of datastore 1"):

@@ -84,3 +84,107 @@ def test_one_owner_at_a_time_and_a_finished_pass_is_due_again_at_its_time(databa
         assert due_pass_ids(session, now=later + timedelta(minutes=59)) == []
         assert due_pass_ids(session, now=later + timedelta(hours=1)) == [ids[0]]
     engine.dispose()
+
+
+def test_pages_a_sync_added_are_checked_at_once_when_it_ends_and_within_the_gap_while_it_runs(
+    database_url: str,
+) -> None:
+    """NEW_DOCUMENTS_GAP spaces the checks while a sync is adding batches; once no sync runs, documents indexed
+    since the last check are due at once (their thread holds the ✅ until they are read)."""
+    from storage.documents import Document
+    from storage.models import SyncRun
+    from storage.states import RunState
+
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    sessions = make_sessionmaker(engine)
+    now = utcnow()
+    checked = now - timedelta(seconds=30)  # the last check of new documents: inside the gap
+    with sessions.begin() as session:
+        each = Datastore(team_id="T1", name="a", name_key="a", created_by="U1", access_mode=AccessMode.EACH.value)
+        session.add(each)
+        session.flush()
+        datastore_id = each.id
+        session.add(PermissionPass(datastore_id=datastore_id, next_due_at=now + timedelta(hours=1)))
+        session.flush()
+        session.get(PermissionPass, datastore_id).new_documents_at = checked  # type: ignore[union-attr]
+        run = SyncRun(datastore_id=datastore_id, state=RunState.RUNNING)
+        session.add(run)
+
+        def document(source_id: str, indexed_at: object) -> Document:
+            return Document(
+                datastore_id=datastore_id,
+                source_id=source_id,
+                title=source_id,
+                url="u",
+                content_hash="h",
+                indexed_at=indexed_at,
+            )
+
+        session.add(document("old", checked - timedelta(seconds=5)))  # unchecked, but looked at already
+    with sessions.begin() as session:
+        assert due_pass_ids(session, now=now) == []  # the gap holds: nothing new since the check
+        session.add(document("new", now - timedelta(seconds=1)))
+    with sessions.begin() as session:
+        assert due_pass_ids(session, now=now) == []  # the sync still runs: more batches come, the gap holds
+        session.get(SyncRun, run.id).state = RunState.FINISHED  # type: ignore[union-attr]
+    with sessions.begin() as session:
+        assert due_pass_ids(session, now=now) == [datastore_id]  # it ended: its new page is due at once
+        session.get(PermissionPass, datastore_id).new_documents_at = now  # type: ignore[union-attr]
+    with sessions() as session:
+        assert due_pass_ids(session, now=now + timedelta(seconds=10)) == []  # checked: the gap again
+    engine.dispose()
+
+
+def test_documents_indexed_while_a_pass_ran_are_due_once_the_sync_ends(database_url: str) -> None:
+    """A pass that began reading what to check before a sync's last batch was indexed did not see that batch:
+    it records when it began, so the batch is due at once when the sync ends (not after the full pass's hour,
+    while its thread holds the ✅)."""
+    from storage.documents import Document
+    from storage.models import SyncRun
+    from storage.states import RunState
+
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    sessions = make_sessionmaker(engine)
+    began = utcnow() - timedelta(seconds=3)
+    with sessions.begin() as session:
+        each = Datastore(team_id="T1", name="a", name_key="a", created_by="U1", access_mode=AccessMode.EACH.value)
+        session.add(each)
+        session.flush()
+        datastore_id = each.id
+        session.add(
+            PermissionPass(
+                datastore_id=datastore_id,
+                next_due_at=began + timedelta(hours=1),
+                lease_owner="w",  # checking the documents a running sync added so far
+                lease_expires_at=began + LEASE,
+            )
+        )
+        run = SyncRun(datastore_id=datastore_id, state=RunState.RUNNING)
+        session.add(run)
+        session.add(
+            Document(
+                datastore_id=datastore_id,
+                source_id="last-batch",
+                title="t",
+                url="u",
+                content_hash="h",
+                indexed_at=began + timedelta(seconds=1),  # after the pass read its unchecked documents
+            )
+        )
+    finished = began + timedelta(seconds=2)
+    with sessions.begin() as session:
+        assert finish_pass(
+            session,
+            datastore_id=datastore_id,
+            owner="w",
+            outcome=PassOutcome.NEW_DOCUMENTS,
+            next_due_at=None,
+            now=finished,
+            checked_from=began,
+        )
+        session.get(SyncRun, run.id).state = RunState.FINISHED  # type: ignore[union-attr]
+    with sessions() as session:
+        assert due_pass_ids(session, now=finished + timedelta(seconds=1)) == [datastore_id]
+    engine.dispose()

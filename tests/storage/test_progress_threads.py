@@ -3,7 +3,7 @@ going or waits for its ✅ (the job reads a bounded number of threads per pass).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 import pytest
@@ -23,7 +23,7 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def _datastore(session: Session, name: str, *runs: dict[str, object]) -> int:
+def _datastore(session: Session, name: str, *runs: Mapping[str, object]) -> int:
     datastore = Datastore(
         team_id="T1", name=name, name_key=name, created_by="U1", channel_id="C1", parent_ts="1.1", progress_ts="1.2"
     )

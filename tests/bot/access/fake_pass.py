@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bot.access.filter import store_document_acls
 from bot.access.model import Acl, effective_acl, group_key, person_principals, user_key
 from bot.services import Services
+from demo.fakes.atlassian import Content, Site
 from storage.documents import Document
-from tests.fakes.atlassian import Content, Site
 
 
 def _keys(users: tuple[str, ...] | set[str], groups: tuple[str, ...] | set[str]) -> list[str]:

@@ -8,10 +8,10 @@ from typing import Any
 from bot.access.links import PersonLinks
 from bot.atlassian.oauth import AtlassianOAuth, token_set_from
 from bot.services import Services
+from demo.fakes.atlassian import PERMISSION_SCOPES, FakeAtlassian
 from storage.models import Datastore
 from storage.person_links import PersonLink, save_link
 from tests.bot.atlassian.connections import add_connection, fake_clock
-from tests.fakes.atlassian import PERMISSION_SCOPES, FakeAtlassian
 
 TEAM = "T1"
 

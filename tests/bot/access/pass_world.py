@@ -12,11 +12,11 @@ from bot.access.filter import stored_acls
 from bot.access.model import AccessMode, Acl, person_principals
 from bot.access.passes import PassReport, PermissionPasses
 from bot.confluence.budget import PermissionLane, RequestBudget
+from demo.fakes.atlassian import FakeAtlassian, SiteSpec
 from storage.documents import Document
 from storage.models import Datastore, utcnow
 from storage.permission_passes import PermissionPass
 from tests.bot.sync.conftest import SyncWorld, make_world
-from tests.fakes.atlassian import FakeAtlassian, SiteSpec
 
 __all__ = ["PassWorld", "pass_world"]
 

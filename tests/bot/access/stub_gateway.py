@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from bot.confluence.budget import RequestBudget
+from bot.confluence.budget import PointsBudget, RequestBudget
 from bot.confluence.gateway import Answer
 
 BASE = "https://acme.atlassian.net/wiki"
@@ -20,7 +20,7 @@ def tiny(source_id: str) -> str:
 class StubGateway:
     visible: set[str] = field(default_factory=set)
     fail: Exception | None = None
-    budget: RequestBudget = field(default_factory=lambda: RequestBudget(1_000_000))
+    budget: PointsBudget = field(default_factory=lambda: RequestBudget(1_000_000))
     calls: list[str] = field(default_factory=list)
     closed: bool = False
 

@@ -10,9 +10,9 @@ from bot.access.links import person_directory
 from bot.access.model import group_key, user_key
 from bot.confluence.budget import PermissionLane, RequestBudget
 from bot.services import Services
+from demo.fakes.atlassian import AccountStatus, FakeAtlassian
 from tests.bot.access.links_world import TEAM, connected_datastore, link_person, person_links
 from tests.bot.atlassian.connections import fake_clock, manager
-from tests.fakes.atlassian import AccountStatus, FakeAtlassian
 
 HOUR = 3600.0
 

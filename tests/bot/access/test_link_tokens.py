@@ -7,11 +7,11 @@ import pytest
 
 from bot.errors import ReconnectRequired
 from bot.services import Services
+from demo.fakes.atlassian import FakeAtlassian
 from storage.models import Connection
 from storage.person_links import get_link
 from tests.bot.access.links_world import TEAM, connected_datastore, link_person, person_links
 from tests.bot.atlassian.test_tokens import concurrently
-from tests.fakes.atlassian import FakeAtlassian
 
 HOUR = 3600.0
 

@@ -56,7 +56,7 @@ class _Odd(StubGateway):
         super().__init__()
         self.payload = payload
 
-    def get(self, url: str):  # type: ignore[no-untyped-def]
+    def get(self, url: str):
         from bot.confluence.gateway import Answer
 
         self.calls.append(url)

@@ -41,6 +41,7 @@ def test_principal_keys_share_one_namespace_and_bad_ids_become_unknown() -> None
 
 
 def test_no_restriction_means_the_space_clause_only() -> None:
+    own: list[list[str]] | tuple[()] | None
     for own in (None, [], ()):
         acl = effective_acl(SPACE, own, [None, []])
         assert acl == Acl.of([SPACE]) and acl.allows(STAFF_BOB) and not acl.allows(OUTSIDER)

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import update
 
 from bot.access.model import UNKNOWN, AccessMode, Acl
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.atlassian.perm_corpus import populate_people, restrict_corpus
 from storage.models import Connection, Datastore
 from storage.permission_passes import PassOutcome, PermissionPass
 from tests.bot.access.pass_world import PassWorld, pass_world
 from tests.bot.sync.conftest import TEAM
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.atlassian.perm_corpus import populate_people, restrict_corpus
 from tests.harness import add_connected_datastore
 
 SEARCH = "GET /wiki/rest/api/content/search"
@@ -67,7 +67,8 @@ def test_an_incomplete_pass_stores_what_it_finished_prunes_nothing_and_resumes(w
     world.make_due()
     (second,) = world.run()
     assert second.outcome == PassOutcome.INCOMPLETE
-    assert world.pass_row().next_due_at is not None and world.pass_row().next_due_at > world.now
+    next_due_at = world.pass_row().next_due_at
+    assert next_due_at is not None and next_due_at > world.now
     assert not world.sees(4, home) and world.sees(1, home)  # the first space was finished and stored
     assert world.acls()[str(page)] == personal and world.sees(3, page)  # the second keeps its ACL
     assert world.acl_count() == acls_before + 1  # nothing pruned

@@ -8,9 +8,9 @@ import pytest
 
 from bot.crypto import generate_key
 from bot.services import Services
+from demo.fakes.atlassian import FakeAtlassian, SiteSpec
 from storage.migrate import upgrade_to_head
 from tests.bot.atlassian.connections import make_services
-from tests.fakes.atlassian import FakeAtlassian, SiteSpec
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from bot.atlassian.oauth import AtlassianOAuth, token_set_from
 from bot.atlassian.tokens import TokenManager
 from bot.services import Services, build_services
 from bot.settings import Settings
+from demo.fakes.atlassian import FakeAtlassian
 from storage.connections import get_connection
 from storage.models import Connection
-from tests.fakes.atlassian import FakeAtlassian
 
 HOUR = 3600.0
 Clock = Callable[[], datetime]

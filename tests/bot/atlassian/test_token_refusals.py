@@ -14,8 +14,8 @@ import pytest
 from bot.atlassian.tokens import REFRESH_TRIES, refresh_tokens
 from bot.errors import AtlassianUnavailable, ReconnectRequired
 from bot.services import Services
+from demo.fakes.atlassian import FakeAtlassian, FaultKind
 from tests.bot.atlassian.connections import HOUR, add_connection, manager, stored
-from tests.fakes.atlassian import FakeAtlassian, FaultKind
 from tests.hostile import hostile_strings
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -11,7 +11,9 @@ import pytest
 from bot.atlassian.tokens import AccessToken
 from bot.errors import AtlassianUnavailable, ReconnectRequired
 from bot.services import Services
+from demo.fakes.atlassian import FakeAtlassian
 from storage.connections import compare_and_set_version, get_connection
+from storage.states import ConnectionStatus
 from tests.bot.atlassian.connections import (
     HOUR,
     add_connection,
@@ -21,7 +23,6 @@ from tests.bot.atlassian.connections import (
     stored,
     stored_refresh_token,
 )
-from tests.fakes.atlassian import FakeAtlassian
 from tests.harness import free_port
 
 
@@ -202,7 +203,7 @@ def test_a_connection_needing_reconnect_raises_without_calling(services: Service
     with services.sessions.begin() as session:
         connection = get_connection(session, connection_id=connection_id)
         assert connection is not None
-        connection.status = "needs_reconnect"
+        connection.status = ConnectionStatus.NEEDS_RECONNECT
     with pytest.raises(ReconnectRequired):
         manager(services, fake).access_token(connection_id)
     assert len(fake.log) == 0

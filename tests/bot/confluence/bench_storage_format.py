@@ -17,7 +17,7 @@ import bs4
 
 from bot.confluence.storage_format import _repair, to_text
 from bot.sync.chunking import chunk
-from tests.fakes.atlassian.storage_xhtml import BodyContext, BodyGenerator
+from demo.fakes.atlassian.storage_xhtml import BodyContext, BodyGenerator
 
 PAGES = 200
 ROUNDS = 5

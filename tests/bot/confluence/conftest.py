@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from demo.fakes.atlassian import FakeAtlassian, FakeClock, SiteSpec
 from tests.bot.confluence.world import World, build_world
-from tests.fakes.atlassian import FakeAtlassian, FakeClock, SiteSpec
 
 
 @pytest.fixture

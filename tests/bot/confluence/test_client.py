@@ -11,8 +11,8 @@ import pytest
 
 from bot.confluence.client import RequestBudget
 from bot.errors import AtlassianError, AtlassianRequestError, AtlassianUnavailable, RateLimited, ReconnectRequired
-from tests.bot.confluence.world import PAGES, World, build_world, first_page_id, first_space_id
-from tests.fakes.atlassian import DEFAULT_SCOPES, FakeAtlassian, FakeClock, SiteSpec
+from demo.fakes.atlassian import DEFAULT_SCOPES, FakeAtlassian, FakeClock, SiteSpec
+from tests.bot.confluence.world import PAGES, SHORT_TIMEOUT, World, build_world, first_page_id, first_space_id
 
 
 # ----- reads and paging --------------------------------------------------------------------------
@@ -31,9 +31,7 @@ def test_follows_next_links_across_a_600_page_space_exactly_once(tmp_path: Path)
     with FakeAtlassian(spec, clock=FakeClock(frozen=True)) as fake:
         for world in build_world(fake, tmp_path):
             space_id = first_space_id(world)
-            # A generous read timeout: on a loaded machine a 250-item answer can take longer than the worlds'
-            # 0.3 s, and the retry of a timed-out page would be counted as a second fetch.
-            with world.client(timeout=httpx.Timeout(10.0)) as client:
+            with world.client() as client:  # the world's patient timeout: a slow answer is not retried
                 items = list(client.pages(space_id, with_body=False))
             ids = [item.id for item in items]
             assert len(ids) == 600 and len(set(ids)) == 600
@@ -126,7 +124,7 @@ def test_5xx_and_timeouts_back_off_then_succeed(world: World) -> None:
     world.fake.inject(PAGES, "500")
     world.fake.inject(PAGES, "502")
     world.fake.inject(PAGES, "timeout", hold=0.6)
-    with world.client() as client:
+    with world.client(timeout=SHORT_TIMEOUT) as client:
         assert len(list(client.pages(first_space_id(world), with_body=False))) == 12
     assert len(world.sleeps) == 3
     for attempt, slept in enumerate(world.sleeps, start=1):

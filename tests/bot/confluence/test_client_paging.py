@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bot.errors import AtlassianError, IncompleteListing
-from tests.bot.confluence.world import PAGES, PATIENT, World, build_world, first_space_id
-from tests.fakes.atlassian import FakeAtlassian, FakeClock, FaultKind, SiteSpec
+from demo.fakes.atlassian import FakeAtlassian, FakeClock, FaultKind, SiteSpec
+from tests.bot.confluence.world import PAGES, World, build_world, first_space_id
 
 SPEC = SiteSpec(spaces=1, pages_per_space=600, blogposts_per_space=0, body_bytes=200)
 
@@ -31,7 +31,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 def test_the_body_link_the_header_or_both_list_every_page_once(paged_world: World) -> None:
     world = paged_world
     space_id = first_space_id(world)
-    with world.client(timeout=PATIENT) as client:
+    with world.client() as client:
         ids = [item.id for item in client.pages(space_id, with_body=False)]
         first = client.content_page(space_id, "page")
         second = client.content_page(space_id, "page", cursor=first.next_cursor)
@@ -43,7 +43,7 @@ def test_the_body_link_the_header_or_both_list_every_page_once(paged_world: Worl
 
 
 def _second_page_link(world: World) -> str:
-    with world.client(timeout=PATIENT) as client:
+    with world.client() as client:
         cursor = client.content_page(first_space_id(world), "page").next_cursor
     assert cursor is not None
     world.fake.log.clear()
@@ -88,7 +88,7 @@ def test_a_bad_next_link_anywhere_stops_the_listing(world: World, kind: str, whe
     rule = world.fake.inject(
         PAGES, FaultKind.NEXT_LINK, skip=1, rewrite_next=lambda nxt: rewrite(nxt, second), where=where
     )
-    with world.client(timeout=PATIENT) as client, pytest.raises(IncompleteListing, match="nothing is deleted"):
+    with world.client() as client, pytest.raises(IncompleteListing, match="nothing is deleted"):
         list(client.pages(first_space_id(world), with_body=False))
     assert rule.hits == 1  # the bad link was served (on the second page) …
     assert world.fake.log.count(PAGES) == 2  # … and never followed
@@ -97,7 +97,7 @@ def test_a_bad_next_link_anywhere_stops_the_listing(world: World, kind: str, whe
 def test_a_loop_over_several_pages_is_noticed(world: World) -> None:
     second = _second_page_link(world)
     rule = world.fake.inject(PAGES, FaultKind.NEXT_LINK, skip=2, rewrite_next=lambda _n: second)  # 3rd → 2nd
-    with world.client(timeout=PATIENT) as client, pytest.raises(IncompleteListing, match="loop"):
+    with world.client() as client, pytest.raises(IncompleteListing, match="loop"):
         list(client.pages(first_space_id(world), with_body=False))
     assert rule.hits == 1 and world.fake.log.count(PAGES) == 3
 
@@ -105,7 +105,7 @@ def test_a_loop_over_several_pages_is_noticed(world: World) -> None:
 def test_a_next_link_on_the_last_page_is_followed_and_checked(world: World) -> None:
     second = _second_page_link(world)
     world.fake.inject(PAGES, FaultKind.NEXT_LINK, skip=2, rewrite_next=lambda _n: second.replace("cursor=", "cursor=z"))
-    with world.client(timeout=PATIENT) as client, pytest.raises(AtlassianError):
+    with world.client() as client, pytest.raises(AtlassianError):
         list(client.pages(first_space_id(world), with_body=False))  # the fake refuses the made-up cursor
     assert world.fake.log.count(PAGES, status=400) == 1
 
@@ -114,7 +114,7 @@ def test_header_and_body_that_disagree_stop_the_listing(world: World) -> None:
     second = _second_page_link(world)
     other = second.replace("cursor=", "cursor=x")
     rule = world.fake.inject(PAGES, FaultKind.NEXT_LINK, rewrite_next=lambda _n: other, where="header")
-    with world.client(timeout=PATIENT) as client, pytest.raises(IncompleteListing, match="disagree"):
+    with world.client() as client, pytest.raises(IncompleteListing, match="disagree"):
         list(client.pages(first_space_id(world), with_body=False))
     assert rule.hits == 1 and world.fake.log.count(PAGES) == 1
 
@@ -123,7 +123,7 @@ def test_header_and_body_that_disagree_stop_the_listing(world: World) -> None:
 def test_a_link_header_that_cannot_be_read_stops_the_listing(world: World, header: str) -> None:
     second = _second_page_link(world)
     world.fake.inject(PAGES, FaultKind.NEXT_LINK, raw_link=header.format(next=second))
-    with world.client(timeout=PATIENT) as client, pytest.raises(IncompleteListing):
+    with world.client() as client, pytest.raises(IncompleteListing):
         list(client.pages(first_space_id(world), with_body=False))
 
 
@@ -132,7 +132,7 @@ def test_a_stored_cursor_is_checked_like_a_fresh_one(world: World, kind: str) ->
     second = _second_page_link(world)
     stored = BAD_NEXT[kind](second, second)
     assert isinstance(stored, str)
-    with world.client(timeout=PATIENT) as client, pytest.raises(IncompleteListing, match="does not belong"):
+    with world.client() as client, pytest.raises(IncompleteListing, match="does not belong"):
         client.content_page(first_space_id(world), "page", cursor=stored)
     assert len(world.fake.log) == 0  # nothing was asked for
 
@@ -144,7 +144,7 @@ def test_a_listing_entry_that_is_not_an_object_stops_it(world: World, entry: obj
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"results": [{"id": "1", "title": "one"}, entry], "_links": {}})
 
-    with world.client(timeout=PATIENT, transport=httpx.MockTransport(answer)) as client:
+    with world.client(transport=httpx.MockTransport(answer)) as client:
         with pytest.raises(IncompleteListing, match="not an object"):
             list(client.pages(first_space_id(world), with_body=False))
         with pytest.raises(IncompleteListing, match="not an object"):

@@ -11,8 +11,8 @@ import pytest
 
 from bot.confluence.gateway import MAYBE_EXPIRED_AFTER
 from bot.errors import AtlassianRequestError, ReconnectRequired
-from tests.bot.confluence.world import PAGES, PATIENT, World, build_world, first_page_id, first_space_id
-from tests.fakes.atlassian import FakeAtlassian, FakeClock, FaultKind, SiteSpec
+from demo.fakes.atlassian import FakeAtlassian, FakeClock, FaultKind, SiteSpec
+from tests.bot.confluence.world import PAGES, World, build_world, first_page_id, first_space_id
 
 SPACES = "GET /wiki/api/v2/spaces"
 PAGE = "GET /wiki/api/v2/pages/{id}"
@@ -35,20 +35,20 @@ def _revoke(world: World) -> None:
 
 def test_a_revoked_connection_answered_with_404_on_spaces_needs_a_reconnect(world: World) -> None:
     _revoke(world)
-    with world.client(timeout=PATIENT) as client, pytest.raises(ReconnectRequired, match="invalid_grant"):
+    with world.client() as client, pytest.raises(ReconnectRequired, match="invalid_grant"):
         list(client.spaces())
     assert world.fake.log.count(SPACES, status=404, note="token refused") == 1  # the quirk was hit …
     assert world.fake.log.count("POST /oauth/token", status=403) == 1  # … the refresh refused (invalid_grant)
     assert world.connection().status == "needs_reconnect"
     calls = len(world.fake.log)
-    with world.client(timeout=PATIENT) as client, pytest.raises(ReconnectRequired):
+    with world.client() as client, pytest.raises(ReconnectRequired):
         list(client.spaces())
     assert len(world.fake.log) == calls  # and nothing is asked again: no retry storm
 
 
 def test_an_expired_token_answered_with_404_is_refreshed_once_and_the_listing_goes_on(world: World) -> None:
     world.fake.expire_access_tokens()  # the gateway thinks so, though the stored expiry says otherwise
-    with world.client(timeout=PATIENT) as client:
+    with world.client() as client:
         spaces = list(client.spaces())
         pages = list(client.pages(first_space_id(world), with_body=False))
     assert len(spaces) == 2 and len(pages) == 12
@@ -59,7 +59,7 @@ def test_an_expired_token_answered_with_404_is_refreshed_once_and_the_listing_go
 @pytest.mark.parametrize("kind", [FaultKind.NOT_FOUND, FaultKind.FORBIDDEN, FaultKind.UNAUTHORIZED])
 def test_a_collection_still_refusing_after_a_refresh_has_lost_access(world: World, kind: FaultKind) -> None:
     rule = world.fake.inject(SPACES, kind, times=2, description="<!channel> secret detail")
-    with world.client(timeout=PATIENT) as client, pytest.raises(ReconnectRequired) as refused:
+    with world.client() as client, pytest.raises(ReconnectRequired) as refused:
         list(client.spaces())
     message = str(refused.value)
     assert rule.hits == 2 and world.token_calls() == 1
@@ -70,20 +70,20 @@ def test_a_collection_still_refusing_after_a_refresh_has_lost_access(world: Worl
 
 def test_by_ids_is_a_collection_too(world: World) -> None:
     world.fake.inject("GET /wiki/api/v2/pages", FaultKind.NOT_FOUND, times=2)
-    with world.client(timeout=PATIENT) as client, pytest.raises(ReconnectRequired, match="lost access"):
+    with world.client() as client, pytest.raises(ReconnectRequired, match="lost access"):
         list(client.by_ids("page", [first_page_id(world)]))
     assert world.token_calls() == 1
 
 
 def test_a_missing_page_with_a_fresh_token_is_gone_without_a_refresh(world: World) -> None:
-    with world.client(timeout=PATIENT) as client, pytest.raises(AtlassianRequestError) as gone:
+    with world.client() as client, pytest.raises(AtlassianRequestError) as gone:
         client.page("999999999")
     assert gone.value.status == 404 and world.token_calls() == 0
 
 
 def test_a_missing_page_with_an_old_token_is_gone_after_one_refresh_and_no_more(world: World) -> None:
     world.fake.advance(OLD)  # the token is some minutes old now (and still far from its expiry)
-    with world.client(timeout=PATIENT) as client:
+    with world.client() as client:
         for missing in ("999999991", "999999992", "999999993", "999999994"):
             with pytest.raises(AtlassianRequestError) as gone:
                 client.page(missing)
@@ -98,14 +98,14 @@ def test_an_old_token_refused_with_403_on_a_page_is_refreshed_and_the_page_read(
     world.fake.answer_refused_tokens_with(v2=403)
     world.fake.advance(OLD)
     world.fake.expire_access_tokens()
-    with world.client(timeout=PATIENT) as client:
+    with world.client() as client:
         assert client.page(first_page_id(world)).body
     assert world.token_calls() == 1 and world.fake.log.count(PAGE, status=403) == 1
 
 
 def test_a_page_refused_with_403_on_a_fresh_token_is_refused(world: World) -> None:
     world.fake.inject(PAGE, FaultKind.FORBIDDEN)
-    with world.client(timeout=PATIENT) as client, pytest.raises(AtlassianRequestError) as refused:
+    with world.client() as client, pytest.raises(AtlassianRequestError) as refused:
         client.page(first_page_id(world))
     assert refused.value.status == 403 and world.token_calls() == 0
     assert world.connection().status == "active"
@@ -114,7 +114,7 @@ def test_a_page_refused_with_403_on_a_fresh_token_is_refused(world: World) -> No
 def test_a_space_listing_404_is_that_space_gone_not_the_connection(world: World) -> None:
     world.fake.advance(OLD)
     world.fake.inject(PAGES, FaultKind.NOT_FOUND, times=2)
-    with world.client(timeout=PATIENT) as client, pytest.raises(AtlassianRequestError) as gone:
+    with world.client() as client, pytest.raises(AtlassianRequestError) as gone:
         client.content_page(first_space_id(world), "page")
     assert gone.value.status == 404 and world.token_calls() == 1  # refreshed once: it might have been the token
     assert world.connection().status == "active"
@@ -123,6 +123,6 @@ def test_a_space_listing_404_is_that_space_gone_not_the_connection(world: World)
 def test_a_revoked_connection_on_a_page_fetch_needs_a_reconnect_not_a_deletion(world: World) -> None:
     world.fake.advance(OLD)
     _revoke(world)
-    with world.client(timeout=PATIENT) as client, pytest.raises(ReconnectRequired):
+    with world.client() as client, pytest.raises(ReconnectRequired):
         client.page(first_page_id(world))
     assert world.fake.log.count(PAGE, status=404) == 1 and world.token_calls() == 1

@@ -12,7 +12,7 @@ from bot.access.model import ALL_LICENSED, ANONYMOUS, AUTHENTICATED, UNKNOWN
 from bot.confluence.client import ConfluenceClient
 from bot.confluence.permissions import PermissionReader, space_clause_of
 from bot.errors import IncompleteListing
-from tests.bot.confluence.world import PATIENT, World, first_page_id, first_space_id
+from tests.bot.confluence.world import World, first_page_id, first_space_id
 
 
 def _read(principal: dict[str, Any], key: str = "read", target: str = "space") -> dict[str, Any]:
@@ -64,7 +64,7 @@ def readers(world: World) -> Iterator[Readers]:
     clients: list[ConfluenceClient] = []
 
     def make(page_size: int = 200) -> PermissionReader:
-        clients.append(world.client(timeout=PATIENT))
+        clients.append(world.client())
         return PermissionReader(clients[-1].gateway, page_size=page_size)
 
     yield make
@@ -122,5 +122,5 @@ def test_a_listing_whose_next_link_points_elsewhere_stops_as_incomplete(world: W
 def test_space_readers_of_a_space_whose_permissions_are_refused_is_nobody(world: World, readers: Readers) -> None:
     world.fake.inject("GET /wiki/api/v2/spaces/{id}/permissions", "403")
     assert readers().space_readers(first_space_id(world)) is None
-    readers = readers().space_readers(first_space_id(world))
-    assert readers is not None and readers == {f"g:{world.fake.site.people.all_users_group.id}"}
+    found = readers().space_readers(first_space_id(world))
+    assert found is not None and found == {f"g:{world.fake.site.people.all_users_group.id}"}

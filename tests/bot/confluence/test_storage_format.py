@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.confluence.storage_format import ConvertedPage, Heading, to_text
-from tests.fakes.atlassian.storage_xhtml import BodyContext, BodyGenerator
+from demo.fakes.atlassian.storage_xhtml import BodyContext, BodyGenerator
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(path.stem for path in GOLDEN.glob("*.xhtml"))

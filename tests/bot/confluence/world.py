@@ -16,15 +16,16 @@ from bot.confluence.client import ConfluenceClient
 from bot.crypto import generate_key
 from bot.services import Services, build_services
 from bot.settings import Settings
+from demo.fakes.atlassian import FakeAtlassian
 from storage.migrate import upgrade_to_head
 from storage.models import Connection
-from tests.fakes.atlassian import FakeAtlassian
 
-__all__ = ["PAGES", "PATIENT", "SHORT_TIMEOUT", "World", "build_world", "first_page_id", "first_space_id"]
+__all__ = ["PAGES", "SHORT_TIMEOUT", "World", "build_world", "first_page_id", "first_space_id"]
 
 PAGES = "GET /wiki/api/v2/spaces/{id}/pages"
+#: For tests that inject a timeout: the held answer must time out quickly.
 SHORT_TIMEOUT = httpx.Timeout(2.0, read=0.3)
-#: For tests that count requests: a slow answer on a loaded machine must not become a retry.
+#: The default: tests count requests, and a slow answer on a loaded machine must not become a retry.
 PATIENT = httpx.Timeout(30.0, connect=5.0)
 
 
@@ -42,7 +43,7 @@ class World:
     def client(self, **options: Any) -> ConfluenceClient:
         options.setdefault("sleep", self.sleeps.append)
         options.setdefault("clock", self.now)
-        options.setdefault("timeout", SHORT_TIMEOUT)
+        options.setdefault("timeout", PATIENT)
         return ConfluenceClient(self.services.settings, self.tokens, self.connection_id, self.fake.cloud_id, **options)
 
     def connection(self) -> Connection:

@@ -15,13 +15,13 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 
 from bot.datastores.deletion import DatastoreDeletion
+from demo.fakes.atlassian import SiteSpec
+from demo.fakes.slack_api import FakeSlack
 from handlers.notices import NoticeDelivery
 from storage.credits import charge
 from storage.documents import Chunk, Document
 from storage.models import Connection, Datastore, DeletionNotice, SyncRun, utcnow
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import add_connected_datastore, wait_until
 
 
@@ -59,7 +59,12 @@ def test_deleting_while_it_syncs_stops_the_sync_and_leaves_nothing_behind(world:
     run_id = world.queue(kind="full")
     worker = world.worker()
     finished = threading.Event()
-    thread = threading.Thread(target=lambda: (worker.run_until_idle(), finished.set()), daemon=True)
+
+    def run() -> None:
+        worker.run_until_idle()
+        finished.set()
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     wait_until(lambda: world.run(run_id).processed > 0, timeout=20)
     deleted = DatastoreDeletion(world.services).delete(datastore_id=world.datastore_id, team_id=TEAM, deleted_by="U1")

@@ -67,7 +67,7 @@ class World:
         assert result.access is PersonAccess.SEARCHED
         return sorted(hit.title for hit in result.hits)
 
-    def run(self, user: str, query: str = "zebra", **kwargs: object):  # type: ignore[no-untyped-def]
+    def run(self, user: str, query: str = "zebra", **kwargs: object):
         return self.search.search(
             datastore_id=1,
             cloud_id=CLOUD,

@@ -8,9 +8,12 @@ import pytest
 
 from bot.datastores.schedule import describe_interval, parse_interval
 from bot.errors import UserFacingError
+from demo.fakes.atlassian import SiteSpec
 from tests.bot.datastores.test_deletion import _cli
 from tests.bot.sync.conftest import make_world
-from tests.fakes.atlassian import SiteSpec
+
+# Heavy end to end: of this module's PostgreSQL cases every other one runs (SQLite runs them all).
+pytestmark = pytest.mark.postgresql_sample(every=2, per="module")
 
 
 @pytest.mark.parametrize(

@@ -19,10 +19,11 @@ from bot.sync.confluence_source import ConfluenceSources
 from bot.sync.convert import Converter
 from bot.sync.engine import EngineOptions, SyncEngine
 from bot.sync.worker import SyncWorker
+from demo.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
 from storage.migrate import upgrade_to_head
 from storage.models import Datastore, SyncRun
+from storage.states import RunKind, RunTrigger
 from storage.sync_runs import queue_run
-from tests.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
 from tests.harness import add_connected_datastore
 
 TEAM = "T0SYNC"
@@ -46,7 +47,7 @@ class SyncWorld:
 
     def queue(self, kind: str = "incremental", trigger: str = "manual") -> int:
         with self.services.sessions.begin() as session:
-            run = queue_run(session, datastore_id=self.datastore_id, kind=kind, trigger=trigger)
+            run = queue_run(session, datastore_id=self.datastore_id, kind=RunKind(kind), trigger=RunTrigger(trigger))
             assert run is not None
             return run.id
 

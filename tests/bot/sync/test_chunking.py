@@ -9,7 +9,7 @@ import pytest
 
 from bot.confluence.storage_format import to_text
 from bot.sync.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, Chunk, chunk
-from tests.fakes.atlassian.storage_xhtml import BodyContext, BodyGenerator
+from demo.fakes.atlassian.storage_xhtml import BodyContext, BodyGenerator
 
 GOLDEN = Path(__file__).parents[1] / "confluence" / "golden"
 FENCE_LINE = re.compile(r"^[ >]*(```|~~~)", re.MULTILINE)

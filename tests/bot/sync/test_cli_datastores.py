@@ -40,8 +40,12 @@ def test_sync_search_and_list(operator_env: SyncWorld, capsys: pytest.CaptureFix
 def test_credits_add_resumes_syncs_paused_for_credits(
     operator_env: SyncWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from storage.credits import add_credits
+    from storage.models import utcnow
+
     world = operator_env
-    assert main(["credits", "add", TEAM, "-99990"]) == 0
+    with world.services.sessions.begin() as session:  # spent elsewhere: 10 credits left
+        add_credits(session, team_id=TEAM, amount=-99_990, now=utcnow())
     run_id = world.queue(kind="full")
     world.worker(batch_size=5).run_until_idle()
     assert world.run(run_id).pause_kind == "credits"

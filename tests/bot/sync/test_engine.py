@@ -9,6 +9,7 @@ from storage.credits import add_credits
 from storage.documents import DocumentFailure
 from storage.models import Connection, CreditEntry, SyncItem, utcnow
 from storage.search import Visibility, search
+from storage.states import RunKind, RunState, RunTrigger
 from tests.bot.sync.conftest import TEAM, SyncWorld, ids_of
 
 
@@ -122,7 +123,7 @@ def test_out_of_credits_pauses_then_resumes_charging_each_page_once(sync_world: 
         add_credits(session, team_id=TEAM, amount=1000, now=utcnow())
         paused = session.get(type(run), run_id)
         assert paused is not None
-        paused.state = "queued"  # what `credits add` does for paused runs
+        paused.state = RunState.QUEUED  # what `credits add` does for paused runs
     world.worker(batch_size=20).run_until_idle()
     run = world.run(run_id)
     expected = _expected_ids(world)
@@ -206,7 +207,7 @@ def test_two_workers_running_together_share_runs_without_overlap(sync_world: Syn
         from storage.sync_runs import queue_run
 
         for datastore in session.scalars(select(Datastore)):
-            queue_run(session, datastore_id=datastore.id, kind="full", trigger="create")
+            queue_run(session, datastore_id=datastore.id, kind=RunKind.FULL, trigger=RunTrigger.CREATE)
     workers = [world.worker(f"worker-{i}", batch_size=20) for i in range(2)]
     done: list[list[int]] = [[], []]
     threads = [threading.Thread(target=lambda i=i: done[i].extend(workers[i].run_until_idle())) for i in range(2)]

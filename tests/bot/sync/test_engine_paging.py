@@ -13,9 +13,10 @@ import pytest
 import bot.confluence.client
 from bot.confluence.client import RequestBudget
 from bot.sync.confluence_source import ConfluenceSources
+from demo.fakes.atlassian import FaultKind, FaultRule, SiteSpec
 from storage.models import SyncRun, SyncRunSpace
+from storage.states import RunPhase
 from tests.bot.sync.conftest import SyncWorld, ids_of, make_world
-from tests.fakes.atlassian import FaultKind, FaultRule, SiteSpec
 
 #: Small listing pages, so a 60-page space takes three of them (the fake accepts any limit up to 250).
 LIMIT = 20
@@ -64,10 +65,20 @@ def _rewrite(make: Callable[[str], object], *, skip: int = 0, where: str = "both
     return inject
 
 
+def _remembered(seen: list[str]) -> Callable[[str], str]:
+    """A next link rewritten to itself, remembered in ``seen``."""
+
+    def rewrite(next_link: str) -> str:
+        seen.append(next_link)
+        return next_link
+
+    return rewrite
+
+
 def _loop(world: SyncWorld, space_id: int) -> list[FaultRule]:
     """The second listing page names itself as the next one."""
     seen: list[str] = []
-    record = world.atlassian.inject(_listing(space_id), FaultKind.NEXT_LINK, rewrite_next=lambda n: seen.append(n) or n)
+    record = world.atlassian.inject(_listing(space_id), FaultKind.NEXT_LINK, rewrite_next=_remembered(seen))
     loop = world.atlassian.inject(_listing(space_id), FaultKind.NEXT_LINK, rewrite_next=lambda _n: seen[0])
     return [record, loop]
 
@@ -152,7 +163,7 @@ def _resumable(world: SyncWorld, tamper: Callable[[str], str]) -> tuple[int, int
     with world.services.sessions.begin() as session:
         run = session.get(SyncRun, run_id)
         assert run is not None
-        run.phase, run.spaces_total = "syncing_metadata", 2
+        run.phase, run.spaces_total = RunPhase.SYNCING_METADATA, 2
         for space in sorted(world.atlassian.site.spaces):
             for kind in ("page", "blogpost"):
                 mine = stored if (space, kind) == (space_id, "page") else None

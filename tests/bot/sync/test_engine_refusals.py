@@ -20,9 +20,10 @@ from bot.sync.confluence_source import ConfluenceSources
 from bot.sync.convert import Converter
 from bot.sync.engine import SyncEngine
 from bot.sync.worker import SyncWorker
+from demo.fakes.atlassian import FaultKind
 from storage.models import Connection, SyncRun, utcnow
+from storage.states import RunState
 from tests.bot.sync.conftest import SyncWorld, ids_of
-from tests.fakes.atlassian import FaultKind
 
 TOKEN = "POST /oauth/token"
 SPACES = "GET /wiki/api/v2/spaces"
@@ -66,7 +67,7 @@ def _assert_paused_for_reconnect(world: SyncWorld, run: SyncRun, documents: set[
     with world.services.sessions.begin() as session:
         paused = session.get(SyncRun, run.id)
         assert paused is not None
-        paused.state = "queued"
+        paused.state = RunState.QUEUED
     assert world.worker().run_until_idle() == [run.id]
     assert world.run(run.id).pause_kind == "reconnect" and len(world.atlassian.log) == calls
 

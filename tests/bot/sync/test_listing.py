@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 
 import pytest
 
@@ -83,9 +83,8 @@ def test_listing_waits_for_a_slow_writer_and_stops_when_it_stops() -> None:
     next(groups)
     time.sleep(0.3)  # the writer is busy: the threads must not list the whole site into memory meanwhile
     assert len(source.calls) <= QUEUE_PAGES + GROUP_PAGES + 4
-    started = time.monotonic()
-    groups.close()  # the writer stops (a lost lease, say): the threads stop too
-    assert time.monotonic() - started < 5
+    assert isinstance(groups, Generator)
+    groups.close()  # the writer stops (a lost lease, say): the threads stop too (a hang fails on pytest's timeout)
     listed = len(source.calls)
     time.sleep(0.3)
     assert len(source.calls) == listed

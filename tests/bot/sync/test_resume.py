@@ -11,10 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from demo.fakes.atlassian import SiteSpec
 from storage.documents import Document
 from storage.models import CreditEntry, Datastore, SyncRun
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
-from tests.fakes.atlassian import SiteSpec
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -66,8 +66,8 @@ def test_a_killed_sync_resumes_to_the_same_index(tmp_path: Path) -> None:
                 name_key="clean",
                 share_all=True,
                 created_by="U1",
-                connection_id=session.get(Datastore, world.datastore_id).connection_id,
-            )  # type: ignore[union-attr]
+                connection_id=world.datastore().connection_id,
+            )
             session.add(clean)
             session.flush()
             clean_id = clean.id

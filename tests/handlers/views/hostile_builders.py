@@ -52,6 +52,7 @@ from storage.credits import LedgerRow
 from storage.deletion import DeletedRows
 from storage.models import CreditEntry
 from storage.search import SearchHit
+from storage.states import DatastoreStatus, PauseKind, RunOutcome, RunPhase, RunState, RunTrigger, WizardPurpose
 
 Surface = Literal["message", "modal", "home", "blocks", "text", "value"]
 Built = tuple[str, Surface, Any]
@@ -90,7 +91,17 @@ EXEMPT = {
 
 
 #: The member an enum field gets: the one that shows the most text (the connecting account's name).
-ENUM_VALUES: dict[type[enum.Enum], enum.Enum] = {AccessMode: AccessMode.EVERYONE}
+#: States: the one whose view shows the run's reason (paused for reconnect, partially synced).
+ENUM_VALUES: dict[type[enum.Enum], enum.Enum] = {
+    AccessMode: AccessMode.EVERYONE,
+    DatastoreStatus: DatastoreStatus.PAUSED,
+    RunState: RunState.PAUSED,
+    RunPhase: RunPhase.PROCESSING,
+    RunOutcome: RunOutcome.PARTIALLY_SYNCED,
+    PauseKind: PauseKind.RECONNECT,
+    RunTrigger: RunTrigger.MANUAL,
+    WizardPurpose: WizardPurpose.CREATE,
+}
 
 
 def _value_for(kind: Any, name: str, text: str) -> Any:
@@ -159,7 +170,8 @@ def _snapshots(text: str) -> list[tuple[str, ProgressSnapshot]]:
         ("synced", {"state": "finished", "outcome": "synced"}),
         ("partial", {"state": "finished", "outcome": "partially_synced"}),
         ("failed", {"state": "finished", "outcome": "failed"}),
-        ("hostile-state", {}),
+        # A state the bot never writes (the columns refuse one, the views still escape it).
+        ("hostile-state", {"state": text, "phase": text, "outcome": text, "pause_kind": text, "trigger": text}),
     ]
     return [(label, fill(ProgressSnapshot, text, **base, **changes)) for label, changes in states]
 

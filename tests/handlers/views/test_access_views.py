@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.datastores.queries import AccessChange, DatastoreInfo, SearchAnswer
-from bot.progress.snapshot import ProgressSnapshot
+from bot.progress.snapshot import ACL_HOLD, ProgressSnapshot
+from demo.fakes.slack_blockkit import validate_blocks, validate_view
 from handlers.ids import BlockId
 from handlers.views.home import home_view
-from handlers.views.progress import completion_message, failures_message
+from handlers.views.progress import completion_message, failures_message, progress_message
 from handlers.views.usage import search_message, status_message
 from storage.access_modes import AccessMode
 from storage.search import SearchHit
-from tests.fakes.slack_blockkit import validate_blocks, validate_view
+from storage.states import DatastoreStatus
 
 WHEN = datetime(2026, 12, 1, 10, 4, tzinfo=UTC)
 EVERYONE_ADA = "Everyone in this workspace sees what *Ada Lovelace* can see in Confluence"
@@ -27,7 +28,7 @@ def _info(**changes: Any) -> DatastoreInfo:
         id=3,
         name="eng-wiki",
         site="acme.atlassian.net",
-        status="synced",
+        status=DatastoreStatus.SYNCED,
         status_detail=None,
         documents=1200,
         created_by="U1",
@@ -159,3 +160,21 @@ def test_the_creators_dm_lists_the_failed_pages() -> None:
     assert "…and 40 more." in text
     one = failures_message(_snapshot(failed=1, failures=(("Only page", "gone"),)))
     assert "could not sync 1 page." in one["text"] and "more" not in str(one["blocks"])
+
+
+def test_a_per_person_run_waits_for_its_pages_permissions_before_the_check_mark() -> None:
+    """Finished with pages whose permissions no pass has read (hidden in per-person search): the progress reply
+    says it is checking, and the ✅ waits — at most ACL_HOLD, after which the reply says what is still hidden."""
+    waiting = _snapshot(outcome="synced", phase="synced", failed=0, failures=(), acl_waiting=200)
+    assert waiting.waiting_for_permissions
+    message = progress_message(waiting)
+    assert validate_blocks(message["blocks"], "message") == []
+    assert "*Checking who can see each page…* 750 of 950 pages" in str(message["blocks"])
+    assert "Synced" not in str(message["blocks"]) and "✅ follows" in str(message["blocks"])
+    late = _snapshot(outcome="synced", phase="synced", failed=0, failures=(), acl_waiting=200, now=WHEN + ACL_HOLD)
+    assert not late.waiting_for_permissions
+    done = completion_message(late)
+    assert validate_blocks(done["blocks"], "message") == []
+    assert "200 pages appear in per-person search once their permissions are read" in str(done["blocks"])
+    assert "per-person" not in str(completion_message(_snapshot(outcome="synced", phase="synced", acl_waiting=0)))
+    assert not _snapshot(state="running", phase="processing", acl_waiting=200).waiting_for_permissions

@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 from slack_sdk.models.views import View
 
 from bot.datastores.queries import DatastoreInfo
+from bot.states import DatastoreStatus
+from demo.fakes.slack_blockkit import validate_blocks, validate_view
 from handlers.views.home import home_view
 from handlers.views.usage import list_message, status_message
-from tests.fakes.slack_blockkit import validate_blocks, validate_view
 
 WHEN = datetime(2026, 11, 2, 10, 4, tzinfo=UTC)
 
@@ -17,7 +18,7 @@ def info(index: int, status: str = "synced") -> DatastoreInfo:
         id=index,
         name=f"store-{index} <&>",
         site="acme.atlassian.net",
-        status=status,
+        status=DatastoreStatus(status),
         status_detail=None,
         documents=1000 + index,
         created_by="U1",

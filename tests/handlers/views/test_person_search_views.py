@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses
 
 from bot.datastores.queries import PersonAccess, SearchAnswer
+from demo.fakes.slack_blockkit import validate_blocks
 from handlers.ids import ActionId, BlockId
 from handlers.views.person_search import connect_message, shared_links_message
 from handlers.views.usage import search_message
 from storage.access_modes import AccessMode
-from tests.fakes.slack_blockkit import validate_blocks
 from tests.handlers.views.test_access_views import _hit, _info
 
 EACH = _info(access_mode=AccessMode.EACH, name="<!channel> wiki")

@@ -16,8 +16,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from demo.fakes.slack_blockkit import MAX_MESSAGE_TEXT, slack_length, validate_blocks, validate_view
 from handlers.views.limits import BUTTON_VALUE, FALLBACK_TEXT
-from tests.fakes.slack_blockkit import MAX_MESSAGE_TEXT, slack_length, validate_blocks, validate_view
 from tests.handlers.views.hostile_builders import Surface, build_all
 from tests.handlers.views.slack_text import mrkdwn_texts
 from tests.hostile import hostile_strings, oversized_strings

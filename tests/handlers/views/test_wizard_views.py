@@ -9,6 +9,7 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.wizard.steps import SpaceChoice, Step, TopOffView, WizardSnapshot
+from demo.fakes.slack_blockkit import validate_blocks, validate_view
 from handlers.ids import ActionId, BlockId, CallbackId
 from handlers.views.wizard import connect_view, parse_wizard_metadata, wizard_metadata
 from handlers.views.wizard_finish import (
@@ -19,7 +20,6 @@ from handlers.views.wizard_finish import (
     summary_view,
 )
 from handlers.wizard_render import render_step
-from tests.fakes.slack_blockkit import validate_blocks, validate_view
 
 TERMS = "https://example.com/terms"
 
