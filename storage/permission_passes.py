@@ -119,8 +119,14 @@ def _fresh_after_sync() -> Any:
         doc.acl_checked_at.is_(None),
         doc.indexed_at > PermissionPass.new_documents_at,
     )
+    # A document's indexed_at is stamped before its batch commits: a pass that began while a batch was being
+    # committed missed it and yet began after its stamp. A run that finished after the last check began is
+    # what says its documents are due (the check after it begins later than that, so this never repeats).
+    ended = exists().where(
+        SyncRun.datastore_id == PermissionPass.datastore_id, SyncRun.finished_at > PermissionPass.new_documents_at
+    )
     syncing = exists().where(SyncRun.datastore_id == PermissionPass.datastore_id, SyncRun.state == RunState.RUNNING)
-    return and_(fresh, ~syncing)
+    return and_(or_(fresh, ended), ~syncing)
 
 
 def _due(now: datetime) -> Any:
