@@ -1,5 +1,5 @@
 """Operator commands: `datastores`, `sync NAME [--full]`, `search NAME QUERY`, `delete NAME`,
-`schedule NAME EVERY`, `credits show TEAM` and `credits add TEAM N`.
+`schedule NAME [EVERY] [--deletions EVERY]`, `credits show TEAM` and `credits add TEAM N`.
 
 Operators see every datastore's content as its connecting account: the CLI filters nothing per person."""
 
@@ -171,11 +171,15 @@ def _delete(services: Services, args: argparse.Namespace) -> int:
 
 
 def _schedule(services: Services, args: argparse.Namespace) -> int:
-    from bot.datastores.schedule import describe_interval, parse_interval, set_interval
+    from bot.datastores.schedule import UNCHANGED, parse_deletion_interval, parse_interval, set_schedule
 
+    if args.every is None and args.deletions is None:
+        raise UserFacingError("Say how often: `schedule NAME 6h` and/or `--deletions 1d` (or `default`).")
+    resync = parse_interval(args.every) if args.every is not None else UNCHANGED
+    deletions = parse_deletion_interval(args.deletions) if args.deletions is not None else UNCHANGED
     datastore = _find(services, args.name, args.team)
-    effective = set_interval(services, datastore_id=datastore.id, minutes=parse_interval(args.every))
-    print(f"{datastore.name} resyncs {describe_interval(effective)}; a running `serve` applies it within a minute.")
+    effective = set_schedule(services, datastore_id=datastore.id, resync=resync, deletions=deletions)
+    print(f"{datastore.name} {effective.describe()}; a running `serve` applies it within a minute.")
     return 0
 
 
@@ -247,9 +251,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     remove.add_argument("--team")
     remove.add_argument("--yes", action="store_true", help="do not ask to type the name")
     remove.set_defaults(handler=_command(_delete))
-    schedule = commands.add_parser("schedule", help="how often a datastore resyncs: 90m, 6h, 1d or default")
+    schedule = commands.add_parser(
+        "schedule", help="how often a datastore resyncs (90m, 6h, 1d or default) and checks for deleted pages"
+    )
     schedule.add_argument("name")
-    schedule.add_argument("every")
+    schedule.add_argument("every", nargs="?")
+    schedule.add_argument("--deletions", metavar="EVERY", help="how often a resync lists every page (default 1d)")
     schedule.add_argument("--team")
     schedule.set_defaults(handler=_command(_schedule))
     credits = commands.add_parser("credits", help="show or add ingestion credits")

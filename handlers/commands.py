@@ -89,12 +89,12 @@ def parse_command(text: str) -> ParsedCommand:
 def _argument_roles(parsed: ParsedCommand) -> list[tuple[str, str]]:
     """Each word that must be typed exactly, with what it is; a search's query words are free text (cleaned
     by the search, never refused) and ``--full`` is a flag."""
-    words = [arg for arg in parsed.args if arg != "--full"]
+    words = [arg for arg in parsed.args if arg not in ("--full", "--deletions")]
     if parsed.subcommand == "search":
         words = words[:1]
     roles = [("command", parsed.subcommand)]
     for index, word in enumerate(words):
-        if parsed.subcommand == "schedule" and index == 1:
+        if parsed.subcommand == "schedule" and index >= 1:
             role = "interval"
         elif parsed.subcommand in _NAMING_SUBCOMMANDS:
             role = "datastore name"
@@ -150,7 +150,11 @@ class DatastoreCommand:
             ),
             "sync": (SubcommandHelp("sync", "sync NAME [--full]", "resync a datastore now"), sync.command),
             "schedule": (
-                SubcommandHelp("schedule", "schedule NAME 6h", "how often it resyncs by itself (90m, 6h, 1d, default)"),
+                SubcommandHelp(
+                    "schedule",
+                    "schedule NAME 6h [--deletions 1d]",
+                    "how often it resyncs by itself (90m, 6h, 1d, default) and checks for deleted pages",
+                ),
                 sync.schedule,
             ),
             "delete": (

@@ -1,6 +1,6 @@
 """Queueing a resync from Slack: `/datastore sync NAME [--full]`, the thread's "Retry" buttons and App Home's
 "Sync now" — for the datastore's creator and admins, politely refused while one is queued or running — and
-`/datastore schedule NAME EVERY`, how often it resyncs by itself."""
+`/datastore schedule NAME EVERY [--deletions EVERY]`, how often it resyncs and checks for deleted pages."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot.datastores.queries import Queries
 from bot.datastores.resync import queue_resync
-from bot.datastores.schedule import describe_interval, parse_interval, set_interval
+from bot.datastores.schedule import UNCHANGED, parse_deletion_interval, parse_interval, set_schedule
 from bot.errors import CommandUsageError, UserFacingError
 from bot.services import Services
 from bot.states import RunKind, RunTrigger
@@ -89,29 +89,43 @@ class SyncActions:
         respond(response_type="ephemeral", text=text)
 
     def schedule(self, args: list[str], ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        """`/datastore schedule NAME EVERY`: how often it resyncs (`6h`, `90m`, `1d`, `default`)."""
-        if len(args) != 2:
-            raise CommandUsageError(
-                f"Say which datastore and how often: `{SLASH_COMMAND} schedule NAME 6h` (or `90m`, `1d`, `default`)."
-            )
+        """`/datastore schedule NAME [EVERY] [--deletions EVERY]`: how often it resyncs (`6h`, `90m`, `1d`,
+        `default`) and how often a resync checks for deleted pages (default daily)."""
+        name, every, deletions = _schedule_args(args)
         try:
-            minutes = parse_interval(args[1])
+            resync = parse_interval(every) if every is not None else UNCHANGED
+            check = parse_deletion_interval(deletions) if deletions is not None else UNCHANGED
         except UserFacingError as exc:
             raise CommandUsageError(shown_error(exc)) from None
         ack()
-        info = find_datastore(self.queries, command["team_id"], args[0])
+        info = find_datastore(self.queries, command["team_id"], name)
         team_id, user_id = command["team_id"], command["user_id"]
         if not self.permissions.may_manage(client, team_id=team_id, user_id=user_id, creator_id=info.created_by):
             refused = self.permissions.refusal(creator_id=info.created_by, name=info.name, action="reschedule")
             respond(response_type="ephemeral", text=refused)
             return
-        effective = set_interval(self.services, datastore_id=info.id, minutes=minutes)
-        default = " (the default)" if minutes is None else ""
-        respond(
-            response_type="ephemeral",
-            text=f"*{escape_mrkdwn(info.name)}* now resyncs {describe_interval(effective)}{default}; each resync "
-            "also removes pages deleted in Confluence.",
-        )
+        effective = set_schedule(self.services, datastore_id=info.id, resync=resync, deletions=check)
+        respond(response_type="ephemeral", text=f"*{escape_mrkdwn(info.name)}* now {effective.describe()}.")
+
+
+SCHEDULE_USAGE = (
+    f"Say which datastore and how often: `{SLASH_COMMAND} schedule NAME 6h` (or `90m`, `1d`, `default`), and "
+    "how often to check for deleted pages: `--deletions 1d`."
+)
+
+
+def _schedule_args(args: list[str]) -> tuple[str, str | None, str | None]:
+    """NAME, the resync interval and the deletion interval of `schedule NAME [EVERY] [--deletions EVERY]`."""
+    words, deletions = list(args), None
+    if "--deletions" in words:
+        at = words.index("--deletions")
+        if at + 1 >= len(words) or words.count("--deletions") > 1:
+            raise CommandUsageError(SCHEDULE_USAGE)
+        deletions = words[at + 1]
+        del words[at : at + 2]
+    if len(words) not in (1, 2) or (len(words) == 1 and deletions is None):
+        raise CommandUsageError(SCHEDULE_USAGE)
+    return words[0], words[1] if len(words) == 2 else None, deletions
 
 
 def register(app: App, services: Services, queries: Queries, permissions: Permissions) -> SyncActions:

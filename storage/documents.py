@@ -77,3 +77,5 @@ class DocumentFailure(Base):
     title: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str | None] = mapped_column(String(16))  # page | blogpost: a resync listing changes retries it
+    space_id: Mapped[str | None] = mapped_column(String(64))

@@ -210,6 +210,8 @@ class Datastore(Base):
     thread_url: Mapped[str | None] = mapped_column(Text)  # permalink of parent_ts, looked up once
     document_count: Mapped[int] = mapped_column(default=0)
     sync_interval_minutes: Mapped[int | None]  # None: the SYNC_INTERVAL_MINUTES default
+    deletion_interval_minutes: Mapped[int | None]  # how often a resync lists every id; None: once a day
+    deletions_checked_at: Mapped[datetime | None]  # Atlassian's time when the last complete id listing began
     progress_owner: Mapped[str | None] = mapped_column(String(64))  # the process updating its Slack thread
     progress_lease_until: Mapped[datetime | None]
     access_mode: Mapped[str] = mapped_column(
@@ -250,6 +252,8 @@ class SyncRun(Base):
     deleted: Mapped[int] = mapped_column(default=0)
     credits_charged: Mapped[int] = mapped_column(BigInteger, default=0)
     enumeration_complete: Mapped[bool] = mapped_column(default=False)
+    # Whether the run lists every id (a full sync, a first sync, the deletion check) or only what changed
+    lists_everything: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     progress_digest: Mapped[str | None] = mapped_column(String(64))  # what the thread shows now
     progress_updated_at: Mapped[datetime | None]
     announce_claimed_at: Mapped[datetime | None]  # a process is posting the completion reply
@@ -276,6 +280,20 @@ class SyncRunSpace(Base):
     cursor: Mapped[str | None] = mapped_column(Text)
     done: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)  # why listing this space stopped (enumeration incomplete)
+    changes_since: Mapped[datetime | None]  # None: list every item; else only those modified since (Atlassian time)
+    listed_from: Mapped[datetime | None]  # Atlassian's clock at this listing's first answer: the next watermark
+
+
+class SpaceWatermark(Base):
+    """From when (Atlassian's clock) the next resync of a datastore asks one space and kind for changes: when the
+    last complete listing of it began, so whatever changed during or after that listing is asked for again."""
+
+    __tablename__ = "space_watermarks"
+
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastores.id", ondelete="CASCADE"), primary_key=True)
+    space_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    changes_since: Mapped[datetime]
 
 
 class SyncItem(Base):

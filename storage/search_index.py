@@ -42,7 +42,9 @@ __all__ = [
     "count_documents",
     "delete_datastore_documents",
     "delete_documents",
+    "delete_documents_outside",
     "document_versions",
+    "failed_items",
     "list_failures",
     "record_failure",
     "replace_document",
@@ -213,9 +215,26 @@ def count_documents(session: Session, *, datastore_id: int) -> int:
     return int(session.scalar(statement) or 0)
 
 
-def record_failure(session: Session, *, datastore_id: int, source_id: str, title: str | None, reason: str) -> None:
-    """Remember why an item could not be indexed (replacing an earlier failure of the same item)."""
-    row = {"datastore_id": datastore_id, "source_id": source_id, "title": title, "reason": reason}
+def record_failure(
+    session: Session,
+    *,
+    datastore_id: int,
+    source_id: str,
+    title: str | None,
+    reason: str,
+    kind: str | None = None,
+    space_id: str | None = None,
+) -> None:
+    """Remember why an item could not be indexed (replacing an earlier failure of the same item); with its kind
+    and space, a resync that lists only changes retries it (see :func:`failed_items`)."""
+    row = {
+        "datastore_id": datastore_id,
+        "source_id": source_id,
+        "title": title,
+        "reason": reason,
+        "kind": kind,
+        "space_id": space_id,
+    }
     insert = upsert_into(session, _FAILURES).values(occurred_at=utcnow(), **row)
     session.execute(
         insert.on_conflict_do_update(
@@ -224,9 +243,35 @@ def record_failure(session: Session, *, datastore_id: int, source_id: str, title
                 "title": insert.excluded.title,
                 "reason": insert.excluded.reason,
                 "occurred_at": insert.excluded.occurred_at,
+                "kind": insert.excluded.kind,
+                "space_id": insert.excluded.space_id,
             },
         )
     )
+
+
+def failed_items(session: Session, *, datastore_id: int) -> list[tuple[str, str, str, str]]:
+    """``(source_id, kind, space_id, title)`` of every failed item whose kind and space are known: what a resync
+    that lists only changes fetches again (an unchanged page would never be listed, so never retried)."""
+    statement = select(_FAILURES.c.source_id, _FAILURES.c.kind, _FAILURES.c.space_id, _FAILURES.c.title).where(
+        _FAILURES.c.datastore_id == datastore_id, _FAILURES.c.kind.is_not(None), _FAILURES.c.space_id.is_not(None)
+    )
+    return [(source_id, kind, space_id, title or "") for source_id, kind, space_id, title in session.execute(statement)]
+
+
+def delete_documents_outside(session: Session, *, datastore_id: int, space_ids: Iterable[str]) -> list[str]:
+    """Delete the documents of every space but these (spaces no longer chosen or no longer visible); returns
+    their source ids. Its own statement, not a diff of the listing: a resync that lists only changes uses it."""
+    kept = list(dict.fromkeys(space_ids))
+    statement = select(_DOCUMENTS.c.source_id).where(
+        _DOCUMENTS.c.datastore_id == datastore_id, _DOCUMENTS.c.space_id.is_not(None)
+    )  # a document stored without its space waits for the next complete listing
+    if kept:
+        statement = statement.where(_DOCUMENTS.c.space_id.not_in(kept))
+    gone = list(session.scalars(statement))
+    if gone:
+        delete_documents(session, datastore_id=datastore_id, source_ids=gone)
+    return gone
 
 
 def clear_failure(session: Session, *, datastore_id: int, source_id: str) -> bool:

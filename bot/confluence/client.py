@@ -74,6 +74,7 @@ class ContentPage:
 
     items: list[ContentItem]
     next_cursor: str | None
+    as_of: datetime | None = None  # Atlassian's clock when it answered (its Date header), when known
 
 
 def _text(value: object) -> str:
@@ -225,8 +226,23 @@ class ConfluenceClient:
             raise IncompleteListing(
                 f"The stored Confluence listing cursor does not belong to this listing: {exc}"
             ) from None
-        results, following = self._list_once(listing, url)
-        return ContentPage([_content_from(raw, kind) for raw in results], following)
+        results, following, as_of = self._list_once(listing, url)
+        return ContentPage([_content_from(raw, kind) for raw in results], following, as_of)
+
+    def changes_page(self, space_id: str, kind: str, *, limit: int, cursor: str | None = None) -> ContentPage:
+        """One page of a space's pages or blog posts, the most recently modified first (v2
+        ``sort=-modified-date``), ``limit`` of them: the caller stops once it reaches what it already has. The
+        limit is not part of the listing, so each page may ask for more than the last (a first look costs one
+        item); ``cursor`` is checked like :meth:`content_page`'s."""
+        listing = ListingUrl.of(self._changes_url(space_id, kind))
+        try:
+            url = listing.at(listing.cursor_of(cursor)) if cursor is not None else listing.at(None)
+        except IncompleteListing as exc:
+            raise IncompleteListing(
+                f"The stored Confluence listing cursor does not belong to this listing: {exc}"
+            ) from None
+        results, following, as_of = self._list_once(listing, f"{url}&limit={max(1, min(limit, PAGE_LIMIT))}")
+        return ContentPage([_content_from(raw, kind) for raw in results], following, as_of)
 
     def by_ids(self, kind: str, ids: Sequence[str]) -> Iterator[ContentItem]:
         """The pages or blog posts with these ids, with bodies, 250 per request; ids not returned are gone
@@ -251,6 +267,10 @@ class ConfluenceClient:
         params: dict[str, str | int] = {"limit": PAGE_LIMIT, **({"body-format": "storage"} if with_body else {})}
         return f"/wiki/api/v2/spaces/{quote(space_id, safe='')}/{_collection(kind)}?{urlencode(params)}"
 
+    @staticmethod
+    def _changes_url(space_id: str, kind: str) -> str:
+        return f"/wiki/api/v2/spaces/{quote(space_id, safe='')}/{_collection(kind)}?sort=-modified-date"
+
     def _single(self, kind: str, content_id: str) -> ContentItem:
         url = f"/wiki/api/v2/{_collection(kind)}/{quote(content_id, safe='')}?body-format=storage"
         payload = self._gateway.get(url).payload
@@ -258,8 +278,9 @@ class ConfluenceClient:
         self._note_base(payload)
         return _content_from(payload, kind)
 
-    def _list_once(self, listing: ListingUrl, url: str) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of ``listing`` (at ``url``): its entries and the checked URL of the next page."""
+    def _list_once(self, listing: ListingUrl, url: str) -> tuple[list[dict[str, Any]], str | None, datetime | None]:
+        """One page of ``listing`` (at ``url``): its entries, the checked URL of the next page and Atlassian's
+        clock when it answered."""
         answer = self._gateway.get(url)
         self._note_base(answer.payload)
         results = answer.payload.get("results")
@@ -268,13 +289,13 @@ class ConfluenceClient:
         self._gateway.budget.spend(len(results))
         if not all(isinstance(raw, dict) for raw in results):
             raise IncompleteListing(f"Confluence listed something that is not an object in {described(url)}.")
-        return results, next_page(listing, answer.payload, answer.links)
+        return results, next_page(listing, answer.payload, answer.links), answer.date
 
     def _paged(self, url: str) -> Iterator[dict[str, Any]]:
         listing, trail = ListingUrl.of(url), CursorTrail()
         following: str | None = url
         while following is not None:
-            results, nxt = self._list_once(listing, following)
+            results, nxt, _as_of = self._list_once(listing, following)
             yield from results
             following = trail.follow(nxt)
 

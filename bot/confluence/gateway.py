@@ -28,7 +28,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -41,7 +42,7 @@ from bot.metrics import atlassian_call
 from bot.settings import Settings
 from storage.models import utcnow
 
-__all__ = ["MAYBE_EXPIRED_AFTER", "SITE_WIDE", "Answer", "Gateway", "described"]
+__all__ = ["MAYBE_EXPIRED_AFTER", "SITE_WIDE", "Answer", "Gateway", "described", "server_date"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 MAX_TRIES = 5
@@ -56,6 +57,25 @@ MAYBE_EXPIRED_AFTER = timedelta(minutes=3)
 #: Collections of the whole site: a 403 or 404 from one of them is never about a missing thing.
 SITE_WIDE = frozenset({"/wiki/api/v2/spaces", "/wiki/api/v2/pages", "/wiki/api/v2/blogposts"})
 REFUSALS = frozenset({401, 403, 404})
+#: A server Date further ahead of this machine's clock than this is not believed.
+DATE_AHEAD_MAX = timedelta(minutes=10)
+
+
+def server_date(header: str | None, now: datetime) -> datetime | None:
+    """The server's clock from a ``Date`` header (RFC 9110), in UTC. Atlassian stamps pages with its own clock, so
+    "changed since" questions are asked in its time, not this machine's. A date ahead of ``now`` by more than
+    DATE_AHEAD_MAX is not believed (asking from the future would miss every change): None, like an unreadable
+    one. A date behind ``now`` is kept: asking from too early costs a few listed items, never a lost change."""
+    if not header or len(header) > 64:
+        return None
+    try:
+        date = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if date.tzinfo is None:
+        return None
+    date = date.astimezone(UTC)
+    return None if date > now + DATE_AHEAD_MAX else date
 
 
 def described(url: str) -> str:
@@ -65,10 +85,11 @@ def described(url: str) -> str:
 
 @dataclass(frozen=True)
 class Answer:
-    """A 200 answer: its JSON object and its ``Link`` header values."""
+    """A 200 answer: its JSON object, its ``Link`` header values and Atlassian's clock when it answered."""
 
     payload: dict[str, Any]
     links: tuple[str, ...] = field(default=())
+    date: datetime | None = None  # the ``Date`` header (see server_date); None when absent or unusable
 
 
 @dataclass(frozen=True)
@@ -213,7 +234,8 @@ class Gateway:
         if status == 200:
             payload = _json_object(response)
             links = tuple(response.headers.get_list("link"))
-            return Answer(payload, links) if payload is not None else _Retry("a reply that is not JSON", None)
+            date = server_date(response.headers.get("date"), self._clock())
+            return Answer(payload, links, date) if payload is not None else _Retry("a reply that is not JSON", None)
         if status in REFUSALS:
             return status
         if status in (429, 503):

@@ -70,6 +70,9 @@ class DatastoreInfo:
     account_name: str | None = None
     #: The Confluence site's cloud id (per-person search links people to it); None without a connection.
     cloud_id: str | None = None
+    #: When the last resync that listed every page (finding deleted ones) began, and how often one does.
+    deletions_checked: datetime | None = None
+    deletion_minutes: int = 24 * 60
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ class Queries:
             access_mode=AccessMode.of(datastore.access_mode),
             account_name=connection.account_name if connection else None,
             cloud_id=connection.cloud_id if connection else None,
+            deletions_checked=datastore.deletions_checked_at,
+            deletion_minutes=datastore.deletion_interval_minutes or 24 * 60,
         )
 
     def list(self, team_id: str) -> list[DatastoreInfo]:

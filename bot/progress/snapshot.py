@@ -58,6 +58,8 @@ class ProgressSnapshot:
     #: Per-person datastores, once the run finished: its documents whose permissions no pass has read yet
     #: (hidden from everyone in per-person search until then), of ``documents``.
     acl_waiting: int = 0
+    #: False for a resync that asks only for what changed (its listing finds changed pages, not all of them).
+    lists_everything: bool = True
 
     @property
     def waiting_for_permissions(self) -> bool:
@@ -156,4 +158,5 @@ def snapshot_of(session: Session, datastore: Datastore, run: SyncRun, now: datet
         now=now,
         failures=failures,
         acl_waiting=acl_waiting,
+        lists_everything=run.lists_everything,
     )

@@ -29,8 +29,10 @@ from bot import metrics
 from bot.errors import AtlassianError, ConfigurationError, LeaseLost, OutOfCredits, RateLimited, ReconnectRequired
 from bot.logs import ContextThreadPoolExecutor, bind_datastore, log_context
 from bot.services import Services
+from bot.sync import resync
 from bot.sync.convert import ConvertedDocument, Converter
-from bot.sync.listing import ListedPage, ParallelListing
+from bot.sync.documents import document_inputs
+from bot.sync.listing import ListedPage, ListingTask, ParallelListing
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Source
 from storage import search_index as index
 from storage import sync_runs as runs
@@ -148,13 +150,8 @@ class SyncEngine:
         spaces = source.spaces(selected)
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)
-            for space in spaces:
-                for kind in source.kinds:
-                    session.add(
-                        SyncRunSpace(
-                            run_id=run_id, space_id=space.id, kind=kind, space_key=space.key, space_name=space.name
-                        )
-                    )
+            chosen = [(space.id, space.key, space.name) for space in spaces]
+            resync.plan_spaces(session, run, datastore, chosen, tuple(source.kinds), self.clock())
             run.spaces_total = len(spaces)
             run.phase, datastore.status = RunPhase.SYNCING_METADATA, DatastoreStatus.SYNCING_METADATA
 
@@ -166,11 +163,17 @@ class SyncEngine:
                 return
             force = run.kind == RunKind.FULL
             known = {} if force else index.document_versions(session, datastore_id=datastore.id)
-            todo = [(s.space_id, s.kind, s.cursor) for s in runs.run_spaces(session, run_id=run_id) if not s.done]
+            todo = [
+                ListingTask(s.space_id, s.kind, s.cursor, s.changes_since)
+                for s in runs.run_spaces(session, run_id=run_id)
+                if not s.done
+            ]
         for pages in ParallelListing(source, threads=self.options.metadata_threads).groups(todo):
             self._store_listing(run_id, pages, known)
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)
+            if not run.lists_everything:
+                resync.add_failed_items(session, run, datastore.id)
             spaces = runs.run_spaces(session, run_id=run_id)
             run.enumeration_complete = all(s.done and s.error is None for s in spaces)
             run.spaces_done = len({s.space_id for s in spaces if s.done})
@@ -193,6 +196,8 @@ class SyncEngine:
                     )
                     space.done, space.error = True, page.error
                     continue
+                if space.listed_from is None:  # its first answer: what changes after it is the next run's
+                    space.listed_from = page.as_of or self.clock()
                 rows = [self._item_row(ref, known) for ref in page.refs]
                 same = [row.source_id for row in rows if row.state == ItemState.UNCHANGED]
                 runs.add_items(session, run_id=run_id, items=[row for row in rows if row.state == ItemState.PENDING])
@@ -234,9 +239,10 @@ class SyncEngine:
                 size = self.options.batch_size
                 batches = [refs[start : start + size] for start in range(0, len(refs), size)]
                 prepared = [prep.submit(self._prepare, source, batch) for batch in batches]
-                for future in prepared:
+                for batch, future in zip(batches, prepared, strict=True):
                     results, converted = future.result()
-                    self._store(run_id, datastore_id, team_id, results, converted, names)
+                    where = {ref.source_id: (ref.kind, ref.space_id) for ref in batch}
+                    self._store(run_id, datastore_id, team_id, results, converted, names, where)
 
     def _prepare(
         self, source: Source, refs: Sequence[ContentRef]
@@ -256,7 +262,10 @@ class SyncEngine:
         results: Sequence[FetchedContent | ItemFailure | ItemGone],
         converted: Sequence[ConvertedDocument],
         names: dict[str, tuple[str, str]],
+        where: dict[str, tuple[str, str]],
     ) -> None:
+        """Store one batch in one transaction; ``where`` is each item's (kind, space id), kept with a failure so
+        a resync that lists only changes retries it."""
         fetched = [r for r in results if isinstance(r, FetchedContent)]
         failures = [r for r in results if isinstance(r, ItemFailure)]
         gone = [r.source_id for r in results if isinstance(r, ItemGone)]
@@ -270,26 +279,7 @@ class SyncEngine:
                 now=self.clock(),
                 run_id=run_id,
             ).paid
-            documents = []
-            for item, doc in list(zip(fetched, converted, strict=True))[:paid]:
-                key, name = names.get(item.ref.space_id, ("", ""))
-                documents.append(
-                    (
-                        index.DocumentInput(
-                            source_id=item.ref.source_id,
-                            title=item.ref.title,
-                            url=item.url,
-                            content_hash=doc.content_hash,
-                            version=item.ref.version,
-                            kind=item.ref.kind,
-                            space_id=item.ref.space_id,
-                            space_key=key or None,
-                            space_name=name or None,
-                            last_modified=item.ref.last_modified,
-                        ),
-                        [index.ChunkInput(text=text, heading=heading) for heading, text in doc.chunks],
-                    )
-                )
+            documents = document_inputs(list(zip(fetched, converted, strict=True))[:paid], names)
             index.bulk_replace_documents(session, datastore_id, documents)
             for failure in failures:
                 index.record_failure(
@@ -298,6 +288,8 @@ class SyncEngine:
                     source_id=failure.source_id,
                     title=failure.title,
                     reason=failure.reason,
+                    kind=where.get(failure.source_id, (None, None))[0],
+                    space_id=where.get(failure.source_id, (None, None))[1],
                 )
             states = {doc.source_id: ItemState.DONE for doc, _chunks in documents}
             states.update({failure.source_id: ItemState.FAILED for failure in failures})
@@ -328,13 +320,13 @@ class SyncEngine:
     def _finish(self, run_id: int) -> RunState:
         with self.services.sessions.begin() as session:
             run, datastore = self._owned(session, run_id)
-            if run.enumeration_complete:
-                listed = runs.listed_source_ids(session, run_id=run_id)
-                gone = set(index.document_versions(session, datastore_id=datastore.id)) - listed
-                run.deleted = index.delete_documents(session, datastore_id=datastore.id, source_ids=gone) if gone else 0
+            run.deleted = resync.prune(session, run, datastore.id)
+            resync.leave_watermarks(session, run, datastore)
             documents = index.count_documents(session, datastore_id=datastore.id)
+            if not run.lists_everything:  # it listed changes only: every other document is unchanged
+                run.unchanged = max(run.unchanged, documents - run.processed)
             reason: str | None
-            if run.found == 0 and run.enumeration_complete:
+            if run.found == 0 and run.enumeration_complete and (run.lists_everything or documents == 0):
                 outcome, reason = RunOutcome.FAILED, NO_PAGES
             elif run.failed or not run.enumeration_complete:
                 outcome = RunOutcome.PARTIALLY_SYNCED

@@ -13,11 +13,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.errors import AtlassianError, RateLimited, ReconnectRequired
 from bot.sync.source import ContentRef, Source
 
-__all__ = ["ListedPage", "ParallelListing"]
+__all__ = ["ListedPage", "ListingTask", "ParallelListing"]
 
 #: At most this many listing pages per writer transaction.
 GROUP_PAGES = 40
@@ -40,6 +41,18 @@ class ListedPage:
     refs: list[ContentRef]
     next_cursor: str | None  # None: the space and kind are fully listed (or failed)
     error: str | None = None
+    as_of: datetime | None = None  # the source's clock when it answered
+
+
+@dataclass(frozen=True)
+class ListingTask:
+    """What to list of one space and kind: from ``cursor`` (None: the start), every item or (``since``) only
+    those changed since then."""
+
+    space_id: str
+    kind: str
+    cursor: str | None
+    since: datetime | None = None
 
 
 class _Finished:
@@ -64,27 +77,25 @@ class ParallelListing:
     def __init__(self, source: Source, *, threads: int) -> None:
         self.source, self.threads = source, threads
 
-    def _list(
-        self,
-        space_id: str,
-        kind: str,
-        cursor: str | None,
-        events: queue.Queue[ListedPage | _Finished],
-        stop: threading.Event,
-    ) -> None:
-        """List one space and kind from ``cursor``; a Confluence error ends it with an error page, except the
+    def _list(self, task: ListingTask, events: queue.Queue[ListedPage | _Finished], stop: threading.Event) -> None:
+        """List one space and kind from its cursor; a Confluence error ends it with an error page, except the
         ones that stop the whole run (reconnect, rate limit), which the writer re-raises."""
+        space_id, kind, cursor, since = task.space_id, task.kind, task.cursor, task.since
         followed = {cursor} if cursor is not None else set()
         try:
             while not stop.is_set():
                 try:
-                    listing = self.source.list_page(space_id, kind, cursor)
+                    if since is None:
+                        listing = self.source.list_page(space_id, kind, cursor)
+                    else:
+                        listing = self.source.list_changed(space_id, kind, since, cursor)
                 except (ReconnectRequired, RateLimited):
                     raise
                 except AtlassianError as exc:
                     _put(events, ListedPage(space_id, kind, [], None, error=str(exc)), stop)
                     return
-                if not _put(events, ListedPage(space_id, kind, listing.refs, listing.next_cursor), stop):
+                page = ListedPage(space_id, kind, listing.refs, listing.next_cursor, as_of=listing.as_of)
+                if not _put(events, page, stop):
                     return
                 if listing.next_cursor is None:
                     return
@@ -106,7 +117,7 @@ class ParallelListing:
             if future.done() and future.exception() is not None:
                 future.result()
 
-    def groups(self, todo: Sequence[tuple[str, str, str | None]]) -> Iterator[list[ListedPage]]:
+    def groups(self, todo: Sequence[ListingTask]) -> Iterator[list[ListedPage]]:
         """Groups of listed pages as they arrive (each space's pages in order). An error that stops the run
         is raised here as soon as it happens; the other threads then stop after their current request."""
         if not todo:
@@ -114,7 +125,7 @@ class ParallelListing:
         events: queue.Queue[ListedPage | _Finished] = queue.Queue(maxsize=QUEUE_PAGES)
         stop = threading.Event()
         with ThreadPoolExecutor(max_workers=min(self.threads, len(todo)), thread_name_prefix="sync-list") as pool:
-            futures = [pool.submit(self._list, space, kind, cursor, events, stop) for space, kind, cursor in todo]
+            futures = [pool.submit(self._list, task, events, stop) for task in todo]
             try:
                 running = len(futures)
                 while running:

@@ -2,7 +2,9 @@
 without touching the engine.
 
 Enumeration is checkpointed: each call lists one page of results for one space and content kind and returns
-the opaque cursor of the next one, which the engine stores with the items in one transaction. Fetching
+the opaque cursor of the next one, which the engine stores with the items in one transaction. A space is
+listed whole (every id: new spaces, full syncs and the deletion check) or by what changed since a time in the
+source's own clock (``as_of`` of an earlier listing), most recent first, ending at the first older item. Fetching
 yields a document or a per-item failure for every reference asked for: failures are values, not exceptions,
 so one broken page fails only itself.
 """
@@ -40,7 +42,8 @@ class ContentRef:
 @dataclass(frozen=True)
 class Listing:
     refs: list[ContentRef]
-    next_cursor: str | None  # None: this space and kind are fully listed
+    next_cursor: str | None  # None: this space and kind are fully listed (or every change is)
+    as_of: datetime | None = None  # the source's clock when it answered; None when it did not say
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,11 @@ class Source(Protocol):
 
     def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
         """One page of metadata (no bodies) for ``space_id``; ``cursor`` None starts at the beginning."""
+        ...
+
+    def list_changed(self, space_id: str, kind: str, since: datetime, cursor: str | None) -> Listing:
+        """One page of the items of ``space_id`` modified at or after ``since`` (the source's clock), the most
+        recently modified first; ``next_cursor`` is None once an item older than ``since`` was reached."""
         ...
 
     def fetch(self, refs: Sequence[ContentRef]) -> Iterator[FetchedContent | ItemFailure | ItemGone]:

@@ -100,7 +100,10 @@ def progress_message(s: ProgressSnapshot) -> Message:
     elif s.phase in LISTING_PHASES or s.state == RunState.QUEUED:
         phase = "Initializing" if s.phase == RunPhase.INITIALIZING or s.state == RunState.QUEUED else "Syncing Metadata"
         spaces = f"{s.spaces_done} of {s.spaces_total} spaces · " if s.spaces_total else ""
-        line = f":hourglass_flowing_sand: *{phase}…* {spaces}{s.found:,} pages found"
+        found = "pages found" if s.lists_everything else "changed pages found"
+        if not s.lists_everything and phase != "Initializing":
+            phase = "Looking for changes"
+        line = f":hourglass_flowing_sand: *{phase}…* {spaces}{s.found:,} {found}"
         detail = f"{s.documents:,} documents searchable now"
     else:
         eta = f" · about {duration_text(s.eta_seconds)} left" if s.eta_seconds is not None else ""

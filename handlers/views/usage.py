@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.datastores.queries import AccessChange, DatastoreInfo, PersonAccess, SearchAnswer, SearchHit
+from bot.datastores.schedule import describe_interval
 from bot.states import DatastoreStatus
 from bot.text_policy import MAX_QUERY_CHARS, clean_query, displayable
 from handlers.ids import SLASH_COMMAND, ActionId, BlockId
@@ -68,6 +69,10 @@ def status_message(info: DatastoreInfo, *, thread_link: str | None, history: Seq
     lines.append(
         f"{info.documents:,} documents searchable · last sync {_when(info.last_sync)} · "
         f"next scheduled sync {_when(info.next_sync)}"
+    )
+    lines.append(
+        f"Deleted pages are found by a resync that lists every page, {describe_interval(info.deletion_minutes)} "
+        f"(last {_when(info.deletions_checked)}), and by every `--full` sync"
     )
     if info.status_detail:
         lines.append(f"Last problem: {clip_mrkdwn(escape_mrkdwn(info.status_detail), PROBLEM)}")

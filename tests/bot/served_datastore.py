@@ -64,6 +64,11 @@ class ServedDatastore:
         message = self.slack.message(self.channel, self.progress_ts)
         return f"{message.text} {message.blocks}"
 
+    def deletion_check_due(self) -> None:
+        """The next resync lists every page (its deletion check is due, as once a day)."""
+        with Session(self.engine) as session, session.begin():
+            session.scalars(select(Datastore)).one().deletions_checked_at = None
+
     def resync(self, *, full: bool = False) -> int:
         """`/datastore sync NAME [--full]` typed in Slack; the id of the run it queued."""
         before = {run.id for run in self.runs()}

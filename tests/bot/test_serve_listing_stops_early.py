@@ -1,7 +1,8 @@
 """Issue #11, class 9, end to end through `datastore-bot serve`: a resync whose listing stops early prunes nothing.
 
 A datastore is created through the real wizard and synced. Then pages are deleted in Confluence (a complete
-listing would prune them) and two resyncs are typed in Slack — `/datastore sync eng-wiki`, then with `--full` —
+listing would prune them) and two resyncs are typed in Slack — `/datastore sync eng-wiki` with its deletion
+check due (it lists every page), then with `--full` —
 while the fake Atlassian breaks the listing of one space: a bad next link (to another host, back to a page
 already listed, disagreeing between body and Link header) or errors mid-listing. Each resync must end Partially
 Synced with nothing deleted, say so in the thread, and post exactly one completion reply.
@@ -77,6 +78,7 @@ def _resync_stopped_early(world: ServedDatastore, stop: str, *, full: bool) -> N
     space_id = sorted(atlassian.site.spaces)[0]
     rules = STOPS[stop](atlassian, space_id)
     posted = len(world.thread_posts())
+    world.deletion_check_due()  # an incremental resync lists every page only for its deletion check
     run_id = world.resync(full=full)
     run = world.announced(run_id)
     assert all(rule.hits >= 1 for rule in rules), f"{stop}: the injected fault was never served"
@@ -124,6 +126,7 @@ def test_resyncs_whose_listing_stops_early_prune_nothing(
         ]
         # The same listing, unbroken, does prune: the three deleted pages go.
         world.atlassian.clear_faults()
+        world.deletion_check_due()
         final = world.announced(world.resync())
         assert (final.outcome, final.deleted) == ("synced", 3)
         assert world.datastore().document_count == DOCUMENTS - 3

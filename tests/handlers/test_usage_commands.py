@@ -152,6 +152,8 @@ def test_schedule_changes_how_often_it_resyncs(synced: tuple[SyncWorld, RunningB
     assert world.datastore().sync_interval_minutes == 360
     status = _reply(bot, "status eng-wiki")
     assert "next scheduled sync" in str(status["text"])
+    assert "Deleted pages are found by a resync that lists every page, every day (last " in str(status["text"])
+    assert "(last never)" not in str(status["text"])  # the first sync listed every page
     unreadable = bot.sender.slash_command("schedule eng-wiki often", user_id="U1")
     assert unreadable.json is not None and "say `90m`, `6h`, `1d` or `default`" in unreadable.json["text"]
     too_often = bot.sender.slash_command("schedule eng-wiki 5m", user_id="U1")
@@ -160,3 +162,18 @@ def test_schedule_changes_how_often_it_resyncs(synced: tuple[SyncWorld, RunningB
     reset = _reply(bot, "schedule eng-wiki default", user_id="U1")
     assert "now resyncs every 3 hours (the default)" in str(reset["text"])
     assert world.datastore().sync_interval_minutes is None
+    assert "checks for pages deleted in Confluence every day (the default)" in str(reset["text"])
+    both = _reply(bot, "schedule eng-wiki 6h --deletions 12h", user_id="U1")
+    assert "resyncs every 6 hours; checks for pages deleted in Confluence every 12 hours" in str(both["text"])
+    only = _reply(bot, "schedule eng-wiki --deletions 2d", user_id="U1")  # the resync interval stays
+    assert "resyncs every 6 hours; checks for pages deleted in Confluence every 2 days" in str(only["text"])
+    assert (world.datastore().sync_interval_minutes, world.datastore().deletion_interval_minutes) == (360, 2880)
+    for typed, said in [
+        ("schedule eng-wiki --deletions 30m", "every hour at the most often"),
+        ("schedule eng-wiki --deletions", "how often to check for deleted pages"),
+        ("schedule eng-wiki 6h --deletions 1d --deletions 2d", "how often to check for deleted pages"),
+        ("schedule eng-wiki", "how often to check for deleted pages"),
+    ]:
+        answer = bot.sender.slash_command(typed, user_id="U1")
+        assert answer.json is not None and said in answer.json["text"], typed
+    assert world.datastore().deletion_interval_minutes == 2880  # nothing refused changed anything

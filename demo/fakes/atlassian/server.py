@@ -19,6 +19,7 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
@@ -274,6 +275,8 @@ class FakeAtlassian:
         real = respond() if rule is None or rule.kind.needs_real else None
         outcome: Outcome = apply_fault(rule, real) if rule is not None else real  # type: ignore[assignment]
         status = outcome.status if isinstance(outcome, Response) else 0
+        if isinstance(outcome, Response):  # Atlassian's clock, not this machine's: the fake's own time
+            outcome.headers.append(("Date", formatdate(self.clock.now(), usegmt=True)))
         source = real if real is not None else Response(status)
         self.log.append(
             RequestRecord(

@@ -172,7 +172,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(outcome)
 
     def _write(self, response: Response) -> None:
-        self.send_response(response.status)
+        self.send_response_only(response.status)
+        if not any(name.lower() == "date" for name, _ in response.headers):
+            self.send_header("Date", self.date_time_string())
         for name, value in response.headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))

@@ -63,6 +63,13 @@ class SyncWorld:
             assert datastore is not None
             return datastore
 
+    def deletion_check_due(self) -> None:
+        """The next incremental resync lists every id (as once a day, or by `schedule --deletions`)."""
+        with self.services.sessions.begin() as session:
+            datastore = session.get(Datastore, self.datastore_id)
+            assert datastore is not None
+            datastore.deletions_checked_at = None
+
     def set_spaces(self, space_ids: list[str]) -> None:
         with self.services.sessions.begin() as session:
             datastore = session.get(Datastore, self.datastore_id)

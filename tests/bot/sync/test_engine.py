@@ -43,9 +43,10 @@ def test_full_sync_indexes_every_page_and_blog_post(sync_world: SyncWorld) -> No
         assert session.scalar(select(func.count()).select_from(SyncItem)) == 0  # work list cleaned up
 
 
-def test_incremental_sync_fetches_only_what_changed_and_prunes_deletions(sync_world: SyncWorld) -> None:
+def test_incremental_sync_asks_only_for_changes_and_the_deletion_check_prunes(sync_world: SyncWorld) -> None:
     world = sync_world
     world.worker().run_until_idle() if world.queue(kind="full") else None
+    assert world.datastore().deletions_checked_at is not None  # the full sync listed every id
     site = world.atlassian.site
     pages = sorted(site.ids("page"))
     site.update_page(pages[0])
@@ -56,9 +57,22 @@ def test_incremental_sync_fetches_only_what_changed_and_prunes_deletions(sync_wo
     run_id = world.queue(kind="incremental", trigger="schedule")
     world.worker().run_until_idle()
     run = world.run(run_id)
-    assert run.outcome == "synced" and run.processed == 2 and run.deleted == 2
-    fetched = world.atlassian.log.body_fetches()
-    assert set(map(str, fetched)) == {str(pages[0]), str(added.id)}
+    assert (run.outcome, run.processed, run.deleted, run.lists_everything) == ("synced", 2, 0, False)
+    assert set(map(str, world.atlassian.log.body_fetches())) == {str(pages[0]), str(added.id)}
+    # every other document is unchanged: the site's N pages, the added one, less the two processed
+    assert run.unchanged == len(_expected_ids(world))
+    listings = [
+        r for r in world.atlassian.log.records if "/spaces/" in r.path and r.path.endswith(("pages", "blogposts"))
+    ]
+    assert all("sort=-modified-date" in r.query for r in listings)
+    assert len(listings) <= 2 * 3 * 2  # two looks at most per space and kind: O(spaces), not O(pages)
+    assert str(pages[1]) in ids_of(world) and str(pages[2]) in ids_of(world)  # the deletion check is not due
+
+    world.deletion_check_due()
+    run_id = world.queue(kind="incremental", trigger="schedule")
+    world.worker().run_until_idle()
+    run = world.run(run_id)
+    assert (run.outcome, run.processed, run.deleted, run.lists_everything) == ("synced", 0, 2, True)
     assert ids_of(world) == _expected_ids(world)
     assert str(pages[1]) not in ids_of(world) and str(pages[2]) not in ids_of(world)
 

@@ -30,6 +30,10 @@ def world(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SyncWo
 
 
 def _synced(world: SyncWorld, kind: str = "full") -> SyncRun:
+    """A run of ``kind``; an incremental one lists every id (its deletion check is due): paging is what these
+    tests are about."""
+    if kind == "incremental":
+        world.deletion_check_due()
     run_id = world.queue(kind=kind)
     world.worker(metadata_threads=2).run_until_idle()
     return world.run(run_id)

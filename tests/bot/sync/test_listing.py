@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.errors import AtlassianRequestError, ReconnectRequired
 from bot.sync import listing
-from bot.sync.listing import ENDLESS, GROUP_PAGES, LOOP, QUEUE_PAGES, ListedPage, ParallelListing
+from bot.sync.listing import ENDLESS, GROUP_PAGES, LOOP, QUEUE_PAGES, ListedPage, ListingTask, ParallelListing
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
 
 
@@ -21,6 +22,7 @@ class PagedSource:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None]] = []
+        self.changes: list[tuple[str, datetime]] = []
         self.lock = threading.Lock()
 
     def spaces(self, space_ids: Sequence[str] | None) -> list[SpaceRef]:
@@ -38,6 +40,11 @@ class PagedSource:
         refs = [ContentRef(f"{space_id}-{page}-{i}", kind, space_id, "t", 1, None, None) for i in range(3)]
         return Listing(refs=refs, next_cursor=str(page + 1) if page < 3 else None)
 
+    def list_changed(self, space_id: str, kind: str, since: datetime, cursor: str | None) -> Listing:
+        with self.lock:
+            self.changes.append((space_id, since))
+        return self.list_page(space_id, kind, cursor)
+
     def fetch(self, refs: Sequence[ContentRef]) -> Iterator[FetchedContent | ItemFailure | ItemGone]:
         return iter(())
 
@@ -49,7 +56,9 @@ def test_every_space_is_listed_in_order_and_a_failing_space_only_stops_itself() 
     listing = ParallelListing(PagedSource(), threads=4)
     pages: list[ListedPage] = [
         page
-        for group in listing.groups([(s, "page", None) for s in "abcd"] + [("broken", "page", None)])
+        for group in listing.groups(
+            [ListingTask(s, "page", None) for s in "abcd"] + [ListingTask("broken", "page", None)]
+        )
         for page in group
     ]
     for space in "abcd":
@@ -62,10 +71,14 @@ def test_every_space_is_listed_in_order_and_a_failing_space_only_stops_itself() 
 
 def test_resuming_from_a_cursor_and_a_reconnect_stops_everything() -> None:
     source = PagedSource()
-    resumed = [page for group in ParallelListing(source, threads=2).groups([("a", "page", "3")]) for page in group]
+    resumed = [
+        page for group in ParallelListing(source, threads=2).groups([ListingTask("a", "page", "3")]) for page in group
+    ]
     assert [page.next_cursor for page in resumed] == [None] and source.calls == [("a", "3")]
     with pytest.raises(ReconnectRequired):
-        for _group in ParallelListing(source, threads=2).groups([("a", "page", None), ("expired", "page", None)]):
+        for _group in ParallelListing(source, threads=2).groups(
+            [ListingTask("a", "page", None), ListingTask("expired", "page", None)]
+        ):
             pass
 
 
@@ -79,7 +92,7 @@ class EndlessSource(PagedSource):
 
 def test_listing_waits_for_a_slow_writer_and_stops_when_it_stops() -> None:
     source = EndlessSource()
-    groups = ParallelListing(source, threads=2).groups([("a", "page", None), ("b", "page", None)])
+    groups = ParallelListing(source, threads=2).groups([ListingTask("a", "page", None), ListingTask("b", "page", None)])
     next(groups)
     time.sleep(0.3)  # the writer is busy: the threads must not list the whole site into memory meanwhile
     assert len(source.calls) <= QUEUE_PAGES + GROUP_PAGES + 4
@@ -103,7 +116,9 @@ class LoopingSource(PagedSource):
 
 def test_a_loop_ends_the_listing_with_an_error_after_keeping_what_was_listed() -> None:
     source = LoopingSource()
-    pages = [page for group in ParallelListing(source, threads=1).groups([("a", "page", None)]) for page in group]
+    pages = [
+        page for group in ParallelListing(source, threads=1).groups([ListingTask("a", "page", None)]) for page in group
+    ]
     assert [ref.source_id for page in pages for ref in page.refs] == ["a-1", "a-2", "a-3"]
     assert pages[-1].error == LOOP and pages[-1].next_cursor is None
     assert source.calls == [("a", None), ("a", "2"), ("a", "3")]  # the loop was never followed
@@ -111,7 +126,9 @@ def test_a_loop_ends_the_listing_with_an_error_after_keeping_what_was_listed() -
 
 def test_a_resumed_listing_counts_its_stored_cursor_as_followed() -> None:
     source = LoopingSource()
-    pages = [page for group in ParallelListing(source, threads=1).groups([("a", "page", "3")]) for page in group]
+    pages = [
+        page for group in ParallelListing(source, threads=1).groups([ListingTask("a", "page", "3")]) for page in group
+    ]
     assert [page.error for page in pages] == [None, None, LOOP]  # 3 → 2 → 3: the stored 3 came back
     assert source.calls == [("a", "3"), ("a", "2")]
 
@@ -119,5 +136,16 @@ def test_a_resumed_listing_counts_its_stored_cursor_as_followed() -> None:
 def test_an_endless_listing_ends_with_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(listing, "MAX_LISTING_PAGES", 50)
     source = EndlessSource()
-    pages = [page for group in ParallelListing(source, threads=1).groups([("a", "page", None)]) for page in group]
+    pages = [
+        page for group in ParallelListing(source, threads=1).groups([ListingTask("a", "page", None)]) for page in group
+    ]
     assert pages[-1].error == ENDLESS and len(source.calls) == 51
+
+
+def test_a_task_with_a_time_lists_changes_and_one_without_lists_everything() -> None:
+    source = PagedSource()
+    since = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    tasks = [ListingTask("a", "page", None, since), ListingTask("b", "page", None)]
+    pages = [page for group in ParallelListing(source, threads=2).groups(tasks) for page in group]
+    assert source.changes == [("a", since)] * 3  # each page of "a" asked for changes since then
+    assert sorted({page.space_id for page in pages}) == ["a", "b"]

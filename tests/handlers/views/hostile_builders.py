@@ -160,9 +160,10 @@ def _ledger(text: str) -> list[LedgerRow]:
 
 def _snapshots(text: str) -> list[tuple[str, ProgressSnapshot]]:
     base: dict[str, Any] = {"paused_until": WHEN, "started_at": WHEN - timedelta(minutes=3), "finished_at": WHEN}
-    states = [
+    states: list[tuple[str, dict[str, Any]]] = [
         ("queued", {"state": "queued", "phase": "initializing"}),
         ("metadata", {"state": "running", "phase": "syncing_metadata"}),
+        ("changes", {"state": "running", "phase": "syncing_metadata", "lists_everything": False}),
         ("processing", {"state": "running", "phase": "processing"}),
         ("paused-reason", {"state": "paused", "pause_kind": text}),
         ("paused-reconnect", {"state": "paused", "pause_kind": "reconnect"}),

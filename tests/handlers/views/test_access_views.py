@@ -178,3 +178,13 @@ def test_a_per_person_run_waits_for_its_pages_permissions_before_the_check_mark(
     assert "200 pages appear in per-person search once their permissions are read" in str(done["blocks"])
     assert "per-person" not in str(completion_message(_snapshot(outcome="synced", phase="synced", acl_waiting=0)))
     assert not _snapshot(state="running", phase="processing", acl_waiting=200).waiting_for_permissions
+
+
+def test_a_resync_that_asks_only_for_changes_says_so_while_it_lists() -> None:
+    from handlers.views.progress import progress_message
+
+    listing = {"state": "running", "phase": "syncing_metadata", "outcome": None, "found": 12, "spaces_done": 1}
+    changes = progress_message(_snapshot(**listing, lists_everything=False))
+    assert "*Looking for changes…* 1 of 2 spaces · 12 changed pages found" in changes["text"]
+    everything = progress_message(_snapshot(**listing))
+    assert "*Syncing Metadata…* 1 of 2 spaces · 12 pages found" in everything["text"]

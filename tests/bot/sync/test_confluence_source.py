@@ -1,0 +1,107 @@
+"""ConfluenceSource.list_changed over a stub client: a first look of one item, limits that grow, the stop at the
+first older item, and an answer that is not newest first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+
+from bot.confluence.client import ConfluenceClient, ContentItem, ContentPage
+from bot.confluence.gateway import server_date
+from bot.errors import IncompleteListing
+from bot.sync.confluence_source import ConfluenceSource
+
+SINCE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+AS_OF = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+def _item(number: int, minutes: float | None) -> ContentItem:
+    modified = SINCE + timedelta(minutes=minutes) if minutes is not None else None
+    return ContentItem(str(number), "page", f"t{number}", "s1", None, 2, modified, "current", f"/p/{number}")
+
+
+class StubClient:
+    """Serves ``items`` (newest first) ``limit`` at a time; records each request's limit and cursor."""
+
+    def __init__(self, items: list[ContentItem]) -> None:
+        self.items = items
+        self.asked: list[tuple[int, str | None]] = []
+
+    def changes_page(self, space_id: str, kind: str, *, limit: int, cursor: str | None = None) -> ContentPage:
+        self.asked.append((limit, cursor))
+        start = int(cursor.rsplit("=", 1)[1]) if cursor else 0
+        end = start + limit
+        following = f"/wiki/api/v2/spaces/s1/pages?sort=-modified-date&cursor={end}" if end < len(self.items) else None
+        return ContentPage(self.items[start:end], following, AS_OF)
+
+
+def _source(items: list[ContentItem]) -> tuple[ConfluenceSource, StubClient]:
+    client = StubClient(items)
+    return ConfluenceSource(cast(ConfluenceClient, client)), client
+
+
+def _listed(source: ConfluenceSource) -> tuple[list[str], int]:
+    ids, cursor, pages = [], None, 0
+    while True:
+        listing = source.list_changed("s1", "page", SINCE, cursor)
+        pages += 1
+        assert listing.as_of == AS_OF
+        ids += [ref.source_id for ref in listing.refs]
+        if listing.next_cursor is None:
+            return ids, pages
+        cursor = listing.next_cursor
+
+
+def test_nothing_changed_costs_one_look_at_one_item() -> None:
+    source, client = _source([_item(1, -1), _item(2, -2)])
+    assert _listed(source) == ([], 1)
+    assert client.asked == [(1, None)]
+
+
+def test_the_limit_grows_tenfold_up_to_250_and_the_listing_stops_at_the_first_older_item() -> None:
+    items = [_item(n, 10_000 - n) for n in range(400)] + [_item(999, -5), _item(1000, -6)]
+    source, client = _source(items)
+    ids, _pages = _listed(source)
+    assert ids == [str(n) for n in range(400)]
+    assert [limit for limit, _cursor in client.asked] == [1, 10, 100, 250, 250]
+    assert client.asked[1][1] is not None and client.asked[1][1].endswith("cursor=1")
+
+
+def test_an_item_without_a_modified_time_is_kept() -> None:
+    source, _client = _source([_item(1, 5), _item(2, None), _item(3, -1)])
+    assert _listed(source)[0] == ["1", "2"]
+
+
+def test_an_answer_that_is_not_newest_first_stops_the_listing_rather_than_missing_changes() -> None:
+    source, _client = _source([_item(1, 10), _item(2, 5), _item(3, 9)])  # its second page goes up in time
+    with pytest.raises(IncompleteListing, match="most recently modified"):
+        _listed(source)
+
+
+def test_a_stored_cursor_not_in_the_limit_form_asks_for_a_full_page() -> None:
+    source, client = _source([_item(n, 100 - n) for n in range(5)])
+    source.list_changed("s1", "page", SINCE, "/wiki/api/v2/spaces/s1/pages?sort=-modified-date&cursor=2")
+    assert client.asked == [(250, "/wiki/api/v2/spaces/s1/pages?sort=-modified-date&cursor=2")]
+
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Wed, 02 Dec 2026 08:59:58 GMT", datetime(2026, 12, 2, 8, 59, 58, tzinfo=UTC)),
+        ("Mon, 02 Nov 2026 09:00:00 GMT", datetime(2026, 11, 2, 9, 0, tzinfo=UTC)),  # behind: kept
+        ("Wed, 02 Dec 2026 09:05:00 GMT", datetime(2026, 12, 2, 9, 5, tzinfo=UTC)),  # a little ahead: kept
+        ("Wed, 02 Dec 2026 09:30:00 GMT", None),  # far ahead: asking from then would miss changes
+        ("Wed, 02 Dec 2026 08:59:58", None),  # no zone
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+        ("x" * 100, None),
+    ],
+)
+def test_the_date_header_is_atlassians_clock_when_it_can_be_believed(header: Any, expected: datetime | None) -> None:
+    assert server_date(header, NOW) == expected

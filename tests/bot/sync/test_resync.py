@@ -1,0 +1,174 @@
+"""Resyncs that ask only for what changed (issue #14 item 2), against the fake Atlassian: what they cost in
+requests and points, what they find, and the deletion check's cadence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.sync.resync import OVERLAP
+from demo.fakes.atlassian import SiteSpec
+from storage.models import Datastore, SyncRun, utcnow
+from storage.watermarks import watermarks
+from tests.bot.sync.conftest import SyncWorld, ids_of, make_world
+
+#: 20 spaces of 50 pages and 2 blog posts: 1% changed is 10 pages.
+SPEC = SiteSpec(spaces=20, pages_per_space=50, blogposts_per_space=2, body_bytes=300)
+LISTINGS = ("GET /wiki/api/v2/spaces/{id}/pages", "GET /wiki/api/v2/spaces/{id}/blogposts")
+
+pytestmark = pytest.mark.postgresql_sample(every=2, per="module")
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[SyncWorld]:
+    yield from make_world(database_url, SPEC)
+
+
+def _sync(world: SyncWorld, kind: str = "incremental") -> SyncRun:
+    run_id = world.queue(kind=kind)
+    world.worker().run_until_idle()
+    return world.run(run_id)
+
+
+def _listings(world: SyncWorld) -> int:
+    return sum(world.atlassian.log.count(endpoint) for endpoint in LISTINGS)
+
+
+def _set(world: SyncWorld, **values: object) -> None:
+    with world.services.sessions.begin() as session:
+        datastore = session.get(Datastore, world.datastore_id)
+        assert datastore is not None
+        for name, value in values.items():
+            setattr(datastore, name, value)
+
+
+def test_a_resync_with_nothing_changed_makes_one_request_per_space_and_kind(world: SyncWorld) -> None:
+    full = _sync(world, "full")
+    assert full.outcome == "synced" and full.lists_everything
+    documents = world.datastore().document_count
+    world.atlassian.log.clear()
+    run = _sync(world)
+    assert (run.outcome, run.lists_everything, run.found, run.processed) == ("synced", False, 0, 0)
+    assert run.unchanged == documents and world.datastore().document_count == documents
+    assert _listings(world) == 20 * 2  # one first look per space and kind: O(spaces), not O(pages)
+    assert len(world.atlassian.log) == 20 * 2 + 1  # and the spaces
+    assert world.atlassian.log.points() <= 20 * 2 * 2 + 1 + 20  # a look costs 2 points; the spaces 1 + 20
+    assert not world.atlassian.log.body_fetches()
+
+
+def test_one_percent_changed_costs_at_most_five_points_per_changed_page_plus_ten_per_space(world: SyncWorld) -> None:
+    _sync(world, "full")
+    site = world.atlassian.site
+    spaces = sorted(site.spaces)
+    changed = [sorted(site.ids("page", space))[3] for space in spaces[:5]]  # one page in each of five spaces
+    changed += sorted(site.ids("page", spaces[7]))[:5]  # and five in one space: its listing grows past a first look
+    for page in changed:
+        site.update_page(page)
+    world.atlassian.log.clear()
+    run = _sync(world)
+    assert (run.outcome, run.processed, run.failed) == ("synced", 10, 0)
+    assert world.atlassian.log.body_fetches() == {str(page): 1 for page in changed}
+    points = world.atlassian.log.points()
+    assert points <= 5 * len(changed) + 10 * len(spaces), points
+    assert ids_of(world) >= {str(page) for page in changed}
+
+
+def test_watermarks_are_in_atlassians_clock_not_this_machines(world: SyncWorld) -> None:
+    """The fake's clock runs a month behind this machine's: a watermark from this machine's clock would miss
+    every change; the Date header of the listing's first answer is Atlassian's."""
+    before = datetime.fromtimestamp(world.atlassian.clock.now(), tz=UTC)
+    _sync(world, "full")
+    after = datetime.fromtimestamp(world.atlassian.clock.now(), tz=UTC)
+    with world.services.sessions() as session:
+        marks = watermarks(session, datastore_id=world.datastore_id)
+    assert len(marks) == 20 * 2
+    assert all(before - timedelta(seconds=1) <= mark <= after for mark in marks.values())
+    assert utcnow() - max(marks.values()) > timedelta(days=1)  # far from this machine's clock
+    page = sorted(world.atlassian.site.ids("page"))[0]
+    world.atlassian.site.update_page(page)
+    run = _sync(world)
+    assert run.processed == 1 and world.atlassian.log.body_fetches()[str(page)] == 2  # the full sync, then this
+
+
+def test_a_page_changed_just_before_the_watermark_is_found_by_the_overlap(world: SyncWorld) -> None:
+    _sync(world, "full")
+    page = sorted(world.atlassian.site.ids("page"))[0]
+    with world.services.sessions() as session:
+        mark = watermarks(session, datastore_id=world.datastore_id)
+    item = world.atlassian.site.content[page]
+    item.version += 1
+    item.updated_at = (min(mark.values()) - OVERLAP / 2).timestamp()  # changed while the listing ran
+    run = _sync(world)
+    assert run.processed == 1 and world.atlassian.log.body_fetches()[str(page)] == 2
+
+
+def test_a_page_that_failed_is_fetched_again_by_a_resync_that_lists_only_changes(
+    world: SyncWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = world.atlassian.site
+    page = sorted(site.ids("page"))[10]
+    real = site.body
+    monkeypatch.setattr(site, "body", lambda item: None if item.id == page else real(item))  # served without it
+    first = _sync(world, "full")
+    assert first.outcome == "partially_synced" and first.failed == 1 and str(page) not in ids_of(world)
+    monkeypatch.setattr(site, "body", real)
+    run = _sync(world)  # the page did not change: only the failure record brings it back
+    assert (run.outcome, run.lists_everything, run.processed, run.failed) == ("synced", False, 1, 0)
+    assert str(page) in ids_of(world) and world.atlassian.log.body_fetches()[str(page)] == 2
+
+
+def test_a_space_chosen_later_is_listed_whole_and_one_no_longer_chosen_is_pruned(world: SyncWorld) -> None:
+    spaces = [str(space) for space in sorted(world.atlassian.site.spaces)]
+    world.set_spaces(spaces[:10])
+    first = _sync(world, "full")
+    assert first.outcome == "synced"
+    world.set_spaces(spaces[5:15])
+    world.atlassian.log.clear()
+    run = _sync(world)
+    assert (run.outcome, run.lists_everything) == ("synced", False)
+    assert run.processed == 5 * 52 and run.deleted == 5 * 52  # five spaces listed whole, five pruned
+    site = world.atlassian.site
+    expected = {str(i) for space in spaces[5:15] for kind in ("page", "blogpost") for i in site.ids(kind, int(space))}
+    assert ids_of(world) == expected
+    with world.services.sessions() as session:
+        assert {space for space, _kind in watermarks(session, datastore_id=world.datastore_id)} == set(spaces[5:15])
+
+
+def test_the_deletion_check_runs_on_its_cadence_and_on_every_full_sync(world: SyncWorld) -> None:
+    site = world.atlassian.site
+    pages = sorted(site.ids("page"))
+    _sync(world, "full")
+    site.purge_page(pages[0])
+    assert _sync(world).deleted == 0 and str(pages[0]) in ids_of(world)  # checked a moment ago: not due
+
+    _set(world, deletion_interval_minutes=6 * 60, deletions_checked_at=utcnow() - timedelta(hours=7))
+    run = _sync(world)
+    assert (run.lists_everything, run.deleted) == (True, 1) and str(pages[0]) not in ids_of(world)
+    checked = world.datastore().deletions_checked_at
+    assert checked is not None and utcnow() - checked < timedelta(minutes=1)
+
+    site.trash_page(pages[1])
+    _set(world, deletions_checked_at=utcnow() - timedelta(hours=5))
+    assert _sync(world).deleted == 0 and str(pages[1]) in ids_of(world)  # five hours of six: not yet
+    run = _sync(world, "full")
+    assert (run.lists_everything, run.deleted) == (True, 1) and str(pages[1]) not in ids_of(world)
+
+
+def test_a_space_whose_listing_of_changes_fails_keeps_its_watermark(world: SyncWorld) -> None:
+    _sync(world, "full")
+    space = sorted(world.atlassian.site.spaces)[0]
+    with world.services.sessions() as session:
+        before = watermarks(session, datastore_id=world.datastore_id)
+    page = sorted(world.atlassian.site.ids("page", space))[0]
+    world.atlassian.site.update_page(page)
+    world.atlassian.inject(f"GET */wiki/api/v2/spaces/{space}/pages*", "500", times=50)
+    run = _sync(world)
+    assert (run.outcome, run.enumeration_complete, run.processed) == ("partially_synced", False, 0)
+    with world.services.sessions() as session:
+        after = watermarks(session, datastore_id=world.datastore_id)
+    assert after[(str(space), "page")] == before[(str(space), "page")]
+    assert after[(str(space), "blogpost")] > before[(str(space), "blogpost")]
+    world.atlassian.clear_faults()
+    assert _sync(world).processed == 1 and str(page) in ids_of(world)
