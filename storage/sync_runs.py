@@ -131,8 +131,11 @@ def release_for_retry(session: Session, *, run_id: int, owner: str, retry_at: da
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def run_spaces(session: Session, *, run_id: int) -> list[SyncRunSpace]:
+def run_spaces(session: Session, *, run_id: int, space_ids: Sequence[str] | None = None) -> list[SyncRunSpace]:
+    """The run's space checkpoints (only those of ``space_ids`` when given), by space and kind."""
     statement = select(SyncRunSpace).where(SyncRunSpace.run_id == run_id)
+    if space_ids is not None:
+        statement = statement.where(SyncRunSpace.space_id.in_(sorted(set(space_ids))))
     return list(session.scalars(statement.order_by(SyncRunSpace.space_id, SyncRunSpace.kind)))
 
 

@@ -229,12 +229,15 @@ class ConfluenceClient:
         results, following, as_of = self._list_once(listing, url)
         return ContentPage([_content_from(raw, kind) for raw in results], following, as_of)
 
-    def changes_page(self, space_id: str, kind: str, *, limit: int, cursor: str | None = None) -> ContentPage:
+    def changes_page(
+        self, space_id: str, kind: str, *, limit: int, cursor: str | None = None, with_body: bool = False
+    ) -> ContentPage:
         """One page of a space's pages or blog posts, the most recently modified first (v2
         ``sort=-modified-date``), ``limit`` of them: the caller stops once it reaches what it already has. The
         limit is not part of the listing, so each page may ask for more than the last (a first look costs one
-        item); ``cursor`` is checked like :meth:`content_page`'s."""
-        listing = ListingUrl.of(self._changes_url(space_id, kind))
+        item); ``cursor`` is checked like :meth:`content_page`'s. With ``with_body`` each item comes with its
+        storage-format body (no more points: Atlassian counts objects, not their size)."""
+        listing = ListingUrl.of(self._changes_url(space_id, kind, with_body))
         try:
             url = listing.at(listing.cursor_of(cursor)) if cursor is not None else listing.at(None)
         except IncompleteListing as exc:
@@ -268,8 +271,9 @@ class ConfluenceClient:
         return f"/wiki/api/v2/spaces/{quote(space_id, safe='')}/{_collection(kind)}?{urlencode(params)}"
 
     @staticmethod
-    def _changes_url(space_id: str, kind: str) -> str:
-        return f"/wiki/api/v2/spaces/{quote(space_id, safe='')}/{_collection(kind)}?sort=-modified-date"
+    def _changes_url(space_id: str, kind: str, with_body: bool) -> str:
+        body = "&body-format=storage" if with_body else ""
+        return f"/wiki/api/v2/spaces/{quote(space_id, safe='')}/{_collection(kind)}?sort=-modified-date{body}"
 
     def _single(self, kind: str, content_id: str) -> ContentItem:
         url = f"/wiki/api/v2/{_collection(kind)}/{quote(content_id, safe='')}?body-format=storage"

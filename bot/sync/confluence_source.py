@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 #: Items the first look of a listing of changes asks for, and how much more each next page asks for.
 CHANGES_FIRST = 1
 CHANGES_GROWTH = 10
+#: The most body text a source keeps between listing changes and fetching them (the rest is fetched by id).
+KEPT_BODY_CHARS = 16_000_000
 
 
 def _changes_cursor(cursor: str | None) -> tuple[int, str | None]:
@@ -49,6 +52,9 @@ class ConfluenceSource:
 
     def __init__(self, client: ConfluenceClient) -> None:
         self.client = client
+        self._kept: dict[str, ContentItem] = {}  # bodies a listing of changes brought, until fetched
+        self._kept_chars = 0
+        self._lock = threading.Lock()  # listing threads keep, preparing threads take
 
     def spaces(self, space_ids: Sequence[str] | None) -> list[SpaceRef]:
         if space_ids is not None and not space_ids:
@@ -63,9 +69,10 @@ class ConfluenceSource:
     def list_changed(self, space_id: str, kind: str, since: datetime, cursor: str | None) -> Listing:
         """v2 ``sort=-modified-date``: the first look asks for CHANGES_FIRST items (a space where nothing changed
         costs 2 points), each next page for CHANGES_GROWTH times more, up to 250. The cursor carries the next
-        limit: ``"<limit> <checked next path>"``."""
+        limit: ``"<limit> <checked next path>"``. The changed items come with their bodies, kept (up to
+        KEPT_BODY_CHARS) until :meth:`fetch` asks for them: no second request and no second point for each."""
         limit, link = _changes_cursor(cursor)
-        page = self.client.changes_page(space_id, kind, limit=limit, cursor=link)
+        page = self.client.changes_page(space_id, kind, limit=limit, cursor=link, with_body=True)
         stamps = [item.modified_at for item in page.items if item.modified_at is not None]
         if any(later > earlier for earlier, later in itertools.pairwise(stamps)):
             # Stopping at the first older item is only right when the newest come first.
@@ -73,14 +80,39 @@ class ConfluenceSource:
                 "Confluence did not list the most recently modified pages first, so this listing of changes stops."
             )
         fresh = [item for item in page.items if item.modified_at is None or item.modified_at >= since]
+        self._keep(fresh)
         following = None
         if len(fresh) == len(page.items) and page.next_cursor is not None:
             following = f"{min(limit * CHANGES_GROWTH, PAGE_LIMIT)} {page.next_cursor}"
         return Listing(refs=[_ref(item) for item in fresh], next_cursor=following, as_of=page.as_of)
 
+    def _keep(self, items: Sequence[ContentItem]) -> None:
+        with self._lock:
+            for item in items:
+                size = len(item.body or "")
+                if item.body is not None and self._kept_chars + size <= KEPT_BODY_CHARS:
+                    self._kept[item.id] = item
+                    self._kept_chars += size
+
+    def _kept_for(self, refs: Sequence[ContentRef]) -> dict[str, ContentItem]:
+        """The kept bodies of these refs, at the listed version (each handed out once)."""
+        found = {}
+        with self._lock:
+            for ref in refs:
+                item = self._kept.pop(ref.source_id, None)
+                if item is not None:
+                    self._kept_chars -= len(item.body or "")
+                    if item.version == ref.version and item.kind == ref.kind:
+                        found[ref.source_id] = item
+        return found
+
     def fetch(self, refs: Sequence[ContentRef]) -> Iterator[FetchedContent | ItemFailure | ItemGone]:
-        by_id = {ref.source_id: ref for ref in refs}
-        kind = refs[0].kind if refs else "page"
+        kept = self._kept_for(refs)
+        yield from (self._fetched(ref, kept[ref.source_id]) for ref in refs if ref.source_id in kept)
+        by_id = {ref.source_id: ref for ref in refs if ref.source_id not in kept}
+        if not by_id:
+            return
+        kind = next(iter(by_id.values())).kind
         try:
             items = {item.id: item for item in self.client.by_ids(kind, list(by_id))}
         except (ReconnectRequired, RateLimited):

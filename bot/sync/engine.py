@@ -37,7 +37,7 @@ from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, S
 from storage import search_index as index
 from storage import sync_runs as runs
 from storage.credits import charge
-from storage.models import Datastore, SyncRun, SyncRunSpace, utcnow
+from storage.models import Datastore, SyncRun, utcnow
 from storage.states import (
     LISTING_PHASES,
     DatastoreStatus,
@@ -187,9 +187,10 @@ class SyncEngine:
         found = unchanged = 0
         with self.services.sessions.begin() as session:
             self._owned(session, run_id)
+            listed = runs.run_spaces(session, run_id=run_id, space_ids=[page.space_id for page in pages])
+            checkpoints = {(space.space_id, space.kind): space for space in listed}  # one query, not one a page
             for page in pages:
-                space = session.get(SyncRunSpace, (run_id, page.space_id, page.kind))
-                assert space is not None
+                space = checkpoints[(page.space_id, page.kind)]
                 if page.error is not None:
                     logger.warning(
                         "listing space %s (%s) of run %s failed: %s", page.space_id, page.kind, run_id, page.error

@@ -3,6 +3,8 @@ first older item, and an answer that is not newest first."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -17,9 +19,9 @@ SINCE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 AS_OF = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
-def _item(number: int, minutes: float | None) -> ContentItem:
+def _item(number: int, minutes: float | None, body: str | None = "<p>x</p>") -> ContentItem:
     modified = SINCE + timedelta(minutes=minutes) if minutes is not None else None
-    return ContentItem(str(number), "page", f"t{number}", "s1", None, 2, modified, "current", f"/p/{number}")
+    return ContentItem(str(number), "page", f"t{number}", "s1", None, 2, modified, "current", f"/p/{number}", body)
 
 
 class StubClient:
@@ -28,13 +30,24 @@ class StubClient:
     def __init__(self, items: list[ContentItem]) -> None:
         self.items = items
         self.asked: list[tuple[int, str | None]] = []
+        self.fetched: list[str] = []
 
-    def changes_page(self, space_id: str, kind: str, *, limit: int, cursor: str | None = None) -> ContentPage:
+    def changes_page(
+        self, space_id: str, kind: str, *, limit: int, cursor: str | None = None, with_body: bool = False
+    ) -> ContentPage:
+        assert with_body  # the changed items' bodies come with them
         self.asked.append((limit, cursor))
         start = int(cursor.rsplit("=", 1)[1]) if cursor else 0
         end = start + limit
         following = f"/wiki/api/v2/spaces/s1/pages?sort=-modified-date&cursor={end}" if end < len(self.items) else None
         return ContentPage(self.items[start:end], following, AS_OF)
+
+    def by_ids(self, kind: str, ids: list[str]) -> Iterator[ContentItem]:
+        self.fetched.extend(ids)
+        return iter([replace(item, version=item.version + 1) for item in self.items if item.id in ids])
+
+    def web_url(self, item: ContentItem) -> str:
+        return f"https://acme.atlassian.net/wiki{item.webui}"
 
 
 def _source(items: list[ContentItem]) -> tuple[ConfluenceSource, StubClient]:
@@ -84,6 +97,27 @@ def test_a_stored_cursor_not_in_the_limit_form_asks_for_a_full_page() -> None:
     source, client = _source([_item(n, 100 - n) for n in range(5)])
     source.list_changed("s1", "page", SINCE, "/wiki/api/v2/spaces/s1/pages?sort=-modified-date&cursor=2")
     assert client.asked == [(250, "/wiki/api/v2/spaces/s1/pages?sort=-modified-date&cursor=2")]
+
+
+def test_the_bodies_a_listing_of_changes_brought_are_fetched_without_asking_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.sync import confluence_source
+    from bot.sync.source import ContentRef, FetchedContent, ItemFailure
+
+    monkeypatch.setattr(confluence_source, "KEPT_BODY_CHARS", 2 * len("<p>x</p>"))  # room for two bodies
+    items = [_item(1, 30), _item(2, 20), _item(3, 10), _item(4, 5, body=None), _item(5, -1)]
+    source, client = _source(items)
+    listed = _listed(source)[0]
+    assert listed == ["1", "2", "3", "4"]
+    refs = [ContentRef(i, "page", "s1", f"t{i}", 2, None, None) for i in listed]
+    stale = ContentRef("2", "page", "s1", "t2", 1, None, None)  # asked for at another version than listed
+    results = list(source.fetch([refs[0], stale, refs[2], refs[3]]))
+    assert client.fetched == ["2", "3", "4"]  # 1 was kept; 2 at another version; 3 beyond the bound; 4 had none
+    fetched = {r.ref.source_id: r.ref.version for r in results if isinstance(r, FetchedContent)}
+    assert fetched == {"1": 2, "2": 3, "3": 3}  # the kept one at its listed version, the others as fetched
+    assert [r.source_id for r in results if isinstance(r, ItemFailure)] == ["4"]  # fetched without its body
+    assert list(source.fetch([refs[0]])) and client.fetched[-1] == "1"  # a kept body is handed out once
 
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)

@@ -150,6 +150,7 @@ def test_a_page_answering_404_is_gone_after_at_most_one_refresh(sync_world: Sync
     documents = _first_sync(world)
     gone = sorted(world.atlassian.site.ids("page"))[4]
     world.atlassian.site.update_page(gone)  # changed, so the resync fetches it …
+    world.deletion_check_due()  # (listing every id: a listing of changes would bring its body along)
     world.atlassian.inject("GET /wiki/api/v2/pages", FaultKind.SERVER_ERROR, times=None)  # … one by one …
     rule = world.atlassian.inject(f"GET */wiki/api/v2/pages/{gone}", FaultKind.NOT_FOUND, times=None)  # … 404
     _age_the_token(world, age)
