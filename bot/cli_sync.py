@@ -35,7 +35,7 @@ def _take(services: Services, datastore_id: int, *, full: bool) -> int:
             trigger=RunTrigger.MANUAL,
         )
         assert run is not None
-        if run.state == RunState.PAUSED and run.pause_kind != PauseKind.RATE_LIMIT:
+        if run.state == RunState.PAUSED and run.pause_kind not in (PauseKind.RATE_LIMIT, PauseKind.QUOTA):
             run.state = RunState.QUEUED
         return int(run.id)
 

@@ -139,9 +139,10 @@ class IncompleteListing(AtlassianError):
 class RateLimited(AtlassianError):
     """The request quota is used up; work can resume at ``until`` (UTC)."""
 
-    def __init__(self, until: datetime, message: str | None = None) -> None:
+    def __init__(self, until: datetime, message: str | None = None, *, quota: bool = False) -> None:
         super().__init__(message or f"Confluence's rate limit is used up; resuming at {until:%H:%M} UTC.")
         self.until = until
+        self.quota = quota  # the app's own hourly points (Atlassian's quota, counted by every process) are spent
 
 
 class SyncError(BotError):

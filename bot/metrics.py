@@ -28,7 +28,7 @@ from bot.errors import ConfigurationError
 from storage.sync_runs import count_unfinished_runs
 
 if TYPE_CHECKING:
-    from bot.confluence.budget import RequestBudget
+    from bot.confluence.budget import PointsBudget
     from bot.settings import Settings
 
 __all__ = [
@@ -119,7 +119,7 @@ class _RunsCollector(Collector):
 
 
 class _PointsCollector(Collector):
-    def __init__(self, budget: RequestBudget) -> None:
+    def __init__(self, budget: PointsBudget) -> None:
         self._budget = budget
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -163,7 +163,7 @@ def metrics_listen_error(host: str, port: int, exc: OSError) -> ConfigurationErr
 
 
 def start_metrics_server(
-    settings: Settings, sessions: sessionmaker[Session], budget: RequestBudget, *, port: int | None = None
+    settings: Settings, sessions: sessionmaker[Session], budget: PointsBudget, *, port: int | None = None
 ) -> MetricsServer | None:
     """Serve /metrics on METRICS_HOST:METRICS_PORT (``port`` overrides it); None when METRICS_PORT is 0.
     ConfigurationError (one line, exit 2) when the port is taken or the host cannot be listened on."""

@@ -406,4 +406,5 @@ import storage.acl  # noqa: E402
 import storage.documents  # noqa: E402
 import storage.permission_passes  # noqa: E402
 import storage.person_links  # noqa: E402
+import storage.points  # noqa: E402
 import storage.usage_limits  # noqa: E402, F401

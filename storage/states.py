@@ -69,7 +69,8 @@ class PauseKind(StrEnum):
     """Why a run is paused (what resumes it)."""
 
     CREDITS = "credits"  # the workspace ran out of credits: credits added resume it
-    RATE_LIMIT = "rate_limit"  # Atlassian's or our points quota: resumes at ``paused_until``
+    RATE_LIMIT = "rate_limit"  # Atlassian answered 429 for long: resumes at ``paused_until``
+    QUOTA = "quota"  # the app's hourly points (every process's) are spent: resumes at the next UTC hour
     RECONNECT = "reconnect"  # the Confluence connection must be consented again
 
 

@@ -4,7 +4,7 @@ the lane to refill when that is quick (bot/access/passes.py)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.confluence.budget import PointsBudget
@@ -52,3 +52,6 @@ class MeteredBudget:
     def spend(self, points: int) -> None:
         self.inner.spend(points)
         self.points += points
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        self.inner.observe(headers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -28,6 +28,10 @@ class PointsBudget(Protocol):
     def take(self, points: int = 1) -> None: ...
 
     def spend(self, points: int) -> None: ...
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """What Atlassian's answer said of the app's quota (its rate-limit headers); most budgets ignore it."""
+        ...
 
 
 class RequestBudget:
@@ -83,6 +87,9 @@ class RequestBudget:
         if self._metered and points > 0:
             ATLASSIAN_POINTS.inc(points)
 
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """A process's own budget knows nothing of other processes: the shared one corrects itself."""
+
 
 class PermissionLane:
     """A lane of the app-wide budget for permission work: at most ``share`` of its hourly points.
@@ -93,7 +100,7 @@ class PermissionLane:
 
     def __init__(
         self,
-        budget: RequestBudget,
+        budget: PointsBudget,
         points_per_hour: int = DEFAULT_POINTS_PER_HOUR,
         *,
         share: float = PERMISSION_SHARE,
@@ -125,3 +132,6 @@ class PermissionLane:
     def spend(self, points: int) -> None:
         self._lane.spend(points)
         self.budget.spend(points)
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        self.budget.observe(headers)

@@ -6,7 +6,8 @@
   is honoured on 429 and 503 (clamped to 1–120 s);
   5xx, timeouts, connection errors and broken JSON back off exponentially with jitter; then AtlassianUnavailable.
   A 429 asking for more than 120 s means the quota is gone: RateLimited at once, carrying when to resume.
-* Every request draws from the app-wide :class:`~bot.confluence.budget.RequestBudget`.
+* Every request draws from the app-wide budget (bot/confluence/shared_budget.py), which also reads Atlassian's
+  rate-limit headers.
 * Refusals. Atlassian's gateway has been seen answering an expired or revoked token with 404 (v2) or 403 (v1)
   rather than 401, so a 401, 403 or 404 may be about the token, not about what was asked for:
 
@@ -235,6 +236,7 @@ class Gateway:
             payload = _json_object(response)
             links = tuple(response.headers.get_list("link"))
             date = server_date(response.headers.get("date"), self._clock())
+            self.budget.observe(response.headers)
             return Answer(payload, links, date) if payload is not None else _Retry("a reply that is not JSON", None)
         if status in REFUSALS:
             return status

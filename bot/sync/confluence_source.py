@@ -13,7 +13,8 @@ from datetime import datetime
 import httpx
 
 from bot.atlassian.tokens import TokenManager
-from bot.confluence.client import PAGE_LIMIT, ConfluenceClient, ContentItem, RequestBudget
+from bot.confluence.budget import PointsBudget
+from bot.confluence.client import PAGE_LIMIT, ConfluenceClient, ContentItem
 from bot.errors import AtlassianError, AtlassianRequestError, IncompleteListing, RateLimited, ReconnectRequired
 from bot.services import Services
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
@@ -154,7 +155,7 @@ class ConfluenceSources:
 
     services: Services
     tokens: TokenManager
-    budget: RequestBudget
+    budget: PointsBudget
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
 

@@ -104,6 +104,8 @@ class SyncEngine:
             # Every permanent refusal (a token refusal, access to the site lost): paused until someone reconnects.
             return self._pause(run_id, PauseKind.RECONNECT, str(exc) or RECONNECT)
         except RateLimited as exc:
+            if exc.quota:  # the app's own hourly points, counted by every process
+                return self._pause(run_id, PauseKind.QUOTA, str(exc), until=exc.until)
             when = f"{exc.until:%H:%M} UTC"
             return self._pause(
                 run_id, PauseKind.RATE_LIMIT, f"Confluence rate limit — resuming at {when}.", until=exc.until

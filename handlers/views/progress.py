@@ -72,6 +72,11 @@ def _paused_line(s: ProgressSnapshot) -> str:
             f":double_vertical_bar: *Paused* — out of credits. Add some with `{SLASH_COMMAND} credits`; "
             "the sync resumes where it stopped."
         )
+    if s.pause_kind == PauseKind.QUOTA and s.paused_until is not None:
+        return (
+            f":double_vertical_bar: *Paused* for Atlassian's hourly quota — resuming at {s.paused_until:%H:%M} UTC "
+            "(it is shared by every workspace using this bot)."
+        )
     if s.pause_kind == PauseKind.RATE_LIMIT and s.paused_until is not None:
         return f":double_vertical_bar: *Paused* — Confluence rate limit — resuming at {s.paused_until:%H:%M} UTC."
     if s.pause_kind == PauseKind.RECONNECT:

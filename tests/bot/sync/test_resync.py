@@ -174,3 +174,29 @@ def test_a_space_whose_listing_of_changes_fails_keeps_its_watermark(world: SyncW
     assert after[(str(space), "blogpost")] > before[(str(space), "blogpost")]
     world.atlassian.clear_faults()
     assert _sync(world).processed == 1 and str(page) in ids_of(world)
+
+
+def test_a_sync_that_spends_the_apps_hour_pauses_until_the_next_utc_hour(world: SyncWorld) -> None:
+    """Every process's points are counted together: a sync that finds the hour spent (here by another process)
+    pauses for Atlassian's hourly quota, resuming at the top of the next hour."""
+    from bot.confluence.shared_budget import SharedBudget, hour_of
+    from bot.sync.confluence_source import ConfluenceSources
+    from bot.sync.convert import Converter
+    from bot.sync.engine import SyncEngine
+    from bot.sync.worker import SyncWorker
+    from storage.points import claim_points
+    from storage.states import PauseKind
+
+    budget = SharedBudget(world.services.sessions, 5_000, metered=False)
+    with world.services.sessions.begin() as session:  # another process spent most of this hour
+        assert claim_points(session, window=hour_of(utcnow()), points=4_900, limit=5_000)
+    sources = ConfluenceSources(world.services, world.tokens, budget, sleep=world.slept.append)
+    engine = SyncEngine(world.services, sources, Converter(processes=0), owner="quota-test")
+    run_id = world.queue(kind="full")
+    SyncWorker(world.services, engine).run_until_idle()
+    run = world.run(run_id)
+    assert (run.state, run.pause_kind) == ("paused", PauseKind.QUOTA)
+    assert run.paused_until == hour_of(utcnow()) + timedelta(hours=1) or run.paused_until == hour_of(
+        utcnow()
+    )  # (the hour may have turned while the test ran)
+    assert run.reason is not None and run.reason.startswith("Paused for Atlassian's hourly quota — resuming at")

@@ -188,3 +188,13 @@ def test_a_resync_that_asks_only_for_changes_says_so_while_it_lists() -> None:
     assert "*Looking for changes…* 1 of 2 spaces · 12 changed pages found" in changes["text"]
     everything = progress_message(_snapshot(**listing))
     assert "*Syncing Metadata…* 1 of 2 spaces · 12 pages found" in everything["text"]
+
+
+def test_a_sync_paused_for_the_apps_hourly_quota_says_when_it_resumes() -> None:
+    from handlers.views.progress import progress_message
+
+    paused = progress_message(
+        _snapshot(state="paused", phase="processing", outcome=None, pause_kind="quota", paused_until=WHEN)
+    )
+    assert f"*Paused* for Atlassian's hourly quota — resuming at {WHEN:%H:%M} UTC" in paused["text"]
+    assert "shared by every workspace using this bot" in paused["text"]

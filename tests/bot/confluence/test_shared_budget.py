@@ -1,0 +1,141 @@
+"""The app-wide points budget shared through the database: two processes spend one hour's points, a restart does
+not refill them, the hour rolls over at the top of the UTC hour, and Atlassian's headers correct the count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.confluence.budget import RequestBudget
+from bot.confluence.shared_budget import SharedBudget, used_from_headers
+from bot.errors import RateLimited
+from storage.db import make_engine, make_sessionmaker
+from storage.migrate import upgrade_to_head
+from storage.points import points_spent
+
+HOUR = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def _process(sessions: sessionmaker[Session], clock: Clock, points: int = 1_000) -> SharedBudget:
+    """One process's budget on the shared database (its own pacing bucket made roomy: the hour is what is tested)."""
+    budget = SharedBudget(sessions, points, clock=clock, metered=False)
+    budget.local = RequestBudget(10**9, clock=clock)
+    return budget
+
+
+def _spent(sessions: sessionmaker[Session], window: datetime = HOUR) -> int:
+    with sessions() as session:
+        return points_spent(session, window=window)
+
+
+def _take_all(budget: SharedBudget) -> int:
+    taken = 0
+    while True:
+        try:
+            budget.take(1)
+        except RateLimited as exc:
+            assert exc.quota and exc.until == HOUR + timedelta(hours=1)
+            assert "Atlassian's hourly quota — resuming at 10:00 UTC" in str(exc)
+            return taken
+        taken += 1
+
+
+def test_two_processes_spend_one_hour_of_points_between_them(sessions: sessionmaker[Session]) -> None:
+    clock = Clock(HOUR + timedelta(minutes=10))
+    one, two = _process(sessions, clock), _process(sessions, clock)
+    for _ in range(300):
+        one.take(1)
+        two.take(1)
+    taken = 600 + _take_all(one) + _take_all(two)
+    assert taken <= 1_000  # never more than the hour's points between them …
+    assert taken >= 1_000 - 2 * 25  # … and at most a chunk each left unused
+    assert _spent(sessions) == 1_000
+
+
+def test_a_restart_does_not_refill_the_hour(sessions: sessionmaker[Session]) -> None:
+    clock = Clock(HOUR + timedelta(minutes=5))
+    first = _process(sessions, clock)
+    assert _take_all(first) >= 975
+    restarted = _process(sessions, clock)  # a new process: its pacing bucket is full, the hour is not
+    with pytest.raises(RateLimited):
+        restarted.take(1)
+    assert restarted.available == 0
+
+
+def test_the_pacing_budget_still_paces_the_process(sessions: sessionmaker[Session]) -> None:
+    budget = SharedBudget(sessions, 1_000, clock=Clock(HOUR), metered=False)
+    for _ in range(1_000):
+        budget.take(1)
+    with pytest.raises(RateLimited) as refused:
+        budget.take(1)
+    assert not refused.value.quota  # this process's own pace, not the hour: it refills within seconds
+
+
+def test_the_next_utc_hour_starts_from_nothing(sessions: sessionmaker[Session]) -> None:
+    clock = Clock(HOUR + timedelta(minutes=59))
+    budget = _process(sessions, clock, points=100_000)
+    budget.spend(99_990)  # objects counted after a request: charged past what was claimed
+    with pytest.raises(RateLimited):
+        budget.take(50)
+    clock.now = HOUR + timedelta(hours=1, seconds=1)
+    budget.take(50)
+    assert _spent(sessions, HOUR + timedelta(hours=1)) >= 50
+
+
+def test_objects_counted_after_a_request_are_charged_past_the_limit(sessions: sessionmaker[Session]) -> None:
+    clock = Clock(HOUR)
+    budget = _process(sessions, clock)
+    budget.take(1)
+    budget.spend(1_500)  # a listing that returned more than the hour had left
+    assert _spent(sessions) >= 1_501
+    with pytest.raises(RateLimited):
+        _process(sessions, clock).take(1)
+
+
+def test_atlassians_headers_raise_the_count_at_most_every_half_minute(sessions: sessionmaker[Session]) -> None:
+    clock = Clock(HOUR + timedelta(minutes=20))
+    budget = _process(sessions, clock, points=65_000)
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "15000"})
+    assert _spent(sessions) == 50_000  # another deployment of the app spent them
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "5000"})
+    assert _spent(sessions) == 50_000  # not again so soon
+    clock.now += timedelta(seconds=31)
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "5000"})
+    assert _spent(sessions) == 60_000
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "64000"})  # never lowers it
+    assert _spent(sessions) == 60_000
+
+
+@pytest.mark.parametrize(
+    ("headers", "used"),
+    [
+        ({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "1000"}, 64_000),
+        ({"x-ratelimit-limit": "65000"}, None),
+        ({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "70000"}, None),
+        ({"x-ratelimit-limit": "-1", "x-ratelimit-remaining": "0"}, None),
+        ({"x-ratelimit-limit": "0", "x-ratelimit-remaining": "0"}, None),
+        ({"x-ratelimit-limit": "9" * 40, "x-ratelimit-remaining": "1"}, None),
+        ({"x-ratelimit-limit": "65 000", "x-ratelimit-remaining": "1"}, None),
+    ],
+)
+def test_only_sensible_rate_limit_headers_count(headers: dict[str, str], used: int | None) -> None:
+    assert used_from_headers(headers) == used
