@@ -179,13 +179,16 @@ def replace_document(
 
 
 def delete_documents(session: Session, *, datastore_id: int, source_ids: Iterable[str]) -> int:
-    """Delete these documents (and their chunks); returns how many existed."""
+    """Delete these documents (their chunks and recorded failures); returns how many documents existed."""
     deleted = 0
     for batch in _batches(list(dict.fromkeys(source_ids))):
         wanted = select(_DOCUMENTS.c.id).where(
             _DOCUMENTS.c.datastore_id == datastore_id, _DOCUMENTS.c.source_id.in_(batch)
         )
         session.execute(delete(_CHUNKS).where(_CHUNKS.c.document_id.in_(wanted)))
+        session.execute(  # a page that is gone is no failure to retry any more
+            delete(_FAILURES).where(_FAILURES.c.datastore_id == datastore_id, _FAILURES.c.source_id.in_(batch))
+        )
         result = session.execute(
             delete(_DOCUMENTS).where(_DOCUMENTS.c.datastore_id == datastore_id, _DOCUMENTS.c.source_id.in_(batch))
         )

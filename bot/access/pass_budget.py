@@ -53,5 +53,5 @@ class MeteredBudget:
         self.inner.spend(points)
         self.points += points
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        self.inner.observe(headers)
+    def observe(self, headers: Mapping[str, str], at: datetime) -> None:
+        self.inner.observe(headers, at)

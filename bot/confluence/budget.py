@@ -29,8 +29,9 @@ class PointsBudget(Protocol):
 
     def spend(self, points: int) -> None: ...
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """What Atlassian's answer said of the app's quota (its rate-limit headers); most budgets ignore it."""
+    def observe(self, headers: Mapping[str, str], at: datetime) -> None:
+        """What Atlassian's answer (sent at ``at``, by its Date header) said of the app's quota (its rate-limit
+        headers); most budgets ignore it."""
         ...
 
 
@@ -87,7 +88,7 @@ class RequestBudget:
         if self._metered and points > 0:
             ATLASSIAN_POINTS.inc(points)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def observe(self, headers: Mapping[str, str], at: datetime) -> None:
         """A process's own budget knows nothing of other processes: the shared one corrects itself."""
 
 
@@ -133,5 +134,5 @@ class PermissionLane:
         self._lane.spend(points)
         self.budget.spend(points)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        self.budget.observe(headers)
+    def observe(self, headers: Mapping[str, str], at: datetime) -> None:
+        self.budget.observe(headers, at)

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -82,9 +82,13 @@ def _text(value: object) -> str:
 
 
 def _timestamp(value: object) -> datetime | None:
+    """An ISO 8601 time in UTC; one without an offset is taken as UTC (Atlassian sends UTC), a bad one is None."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+        moment = datetime.fromisoformat(value)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
 
 

@@ -71,11 +71,11 @@ def server_date(header: str | None, now: datetime) -> datetime | None:
         return None
     try:
         date = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
+        if date.tzinfo is None:
+            return None
+        date = date.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if date.tzinfo is None:
-        return None
-    date = date.astimezone(UTC)
     return None if date > now + DATE_AHEAD_MAX else date
 
 
@@ -236,7 +236,8 @@ class Gateway:
             payload = _json_object(response)
             links = tuple(response.headers.get_list("link"))
             date = server_date(response.headers.get("date"), self._clock())
-            self.budget.observe(response.headers)
+            if date is not None:  # the quota Atlassian reports is its hour's: only when we know which hour
+                self.budget.observe(response.headers, date)
             return Answer(payload, links, date) if payload is not None else _Retry("a reply that is not JSON", None)
         if status in REFUSALS:
             return status

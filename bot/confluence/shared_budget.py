@@ -14,10 +14,12 @@ the count is raised to what Atlassian says the app has used (other deployments o
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.confluence.budget import RequestBudget
@@ -26,6 +28,8 @@ from storage.models import utcnow
 from storage.points import charge_points, claim_points, points_spent, prune_windows, raise_points
 
 __all__ = ["CHUNK_SHARE", "MIN_CHUNK", "SharedBudget", "hour_of", "quota_message", "used_from_headers"]
+
+logger = logging.getLogger(__name__)
 
 #: A claim is this share of the hour's points (so a process holds at most that much unused) ...
 CHUNK_SHARE = 0.005
@@ -45,9 +49,11 @@ def quota_message(until: datetime) -> str:
 
 def used_from_headers(headers: Mapping[str, str]) -> int | None:
     """Points the app has used this hour by Atlassian's ``X-RateLimit-Limit`` and ``-Remaining`` headers (None
-    when either is missing or not a sensible count)."""
-    limit, remaining = headers.get("x-ratelimit-limit"), headers.get("x-ratelimit-remaining")
-    if not limit or not remaining or not limit.isdigit() or not remaining.isdigit() or len(limit) > 9:
+    when either is missing or not a sensible count, or when they describe a tenant's quota, not the app's)."""
+    if "tenant" in (headers.get("ratelimit-reason") or "").lower():
+        return None
+    limit, remaining = headers.get("x-ratelimit-limit") or "", headers.get("x-ratelimit-remaining") or ""
+    if not all(value.isascii() and value.isdigit() and len(value) <= 9 for value in (limit, remaining)):
         return None
     total, left = int(limit), int(remaining)
     return total - left if 0 < total and 0 <= left <= total else None
@@ -72,6 +78,7 @@ class SharedBudget:
         self._held = 0  # points claimed for this window and not used yet
         self._known_spent = 0  # the hour's count as this process last saw it
         self._observed_at: datetime | None = None
+        self._warned_at: datetime | None = None
 
     @property
     def points_per_hour(self) -> int:
@@ -100,24 +107,36 @@ class SharedBudget:
         if points > 0:
             self._draw(points, strict=False)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Correct the hour's count from Atlassian's rate-limit headers (at most every OBSERVE_EVERY)."""
+    def observe(self, headers: Mapping[str, str], at: datetime) -> None:
+        """Correct the hour's count from Atlassian's rate-limit headers of an answer sent at ``at`` (its Date):
+        only for the hour it is in now, at most every OBSERVE_EVERY."""
         used = used_from_headers(headers)
         if used is None:
             return
         now = self._clock()
         with self._lock:
             self._roll(now)
+            if hour_of(at) != self._window:  # an answer of the hour before (or a skewed clock): not this hour's
+                return
             if self._observed_at is not None and now - self._observed_at < OBSERVE_EVERY:
                 return
             self._observed_at = now
             if used <= self._known_spent:
                 return
-            window = self._window
-            assert window is not None
-            with self._sessions.begin() as session:
-                raise_points(session, window=window, at_least=used)
-                self._known_spent = points_spent(session, window=window)
+            try:
+                with self._sessions.begin() as session:
+                    raise_points(session, window=self._window, at_least=used)
+                    self._known_spent = points_spent(session, window=self._window)
+            except SQLAlchemyError as exc:
+                self._unreachable(exc)
+
+    def _unreachable(self, exc: SQLAlchemyError) -> None:
+        """The database cannot count points now: this process goes on with its own pacing budget alone (it
+        never spends more than the hour in any case), and says so at most once a minute."""
+        now = self._clock()
+        if self._warned_at is None or now - self._warned_at >= timedelta(minutes=1):
+            self._warned_at = now
+            logger.warning("the shared Atlassian points count is unreachable (%s); pacing this process alone", exc)
 
     def _roll(self, now: datetime) -> None:
         """A new UTC hour: what this process held of the last one lapses with it."""
@@ -135,18 +154,26 @@ class SharedBudget:
             window = self._window
             assert window is not None
             need = points - self._held
-            with self._sessions.begin() as session:
-                if claim_points(session, window=window, points=max(need, self._chunk), limit=self._limit):
-                    self._held += max(need, self._chunk) - points
-                elif need < self._chunk and claim_points(session, window=window, points=need, limit=self._limit):
-                    self._held = 0
-                elif strict:
-                    self._known_spent = points_spent(session, window=window)
-                    until = window + timedelta(hours=1)
-                    raise RateLimited(until, quota_message(until), quota=True)
-                else:
-                    charge_points(session, window=window, points=need)
-                    self._held = 0
+            try:
+                self._claim(window, points, need, strict=strict)
+            except SQLAlchemyError as exc:
+                self._held = 0
+                self._unreachable(exc)
+
+    def _claim(self, window: datetime, points: int, need: int, *, strict: bool) -> None:
+        """Claim ``need`` more points (a chunk when it can) for a draw of ``points``; under the lock."""
+        with self._sessions.begin() as session:
+            if claim_points(session, window=window, points=max(need, self._chunk), limit=self._limit):
+                self._held += max(need, self._chunk) - points
+            elif need < self._chunk and claim_points(session, window=window, points=need, limit=self._limit):
+                self._held = 0
+            elif strict:
                 self._known_spent = points_spent(session, window=window)
-                if self._known_spent <= self._chunk:  # the hour's first claims: forget yesterday's hours
-                    prune_windows(session, before=window - timedelta(days=1))
+                until = window + timedelta(hours=1)
+                raise RateLimited(until, quota_message(until), quota=True)
+            else:
+                charge_points(session, window=window, points=need)
+                self._held = 0
+            self._known_spent = points_spent(session, window=window)
+            if self._known_spent <= self._chunk:  # the hour's first claims: forget yesterday's hours
+                prune_windows(session, before=window - timedelta(days=1))

@@ -120,7 +120,7 @@ class ConfluenceSource:
             raise
         except AtlassianError as exc:
             logger.warning("fetching %d %ss at once failed (%s); fetching them one by one", len(refs), kind, exc)
-            yield from (self._one(ref) for ref in refs)
+            yield from (self._one(ref) for ref in by_id.values())  # not the kept ones: those are answered
             return
         for source_id, ref in by_id.items():
             item = items.get(source_id)

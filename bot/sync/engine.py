@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 NO_PAGES = "the connected account can see no pages in the selected spaces"
 RECONNECT = "The Confluence connection needs to be connected again."
+#: How far this machine's clock may be ahead of the source's when an answer carries no time of its own.
+NO_DATE_SKEW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,8 @@ class SyncEngine:
                     space.done, space.error = True, page.error
                     continue
                 if space.listed_from is None:  # its first answer: what changes after it is the next run's
-                    space.listed_from = page.as_of or self.clock()
+                    # (this machine's clock when Atlassian sent no Date, an hour early for its possible skew)
+                    space.listed_from = page.as_of or self.clock() - NO_DATE_SKEW
                 rows = [self._item_row(ref, known) for ref in page.refs]
                 same = [row.source_id for row in rows if row.state == ItemState.UNCHANGED]
                 runs.add_items(session, run_id=run_id, items=[row for row in rows if row.state == ItemState.PENDING])

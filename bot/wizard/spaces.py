@@ -76,6 +76,7 @@ class SpaceLister:
             transport=self.transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             max_tries=1 if timeout < 5 else 5,
+            budget=self.services.budget,  # the app's one budget: every Atlassian call draws from it
         )
         try:
             spaces = [(space.id, space.key, space.name) for space in client.spaces() if space.status == "current"]

@@ -280,3 +280,21 @@ def test_a_word_on_most_pages_ranks_title_and_heading_matches_first(sessions: se
     assert found[:2] == ["Deployment guide", "Runbook"] and len(found) == 5
     assert titles(sessions, "rollout")[0].startswith("Page ")  # in no title or heading: every match is ranked
     assert titles(sessions, "deployment", datastore_id=2) == []
+
+
+def test_failures_keep_kind_and_space_for_a_retry_and_go_with_the_page(sessions: sessionmaker[Session]) -> None:
+    from storage.search_index import delete_documents_outside, failed_items
+
+    with sessions.begin() as session:
+        record_failure(session, datastore_id=1, source_id="7", title="Broken", reason="500", kind="page", space_id="S1")
+        record_failure(session, datastore_id=1, source_id="8", title="Older", reason="500")  # recorded before kinds
+        assert failed_items(session, datastore_id=1) == [("7", "page", "S1", "Broken")]
+        delete_documents(session, datastore_id=1, source_ids=["7"])  # gone in Confluence: nothing to retry
+        assert failed_items(session, datastore_id=1) == []
+    put(sessions, "1", "Alpha", "kept words")  # in space 100
+    put(sessions, "2", "Beta", "kept words")
+    with sessions.begin() as session:
+        session.execute(text("UPDATE documents SET space_id = NULL WHERE source_id = '2'"))  # stored before spaces
+        assert delete_documents_outside(session, datastore_id=1, space_ids=["100"]) == []
+        assert delete_documents_outside(session, datastore_id=1, space_ids=["S1"]) == ["1"]  # 100 no longer chosen
+    assert titles(sessions, "kept") == ["Beta"]  # a document without its space waits for a complete listing

@@ -3,8 +3,10 @@ not refill them, the hour rolls over at the top of the UTC hour, and Atlassian's
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -114,15 +116,42 @@ def test_objects_counted_after_a_request_are_charged_past_the_limit(sessions: se
 def test_atlassians_headers_raise_the_count_at_most_every_half_minute(sessions: sessionmaker[Session]) -> None:
     clock = Clock(HOUR + timedelta(minutes=20))
     budget = _process(sessions, clock, points=65_000)
-    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "15000"})
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "15000"}, clock.now)
     assert _spent(sessions) == 50_000  # another deployment of the app spent them
-    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "5000"})
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "5000"}, clock.now)
     assert _spent(sessions) == 50_000  # not again so soon
     clock.now += timedelta(seconds=31)
-    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "5000"})
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "5000"}, clock.now)
     assert _spent(sessions) == 60_000
-    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "64000"})  # never lowers it
+    clock.now += timedelta(seconds=31)
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "64000"}, clock.now)  # never lowers it
     assert _spent(sessions) == 60_000
+
+
+def test_an_answer_of_the_hour_before_does_not_fill_the_new_one(sessions: sessionmaker[Session]) -> None:
+    clock = Clock(HOUR + timedelta(hours=1, seconds=1))
+    budget = _process(sessions, clock, points=65_000)
+    sent = HOUR + timedelta(minutes=59, seconds=59)  # Atlassian's Date: still the last hour
+    budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "500"}, sent)
+    assert _spent(sessions, HOUR + timedelta(hours=1)) == 0
+    budget.take(1)
+
+
+def test_an_unreachable_count_leaves_the_process_to_its_own_pace(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'unmigrated.db'}")  # no points table: every claim fails
+    try:
+        budget = _process(make_sessionmaker(engine), Clock(HOUR))
+        with caplog.at_level(logging.WARNING, logger="bot.confluence.shared_budget"):
+            for _ in range(100):
+                budget.take(1)
+            budget.spend(10)
+            budget.observe({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "5"}, HOUR)
+        warned = [r for r in caplog.records if "points count is unreachable" in r.getMessage()]
+        assert len(warned) == 1  # said once a minute, not once a request
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -135,6 +164,12 @@ def test_atlassians_headers_raise_the_count_at_most_every_half_minute(sessions: 
         ({"x-ratelimit-limit": "0", "x-ratelimit-remaining": "0"}, None),
         ({"x-ratelimit-limit": "9" * 40, "x-ratelimit-remaining": "1"}, None),
         ({"x-ratelimit-limit": "65 000", "x-ratelimit-remaining": "1"}, None),
+        ({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "²"}, None),  # a digit to isdigit(), not to int()
+        ({"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "1" * 5000}, None),
+        (
+            {"x-ratelimit-limit": "65000", "x-ratelimit-remaining": "1", "ratelimit-reason": "quota-tenant-based"},
+            None,
+        ),
     ],
 )
 def test_only_sensible_rate_limit_headers_count(headers: dict[str, str], used: int | None) -> None:

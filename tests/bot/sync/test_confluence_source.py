@@ -135,7 +135,42 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
         ("", None),
         (None, None),
         ("x" * 100, None),
+        ("Fri, 31 Dec 9999 23:59:59 -2359", None),  # past datetime's range once in UTC
     ],
 )
 def test_the_date_header_is_atlassians_clock_when_it_can_be_believed(header: Any, expected: datetime | None) -> None:
     assert server_date(header, NOW) == expected
+
+
+def test_a_failed_bulk_fetch_retries_one_by_one_only_what_was_not_kept() -> None:
+    """Kept bodies are answered once: a bulk fetch that fails must not fetch (and charge) them again."""
+    from bot.errors import AtlassianUnavailable
+    from bot.sync.source import ContentRef, FetchedContent
+
+    source, client = _source([_item(1, 30), _item(2, -1)])
+    _listed(source)  # keeps item 1's body
+
+    def failing(kind: str, ids: list[str]) -> Iterator[ContentItem]:
+        raise AtlassianUnavailable("Confluence answered 500 five times")
+
+    singles: list[str] = []
+
+    def one(page_id: str) -> ContentItem:
+        singles.append(page_id)
+        return _item(int(page_id), 0)
+
+    client.by_ids = failing  # type: ignore[method-assign]
+    client.page = one  # type: ignore[attr-defined]
+    refs = [ContentRef(i, "page", "s1", f"t{i}", 2, None, None) for i in ("1", "2")]
+    results = list(source.fetch(refs))
+    assert sorted(r.ref.source_id for r in results if isinstance(r, FetchedContent)) == ["1", "2"]
+    assert len(results) == 2 and singles == ["2"]
+
+
+def test_a_time_without_an_offset_is_utc_and_a_bad_one_is_none() -> None:
+    from bot.confluence.client import _timestamp
+
+    assert _timestamp("2026-12-01T12:00:00") == SINCE
+    assert _timestamp("2026-12-01T13:00:00+01:00") == SINCE
+    assert _timestamp("9999-12-31T23:59:59-23:59") is None
+    assert _timestamp("soon") is None and _timestamp(None) is None and _timestamp("2" * 100) is None
