@@ -5,8 +5,9 @@ keeps its own :class:`~bot.confluence.budget.RequestBudget` (it paces the proces
 it, from one count per UTC hour in the database (storage/points.py): a restart does not refill the hour, and two
 processes cannot spend it twice.
 
-A process claims points in chunks (CHUNK_SHARE of the hour, at least MIN_CHUNK), so the database sees one write
-per chunk, not one per request; a chunk not used up by the end of its hour lapses with it. Objects Atlassian
+A process claims points in chunks (CHUNK_SHARE of the hour, at least MIN_CHUNK; doubled while claims come
+quickly, up to MAX_CHUNK_SHARE), so the database sees a write per chunk, not one per request, and a busy sync few
+of them; a chunk not used up by the end of its hour lapses with it. Objects Atlassian
 counts after a request (``spend``) are charged even past the limit: the hour's count is then in debt, and the next
 ``take`` waits for the next hour. When Atlassian's answers carry ``X-RateLimit-Limit`` / ``X-RateLimit-Remaining``
 the count is raised to what Atlassian says the app has used (other deployments of the app spend it too).
@@ -31,10 +32,12 @@ __all__ = ["CHUNK_SHARE", "MIN_CHUNK", "SharedBudget", "hour_of", "quota_message
 
 logger = logging.getLogger(__name__)
 
-#: A claim is this share of the hour's points (so a process holds at most that much unused) ...
-CHUNK_SHARE = 0.005
-#: ... and at least this many points.
+#: A claim is this share of the hour's points, at least MIN_CHUNK points; while claims follow each other within
+#: QUICK_CLAIMS it doubles, up to MAX_CHUNK_SHARE (so a process holds at most that much unused).
+CHUNK_SHARE = 0.01
 MIN_CHUNK = 25
+MAX_CHUNK_SHARE = 0.08
+QUICK_CLAIMS = timedelta(seconds=10)
 #: How often a process corrects the hour's count from Atlassian's headers, at most.
 OBSERVE_EVERY = timedelta(seconds=30)
 
@@ -72,7 +75,10 @@ class SharedBudget:
     ) -> None:
         self.local = RequestBudget(points_per_hour, clock=clock, metered=metered)
         self._sessions, self._limit, self._clock = sessions, points_per_hour, clock
-        self._chunk = max(MIN_CHUNK, int(points_per_hour * CHUNK_SHARE))
+        self._base_chunk = max(MIN_CHUNK, int(points_per_hour * CHUNK_SHARE))
+        self._max_chunk = max(self._base_chunk, int(points_per_hour * MAX_CHUNK_SHARE))
+        self._chunk = self._base_chunk
+        self._claimed_at: datetime | None = None
         self._lock = threading.Lock()
         self._window: datetime | None = None
         self._held = 0  # points claimed for this window and not used yet
@@ -162,6 +168,10 @@ class SharedBudget:
 
     def _claim(self, window: datetime, points: int, need: int, *, strict: bool) -> None:
         """Claim ``need`` more points (a chunk when it can) for a draw of ``points``; under the lock."""
+        now = self._clock()
+        quick = self._claimed_at is not None and now - self._claimed_at < QUICK_CLAIMS
+        self._chunk = min(self._max_chunk, self._chunk * 2) if quick else self._base_chunk
+        self._claimed_at = now
         with self._sessions.begin() as session:
             if claim_points(session, window=window, points=max(need, self._chunk), limit=self._limit):
                 self._held += max(need, self._chunk) - points
@@ -175,5 +185,5 @@ class SharedBudget:
                 charge_points(session, window=window, points=need)
                 self._held = 0
             self._known_spent = points_spent(session, window=window)
-            if self._known_spent <= self._chunk:  # the hour's first claims: forget yesterday's hours
+            if self._known_spent <= self._max_chunk:  # the hour's first claims: forget yesterday's hours
                 prune_windows(session, before=window - timedelta(days=1))
