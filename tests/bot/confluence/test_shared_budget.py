@@ -174,3 +174,70 @@ def test_an_unreachable_count_leaves_the_process_to_its_own_pace(
 )
 def test_only_sensible_rate_limit_headers_count(headers: dict[str, str], used: int | None) -> None:
     assert used_from_headers(headers) == used
+
+
+DRAW = """
+import sys
+from datetime import UTC, datetime
+from bot.confluence.budget import RequestBudget
+from bot.confluence.shared_budget import SharedBudget
+from bot.errors import RateLimited
+from storage.db import make_engine, make_sessionmaker
+
+engine = make_engine(sys.argv[1])
+hour = datetime.fromisoformat(sys.argv[2])
+budget = SharedBudget(make_sessionmaker(engine), 2_000, clock=lambda: hour, metered=False)
+budget.local = RequestBudget(10**9, clock=lambda: hour)  # the hour, not this process's pace, is what is tested
+print("ready", flush=True)
+sys.stdin.readline()  # both processes start drawing together
+taken = 0
+try:
+    while True:
+        budget.take(1)
+        taken += 1
+except RateLimited as exc:
+    assert exc.quota, exc
+print(taken, flush=True)
+engine.dispose()
+"""
+
+
+def test_two_real_processes_and_a_restart_share_the_hour(sessions: sessionmaker[Session], database_url: str) -> None:
+    """Two OS processes draw at once from one database's hour, each with its own budget object: between them
+    they take exactly the hour's points; a third process started afterwards (a restart) gets none."""
+    import subprocess
+    import sys
+
+    repo = str(Path(__file__).resolve().parents[3])
+
+    def start() -> subprocess.Popen[str]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", DRAW, database_url, (HOUR + timedelta(minutes=30)).isoformat()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={"PYTHONPATH": repo, "PATH": "/usr/bin:/bin"},
+        )
+        assert child.stdin is not None and child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        return child
+
+    def go(child: subprocess.Popen[str]) -> None:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+
+    def taken(child: subprocess.Popen[str]) -> int:
+        out, _err = child.communicate(timeout=120)
+        assert child.returncode == 0, out
+        return int(out.strip())
+
+    one, two = start(), start()
+    go(one)
+    go(two)
+    counts = [taken(one), taken(two)]
+    assert sum(counts) == 2_000, counts  # never more than the hour between them, and none of it lost
+    assert _spent(sessions, HOUR) == 2_000
+    restarted = start()
+    go(restarted)
+    assert taken(restarted) == 0
