@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from demo.fakes.slack_api import FakeSlack
+from storage.db import make_engine, make_sessionmaker
+from storage.migrate import upgrade_to_head
 from tests.backends import BACKENDS, keep_postgresql_sample, postgres_base_url, without_postgres
 from tests.corpus import Corpus
 from tests.db_snapshot import TableSnapshots
@@ -75,6 +78,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'data' / 'test.db'}"
         return
     yield from _postgres_schema_url(postgres_base_url())
+
+
+@pytest.fixture
+def migrated_sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a database upgraded to the newest schema (disposed afterwards)."""
+    engine = make_engine(database_url)
+    upgrade_to_head(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
 
 
 @pytest.fixture

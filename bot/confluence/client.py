@@ -81,6 +81,16 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else "" if value is None else str(value)
 
 
+def _resumed(listing: ListingUrl, cursor: str | None) -> str:
+    """The URL of ``listing``'s page at ``cursor`` (a stored next path, checked like a fresh one), or its first."""
+    try:
+        return listing.at(listing.cursor_of(cursor)) if cursor is not None else listing.at(None)
+    except IncompleteListing as exc:
+        raise IncompleteListing(
+            f"The stored Confluence listing cursor does not belong to this listing: {exc}"
+        ) from None
+
+
 def _timestamp(value: object) -> datetime | None:
     """An ISO 8601 time in UTC; one without an offset is taken as UTC (Atlassian sends UTC), a bad one is None."""
     if not isinstance(value, str) or len(value) > 64:
@@ -224,12 +234,7 @@ class ConfluenceClient:
         the caller's to notice: see :class:`bot.sync.listing.ParallelListing`.)
         """
         listing = ListingUrl.of(self._listing_url(space_id, kind, with_body))
-        try:
-            url = listing.at(listing.cursor_of(cursor)) if cursor is not None else listing.at(None)
-        except IncompleteListing as exc:
-            raise IncompleteListing(
-                f"The stored Confluence listing cursor does not belong to this listing: {exc}"
-            ) from None
+        url = _resumed(listing, cursor)
         results, following, as_of = self._list_once(listing, url)
         return ContentPage([_content_from(raw, kind) for raw in results], following, as_of)
 
@@ -242,12 +247,7 @@ class ConfluenceClient:
         item); ``cursor`` is checked like :meth:`content_page`'s. With ``with_body`` each item comes with its
         storage-format body (no more points: Atlassian counts objects, not their size)."""
         listing = ListingUrl.of(self._changes_url(space_id, kind, with_body))
-        try:
-            url = listing.at(listing.cursor_of(cursor)) if cursor is not None else listing.at(None)
-        except IncompleteListing as exc:
-            raise IncompleteListing(
-                f"The stored Confluence listing cursor does not belong to this listing: {exc}"
-            ) from None
+        url = _resumed(listing, cursor)
         results, following, as_of = self._list_once(listing, f"{url}&limit={max(1, min(limit, PAGE_LIMIT))}")
         return ContentPage([_content_from(raw, kind) for raw in results], following, as_of)
 

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.credits import add_credits, charge, ledger, top_offs_this_month
-from storage.db import make_engine, make_sessionmaker
-from storage.migrate import upgrade_to_head
 from storage.models import Workspace
 from storage.workspaces import touch_workspace
 
@@ -16,11 +13,8 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    upgrade_to_head(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
+def sessions(migrated_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return migrated_sessions
 
 
 def _workspace(sessions: sessionmaker[Session], balance: int, **top_off: int | None) -> None:

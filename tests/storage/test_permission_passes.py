@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage.access_modes import AccessMode
 from storage.db import make_engine, make_sessionmaker
@@ -136,10 +138,11 @@ def test_pages_a_sync_added_are_checked_at_once_when_it_ends_and_within_the_gap_
     engine.dispose()
 
 
-def test_documents_indexed_while_a_pass_ran_are_due_once_the_sync_ends(database_url: str) -> None:
-    """A pass that began reading what to check before a sync's last batch was indexed did not see that batch:
-    it records when it began, so the batch is due at once when the sync ends (not after the full pass's hour,
-    while its thread holds the ✅)."""
+def _a_pass_during_a_sync(
+    database_url: str, began: datetime, indexed_at: datetime
+) -> tuple[Engine, sessionmaker[Session], int, int]:
+    """A per-person datastore whose pass (leased to "w", begun at ``began``) runs while a sync runs, and one
+    unchecked document indexed at ``indexed_at``: (engine, sessions, datastore id, run id)."""
     from storage.documents import Document
     from storage.models import SyncRun
     from storage.states import RunState
@@ -147,32 +150,34 @@ def test_documents_indexed_while_a_pass_ran_are_due_once_the_sync_ends(database_
     engine = make_engine(database_url)
     upgrade_to_head(engine)
     sessions = make_sessionmaker(engine)
-    began = utcnow() - timedelta(seconds=3)
     with sessions.begin() as session:
         each = Datastore(team_id="T1", name="a", name_key="a", created_by="U1", access_mode=AccessMode.EACH.value)
         session.add(each)
         session.flush()
-        datastore_id = each.id
-        session.add(
-            PermissionPass(
-                datastore_id=datastore_id,
-                next_due_at=began + timedelta(hours=1),
-                lease_owner="w",  # checking the documents a running sync added so far
-                lease_expires_at=began + LEASE,
-            )
+        pass_row = PermissionPass(
+            datastore_id=each.id,
+            next_due_at=began + timedelta(hours=1),
+            lease_owner="w",
+            lease_expires_at=began + LEASE,
         )
-        run = SyncRun(datastore_id=datastore_id, state=RunState.RUNNING)
-        session.add(run)
-        session.add(
-            Document(
-                datastore_id=datastore_id,
-                source_id="last-batch",
-                title="t",
-                url="u",
-                content_hash="h",
-                indexed_at=began + timedelta(seconds=1),  # after the pass read its unchecked documents
-            )
+        run = SyncRun(datastore_id=each.id, state=RunState.RUNNING)
+        document = Document(
+            datastore_id=each.id, source_id="late", title="t", url="u", content_hash="h", indexed_at=indexed_at
         )
+        session.add_all([pass_row, run, document])
+        session.flush()
+        return engine, sessions, each.id, run.id
+
+
+def test_documents_indexed_while_a_pass_ran_are_due_once_the_sync_ends(database_url: str) -> None:
+    """A pass that began reading what to check before a sync's last batch was indexed did not see that batch:
+    it records when it began, so the batch is due at once when the sync ends (not after the full pass's hour,
+    while its thread holds the ✅)."""
+    from storage.models import SyncRun
+    from storage.states import RunState
+
+    began = utcnow() - timedelta(seconds=3)  # after it, the pass read its unchecked documents; then this one came
+    engine, sessions, datastore_id, run_id = _a_pass_during_a_sync(database_url, began, began + timedelta(seconds=1))
     finished = began + timedelta(seconds=2)
     with sessions.begin() as session:
         assert finish_pass(
@@ -184,7 +189,7 @@ def test_documents_indexed_while_a_pass_ran_are_due_once_the_sync_ends(database_
             now=finished,
             checked_from=began,
         )
-        session.get(SyncRun, run.id).state = RunState.FINISHED  # type: ignore[union-attr]
+        session.get(SyncRun, run_id).state = RunState.FINISHED  # type: ignore[union-attr]
     with sessions() as session:
         assert due_pass_ids(session, now=finished + timedelta(seconds=1)) == [datastore_id]
     engine.dispose()
@@ -197,35 +202,12 @@ def test_a_batch_committed_after_a_pass_began_is_due_once_the_sync_ends_though_s
     commit did not see the batch, though it is stamped before the pass began. The run that finishes after the
     pass began makes the batch due at once (seen in CI: 250 of 1,000 pages waited two minutes for their ACLs);
     the check after it begins later, so it is not due again."""
-    from storage.documents import Document
     from storage.models import SyncRun
     from storage.states import RunState
 
-    engine = make_engine(database_url)
-    upgrade_to_head(engine)
-    sessions = make_sessionmaker(engine)
     stamped = utcnow() - timedelta(seconds=10)
     began = stamped + timedelta(seconds=1)  # the pass began before the batch committed
-    with sessions.begin() as session:
-        each = Datastore(team_id="T1", name="a", name_key="a", created_by="U1", access_mode=AccessMode.EACH.value)
-        session.add(each)
-        session.flush()
-        datastore_id = each.id
-        session.add(
-            PermissionPass(
-                datastore_id=datastore_id,
-                next_due_at=began + timedelta(hours=1),
-                lease_owner="w",
-                lease_expires_at=began + LEASE,
-            )
-        )
-        run = SyncRun(datastore_id=datastore_id, state=RunState.RUNNING)
-        session.add(run)
-        session.add(
-            Document(
-                datastore_id=datastore_id, source_id="late", title="t", url="u", content_hash="h", indexed_at=stamped
-            )
-        )
+    engine, sessions, datastore_id, run_id = _a_pass_during_a_sync(database_url, began, stamped)
     with sessions.begin() as session:
         assert finish_pass(
             session,
@@ -239,7 +221,7 @@ def test_a_batch_committed_after_a_pass_began_is_due_once_the_sync_ends_though_s
     with sessions() as session:
         assert due_pass_ids(session, now=began + timedelta(seconds=2)) == []  # the sync still runs
     with sessions.begin() as session:
-        ended = session.get(SyncRun, run.id)
+        ended = session.get(SyncRun, run_id)
         assert ended is not None
         ended.state, ended.finished_at = RunState.FINISHED, began + timedelta(seconds=2)
     with sessions() as session:

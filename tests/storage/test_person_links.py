@@ -3,16 +3,13 @@ person, org, team and connection, the compare-and-set token guard, single-use st
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import make_engine, make_sessionmaker
 from storage.deletion import delete_datastore
-from storage.migrate import upgrade_to_head
 from storage.models import Connection, Datastore
 from storage.person_links import (
     LinkState,
@@ -36,11 +33,8 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    upgrade_to_head(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
+def sessions(migrated_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return migrated_sessions
 
 
 def _link(team: str, user: str, cloud: str = "c1", **values: object) -> PersonLink:

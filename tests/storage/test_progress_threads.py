@@ -3,24 +3,19 @@ going or waits for its ✅ (the job reads a bounded number of threads per pass).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import make_engine, make_sessionmaker
-from storage.migrate import upgrade_to_head
 from storage.models import Datastore, SyncRun, utcnow
 from storage.progress import runs_needing_slack
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    upgrade_to_head(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
+def sessions(migrated_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return migrated_sessions
 
 
 def _datastore(session: Session, name: str, *runs: Mapping[str, object]) -> int:

@@ -4,7 +4,6 @@ once — also when its first requests race — and migration 0013 writes it for 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -18,11 +17,8 @@ from storage.workspaces import OPENING_GRANT, touch_workspace
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    upgrade_to_head(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
+def sessions(migrated_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return migrated_sessions
 
 
 def _grants(sessions: sessionmaker[Session], team_id: str) -> list[tuple[str, int, int, str | None]]:

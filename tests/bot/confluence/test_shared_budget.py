@@ -4,7 +4,6 @@ not refill them, the hour rolls over at the top of the UTC hour, and Atlassian's
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from bot.confluence.budget import RequestBudget
 from bot.confluence.shared_budget import SharedBudget, used_from_headers
 from bot.errors import RateLimited
 from storage.db import make_engine, make_sessionmaker
-from storage.migrate import upgrade_to_head
 from storage.points import points_spent
 
 HOUR = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -30,11 +28,8 @@ class Clock:
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    upgrade_to_head(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
+def sessions(migrated_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return migrated_sessions
 
 
 def _process(sessions: sessionmaker[Session], clock: Clock, points: int = 1_000) -> SharedBudget:
