@@ -6,6 +6,8 @@
 * Any other resync asks each space and kind only for what changed since its watermark, less OVERLAP; a space
   without a watermark (new in the selection, or never listed completely) is listed whole. Items that failed
   before are fetched again (an unchanged page is never listed, so it would never be retried otherwise).
+* A deletion check is recorded as done even when a space could not be listed (nothing is pruned then): it is
+  tried again at its cadence, not at every resync.
 * Once a run's listing ends, every space and kind listed without an error gets the time its listing began
   (Atlassian's clock, from its answers' Date header) as its new watermark, so what changed while it ran is
   asked for again. A complete listing of changes prunes the spaces no longer synced; only a complete listing of
@@ -101,8 +103,10 @@ def leave_watermarks(session: Session, run: SyncRun, datastore: Datastore) -> No
     set_watermarks(session, datastore_id=datastore.id, marks=marks)
     if run.enumeration_complete:
         drop_watermarks_outside(session, datastore_id=datastore.id, space_ids={space.space_id for space in spaces})
-        if run.lists_everything and run.started_at is not None:
-            datastore.deletions_checked_at = run.started_at
+    if run.lists_everything and run.started_at is not None:
+        # Also when a space could not be listed (then nothing was pruned): the next check comes at its cadence,
+        # not at every resync, which would list every page of the site each time that space keeps failing.
+        datastore.deletions_checked_at = run.started_at
 
 
 def prune(session: Session, run: SyncRun, datastore_id: int) -> int:

@@ -200,3 +200,23 @@ def test_a_sync_that_spends_the_apps_hour_pauses_until_the_next_utc_hour(world: 
         utcnow()
     )  # (the hour may have turned while the test ran)
     assert run.reason is not None and run.reason.startswith("Paused for Atlassian's hourly quota — resuming at")
+
+
+def test_a_deletion_check_that_cannot_list_a_space_prunes_nothing_and_waits_for_its_cadence(
+    world: SyncWorld,
+) -> None:
+    """Tried again at every resync, a space that keeps failing would make each one list the whole site."""
+    _sync(world, "full")
+    site = world.atlassian.site
+    space = sorted(site.spaces)[0]
+    site.purge_page(sorted(site.ids("page", sorted(site.spaces)[1]))[0])
+    world.deletion_check_due()
+    world.atlassian.inject(f"GET */wiki/api/v2/spaces/{space}/pages*", "500", times=None)
+    run = _sync(world)
+    assert (run.lists_everything, run.outcome, run.deleted) == (True, "partially_synced", 0)
+    checked = world.datastore().deletions_checked_at
+    assert checked is not None and utcnow() - checked < timedelta(minutes=1)
+    world.atlassian.log.clear()
+    again = _sync(world)  # still failing: a listing of changes, not of every page
+    assert (again.lists_everything, again.outcome) == (False, "partially_synced")
+    assert _listings(world) <= 20 * 2 + 10  # first looks (and the failing space's retries), not every page
