@@ -33,10 +33,23 @@ class ServeError(Exception):
     """`serve` did not come up (it exited, or never answered /healthz in time)."""
 
 
+def _our_ports() -> range:
+    """The picked ports of this process: a slice of PICKED_PORTS of its own when it is one of several pytest-xdist
+    workers. A port is free between its pick and the bind of the ``serve`` it is for (a second or two of
+    imports), so two workers picking from the same range met there (seen in CI: one test drove another's serve)."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not (worker.startswith("gw") and worker[2:].isdigit() and count.isdigit() and int(count) > 0):
+        return PICKED_PORTS
+    size = len(PICKED_PORTS) // int(count)
+    start = PICKED_PORTS.start + (int(worker[2:]) % int(count)) * size
+    return range(start, start + size)
+
+
 def free_port() -> int:
     """A port that is free now and outside the ephemeral range; random so parallel runs rarely meet."""
+    ports = _our_ports()
     for _attempt in range(200):
-        port = random.choice(PICKED_PORTS)
+        port = random.choice(ports)
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

@@ -136,3 +136,18 @@ def test_ctrl_c_stops_serve_and_the_fakes_with_one_line(tmp_path: Path, signum: 
     assert err.splitlines() == ["datastore-bot demo: interrupted — serve and the fakes are stopped"]
     assert not _processes_in(folder)
     assert not folder.exists()
+
+
+def test_parallel_test_workers_pick_ports_from_their_own_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from demo.serve import PICKED_PORTS, _our_ports, free_port
+
+    slices = []
+    for worker in range(4):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", f"gw{worker}")
+        monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "4")
+        slices.append(set(_our_ports()))
+        assert free_port() in slices[-1]
+    assert all(not a & b for i, a in enumerate(slices) for b in slices[i + 1 :])  # no port in two slices
+    assert set().union(*slices) <= set(PICKED_PORTS)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    assert _our_ports() == PICKED_PORTS  # one process alone: the whole range
