@@ -14,6 +14,7 @@ from bot.confluence.budget import PointsBudget
 from bot.datastores.person_search import PersonAccess, PersonSearch, Searcher
 from bot.errors import UserFacingError
 from bot.services import Services
+from bot.sync.resync import DEFAULT_DELETION_MINUTES
 from bot.text_policy import clean_query
 from bot.wizard.inputs import name_key
 from storage.access_audit import latest_access_changes
@@ -72,7 +73,7 @@ class DatastoreInfo:
     cloud_id: str | None = None
     #: When the last resync that listed every page (finding deleted ones) began, and how often one does.
     deletions_checked: datetime | None = None
-    deletion_minutes: int = 24 * 60
+    deletion_minutes: int = DEFAULT_DELETION_MINUTES
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ class Queries:
             account_name=connection.account_name if connection else None,
             cloud_id=connection.cloud_id if connection else None,
             deletions_checked=datastore.deletions_checked_at,
-            deletion_minutes=datastore.deletion_interval_minutes or 24 * 60,
+            deletion_minutes=datastore.deletion_interval_minutes or DEFAULT_DELETION_MINUTES,
         )
 
     def list(self, team_id: str) -> list[DatastoreInfo]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.errors import UserFacingError
 from bot.jobs import reschedule_resyncs
 from bot.services import Services
-from bot.sync.resync import DEFAULT_DELETION_INTERVAL
+from bot.sync.resync import DEFAULT_DELETION_MINUTES
 from bot.text_policy import refusal
 from storage.models import Datastore
 
@@ -118,10 +118,9 @@ def set_schedule(
             datastore.deletion_interval_minutes = deletions  # type: ignore[assignment]
         own_resync, own_deletions = datastore.sync_interval_minutes, datastore.deletion_interval_minutes
     reschedule_resyncs()
-    default_deletions = int(DEFAULT_DELETION_INTERVAL.total_seconds() // 60)
     return Schedule(
         resync=own_resync or services.settings.sync_interval_minutes,
         resync_default=own_resync is None,
-        deletions=own_deletions or default_deletions,
+        deletions=own_deletions or DEFAULT_DELETION_MINUTES,
         deletions_default=own_deletions is None,
     )

@@ -288,14 +288,15 @@ class SyncEngine:
             documents = document_inputs(list(zip(fetched, converted, strict=True))[:paid], names)
             index.bulk_replace_documents(session, datastore_id, documents)
             for failure in failures:
+                kind, space_id = where.get(failure.source_id, (None, None))
                 index.record_failure(
                     session,
                     datastore_id=datastore_id,
                     source_id=failure.source_id,
                     title=failure.title,
                     reason=failure.reason,
-                    kind=where.get(failure.source_id, (None, None))[0],
-                    space_id=where.get(failure.source_id, (None, None))[1],
+                    kind=kind,
+                    space_id=space_id,
                 )
             states = {doc.source_id: ItemState.DONE for doc, _chunks in documents}
             states.update({failure.source_id: ItemState.FAILED for failure in failures})

@@ -28,6 +28,7 @@ from storage.watermarks import drop_watermarks_outside, set_watermarks, watermar
 
 __all__ = [
     "DEFAULT_DELETION_INTERVAL",
+    "DEFAULT_DELETION_MINUTES",
     "OVERLAP",
     "add_failed_items",
     "deletion_check_due",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 DEFAULT_DELETION_INTERVAL = timedelta(days=1)
+DEFAULT_DELETION_MINUTES = int(DEFAULT_DELETION_INTERVAL.total_seconds() // 60)
 #: How far before a watermark a listing of changes starts: Atlassian's Date header has second precision and its
 #: servers' clocks may differ a little; every item in the overlap that did not change costs one listed object.
 OVERLAP = timedelta(minutes=5)
