@@ -53,6 +53,7 @@ class Counts:
     total: int  # to process
     processed: int
     failed: int
+    estimated: bool = False  # ``total`` is Confluence's estimate (0: none) while a one-pass listing goes
 
     @classmethod
     def of(cls, run: SyncRun) -> Counts:
@@ -67,6 +68,7 @@ class Counts:
             total=run.to_process,
             processed=run.processed,
             failed=run.failed,
+            estimated=run.total_estimated,
         )
 
     @property
@@ -91,11 +93,15 @@ def plain_line(name: str, counts: Counts, rate: float) -> str:
             f"{name}: syncing metadata · {counts.spaces_done}/{counts.spaces_total} spaces · "
             f"{counts.found:,} pages found"
         )
+    phase = counts.phase.replace("_", " ")
+    if counts.estimated and counts.total <= 0:
+        return f"{name}: {phase} {counts.done:,} so far · {counts.failed:,} failed · {rate:,.0f} pages/s"
     total = max(counts.total, 1)
     done = counts.total if counts.complete else min(counts.done, counts.total)
     eta = f" · ETA {_duration((counts.total - done) / rate)}" if rate > 0 and done < counts.total else ""
+    about = "about " if counts.estimated else ""
     return (
-        f"{name}: {counts.phase.replace('_', ' ')} {done:,}/{counts.total:,} ({100 * done // total}%) · "
+        f"{name}: {phase} {done:,}/{about}{counts.total:,} ({100 * done // total}%) · "
         f"{counts.failed:,} failed · {rate:,.0f} pages/s{eta}"
     )
 
@@ -155,8 +161,10 @@ class SyncProgress:
                 failed=f"{counts.found:,} pages found",
             )
             return
-        total = max(counts.total, 1) if counts.complete else counts.total
-        done = total if counts.complete else min(counts.done, counts.total)
+        total: int | None = max(counts.total, 1) if counts.complete else counts.total
+        done = total if counts.complete and total is not None else min(counts.done, counts.total)
+        if counts.estimated:  # Confluence's estimate: a running count without one, never short of the count
+            total, done = (max(counts.total, counts.done) or None), counts.done
         progress.update(
             task,
             description=f"{self.name}: {counts.phase.replace('_', ' ')}",

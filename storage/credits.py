@@ -6,6 +6,7 @@ once even when a worker is killed and another resumes the run.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,10 @@ __all__ = [
     "resume_paused_for_credits",
     "top_offs_this_month",
 ]
+
+
+#: The note of a sync's charge: how many pages it paid for.
+_PAGES = re.compile(r"([0-9]{1,12}) pages?")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,28 @@ def _record(
     )
 
 
+def _pages(count: int) -> str:
+    return f"{count} page{'' if count == 1 else 's'}"
+
+
+def _merged_charge(session: Session, workspace: Workspace, units: int, cost_per_unit: int, run_id: int | None) -> bool:
+    """Add this charge to the ledger's newest entry when that is a charge of the same run (a sync charges each
+    group of pages it stores): the ledger shows one line a run, not one a batch. The workspace row is locked."""
+    if run_id is None:
+        return False
+    newest = session.scalars(
+        select(CreditEntry).where(CreditEntry.team_id == workspace.team_id).order_by(CreditEntry.id.desc()).limit(1)
+    ).first()
+    pages = _PAGES.fullmatch(newest.note or "") if newest is not None else None
+    if newest is None or newest.kind != "charge" or newest.run_id != run_id or pages is None:
+        return False
+    workspace.credit_balance -= units * cost_per_unit
+    newest.amount -= units * cost_per_unit
+    newest.balance_after = workspace.credit_balance
+    newest.note = _pages(int(pages.group(1)) + units)
+    return True
+
+
 def _maybe_top_off(session: Session, workspace: Workspace, needed: int, now: datetime, run_id: int | None) -> int:
     threshold, amount, cap = workspace.topoff_threshold, workspace.topoff_amount, workspace.topoff_monthly_cap
     if not threshold or not amount:
@@ -98,8 +125,9 @@ def charge(
         return ChargeResult(paid=0, topped_off=0, balance=workspace.credit_balance if workspace else 0)
     topped = _maybe_top_off(session, workspace, units * cost_per_unit, now, run_id)
     affordable = units if cost_per_unit == 0 else min(units, max(workspace.credit_balance, 0) // cost_per_unit)
-    if affordable > 0 and cost_per_unit > 0:
-        _record(session, workspace, "charge", -affordable * cost_per_unit, now, run_id, f"{affordable} pages")
+    billed = affordable > 0 and cost_per_unit > 0
+    if billed and not _merged_charge(session, workspace, affordable, cost_per_unit, run_id):
+        _record(session, workspace, "charge", -affordable * cost_per_unit, now, run_id, _pages(affordable))
     session.flush()
     return ChargeResult(paid=affordable, topped_off=topped, balance=workspace.credit_balance)
 

@@ -254,6 +254,10 @@ class SyncRun(Base):
     enumeration_complete: Mapped[bool] = mapped_column(default=False)
     # Whether the run lists every id (a full sync, a first sync, the deletion check) or only what changed
     lists_everything: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # A one-pass listing (full and first syncs): pages come with their bodies and are indexed as they arrive
+    lists_bodies: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    total_estimated: Mapped[bool] = mapped_column(default=False, server_default=text("false"))  # to_process: a count
+    listing_finished: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     progress_digest: Mapped[str | None] = mapped_column(String(64))  # what the thread shows now
     progress_updated_at: Mapped[datetime | None]
     announce_claimed_at: Mapped[datetime | None]  # a process is posting the completion reply

@@ -28,6 +28,7 @@ __all__ = [
     "forget_work",
     "latest_run",
     "listed_source_ids",
+    "pending_among",
     "pending_items",
     "queue_run",
     "record_unexpected_failure",
@@ -178,6 +179,16 @@ def pending_items(session: Session, *, run_id: int, limit: int) -> list[SyncItem
         .limit(limit)
     )
     return list(session.scalars(statement))
+
+
+def pending_among(session: Session, *, run_id: int, source_ids: Sequence[str]) -> set[str]:
+    """Which of these items the run still has to process (an item listed twice is processed once)."""
+    if not source_ids:
+        return set()
+    statement = select(SyncItem.source_id).where(
+        SyncItem.run_id == run_id, SyncItem.state == ItemState.PENDING, SyncItem.source_id.in_(list(source_ids))
+    )
+    return set(session.scalars(statement))
 
 
 def set_item_states(session: Session, *, run_id: int, states: dict[str, ItemState]) -> None:

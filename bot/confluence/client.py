@@ -21,6 +21,7 @@ import httpx
 
 from bot.atlassian.tokens import TokenSource
 from bot.confluence.budget import DEFAULT_POINTS_PER_HOUR, PointsBudget, RequestBudget
+from bot.confluence.cql import cql_string
 from bot.confluence.gateway import DEFAULT_TIMEOUT, MAX_TRIES, Gateway, described
 from bot.confluence.paging import CursorTrail, ListingUrl, next_page
 from bot.errors import AtlassianError, IncompleteListing
@@ -40,6 +41,8 @@ PAGE_LIMIT = 250
 ID_BATCH = 100
 #: ``/pages?id=`` and ``/blogposts?id=`` accept up to 250 ids (the API's maxItems), one request per batch.
 BODY_ID_BATCH = 250
+#: Spaces counted by one CQL search (its query stays far below URL limits with 255-character keys).
+COUNT_SPACES = 50
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,24 @@ class ConfluenceClient:
         url = _resumed(listing, cursor)
         results, following, as_of = self._list_once(listing, f"{url}&limit={max(1, min(limit, PAGE_LIMIT))}")
         return ContentPage([_content_from(raw, kind) for raw in results], following, as_of)
+
+    def count(self, space_keys: Sequence[str], kinds: Sequence[str]) -> int | None:
+        """About how many current items of ``kinds`` the spaces hold: CQL search's ``totalSize`` (one request of
+        one result, 2 points, per COUNT_SPACES spaces; Atlassian may round it); None when an answer has none."""
+        types = ", ".join(kind for kind in kinds if kind.isalpha())
+        total = 0
+        for batch in _batches(space_keys, COUNT_SPACES):
+            if not batch or not types:
+                return 0
+            cql = f"space in ({', '.join(cql_string(key) for key in batch)}) and type in ({types})"
+            payload = self._gateway.get(f"/wiki/rest/api/search?{urlencode({'cql': cql, 'limit': 1})}").payload
+            results = payload.get("results")
+            self._gateway.budget.spend(len(results) if isinstance(results, list) else 0)
+            size = payload.get("totalSize")
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                return None
+            total += size
+        return total
 
     def by_ids(self, kind: str, ids: Sequence[str]) -> Iterator[ContentItem]:
         """The pages or blog posts with these ids, with bodies, 250 per request; ids not returned are gone

@@ -35,6 +35,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 from bot.access.model import ALL_LICENSED, ANONYMOUS, AUTHENTICATED, UNKNOWN, group_key, group_name_key, user_key
+from bot.confluence.cql import cql_string
 from bot.confluence.gateway import Answer, Gateway, described
 from bot.confluence.paging import CursorTrail, ListingUrl, next_page
 from bot.errors import AtlassianError, AtlassianRequestError, IncompleteListing
@@ -70,10 +71,6 @@ class ContentFacts:
     space_key: str
     own: tuple[str, ...]
     ancestors: tuple[str, ...] | None
-
-
-def _cql_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def space_clause_of(assignments: Sequence[object]) -> frozenset[str]:
@@ -158,7 +155,7 @@ class PermissionReader:
     # ----- content -----------------------------------------------------------------------------
     def space_content(self, space_key: str) -> Iterator[ContentFacts]:
         """Every page and blog post of the space the connection can see, with restriction and ancestors."""
-        cql = f"space = {_cql_string(space_key)} and type in (page, blogpost) order by id"
+        cql = f"space = {cql_string(space_key)} and type in (page, blogpost) order by id"
         yield from self._search(cql, space_key)
 
     def content(self, space_key: str, ids: Sequence[str]) -> Iterator[ContentFacts]:
@@ -166,7 +163,7 @@ class PermissionReader:
         for start in range(0, len(ids), ID_BATCH):
             batch = [i for i in ids[start : start + ID_BATCH] if i.isdigit()]
             if batch:
-                cql = f"space = {_cql_string(space_key)} and id in ({', '.join(batch)}) order by id"
+                cql = f"space = {cql_string(space_key)} and id in ({', '.join(batch)}) order by id"
                 yield from self._search(cql, space_key)
 
     def restriction(self, content_id: str) -> tuple[str, ...]:

@@ -20,6 +20,8 @@ FAILURES_LISTED = 10
 #: How long a per-person datastore's finished run waits for the permission pass to read its new pages' ACLs
 #: before it is announced anyway (those pages stay hidden in per-person search until the pass reads them).
 ACL_HOLD = timedelta(minutes=2)
+#: The most of its bar a run shows while its total is an estimate: only the listing's end makes it 100%.
+ESTIMATED_CAP = 0.99
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class ProgressSnapshot:
     acl_waiting: int = 0
     #: False for a resync that asks only for what changed (its listing finds changed pages, not all of them).
     lists_everything: bool = True
+    #: True while a one-pass listing indexes as it lists: ``to_process`` is Confluence's estimate (0: none).
+    total_estimated: bool = False
 
     @property
     def waiting_for_permissions(self) -> bool:
@@ -81,8 +85,9 @@ class ProgressSnapshot:
     @property
     def fraction(self) -> float:
         if self.to_process <= 0:
-            return 1.0 if self.phase not in LISTING_PHASES else 0.0
-        return min(1.0, (self.processed + self.failed) / self.to_process)
+            return 1.0 if self.phase not in LISTING_PHASES and not self.total_estimated else 0.0
+        done = (self.processed + self.failed) / self.to_process
+        return min(ESTIMATED_CAP if self.total_estimated else 1.0, done)  # an estimate can be short: never 100%
 
     @property
     def eta_seconds(self) -> float | None:
@@ -99,7 +104,7 @@ class ProgressSnapshot:
 def snapshot_of(session: Session, datastore: Datastore, run: SyncRun, now: datetime) -> ProgressSnapshot:
     connection = session.get(Connection, datastore.connection_id) if datastore.connection_id else None
     spaces_done = run.spaces_done
-    if run.phase in LISTING_PHASES:
+    if run.phase in LISTING_PHASES or run.total_estimated:
         pending = set(
             session.scalars(
                 select(SyncRunSpace.space_id).where(SyncRunSpace.run_id == run.id, SyncRunSpace.done.is_(False))
@@ -159,4 +164,5 @@ def snapshot_of(session: Session, datastore: Datastore, run: SyncRun, now: datet
         failures=failures,
         acl_waiting=acl_waiting,
         lists_everything=run.lists_everything,
+        total_estimated=run.total_estimated,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,8 +29,6 @@ logger = logging.getLogger(__name__)
 #: Items the first look of a listing of changes asks for, and how much more each next page asks for.
 CHANGES_FIRST = 1
 CHANGES_GROWTH = 10
-#: The most body text a source keeps between listing changes and fetching them (the rest is fetched by id).
-KEPT_BODY_CHARS = 16_000_000
 
 
 def _changes_cursor(cursor: str | None) -> tuple[int, str | None]:
@@ -53,9 +50,6 @@ class ConfluenceSource:
 
     def __init__(self, client: ConfluenceClient) -> None:
         self.client = client
-        self._kept: dict[str, ContentItem] = {}  # bodies a listing of changes brought, until fetched
-        self._kept_chars = 0
-        self._lock = threading.Lock()  # listing threads keep, preparing threads take
 
     def spaces(self, space_ids: Sequence[str] | None) -> list[SpaceRef]:
         if space_ids is not None and not space_ids:
@@ -63,15 +57,40 @@ class ConfluenceSource:
         found = self.client.spaces(ids=space_ids) if space_ids else self.client.spaces()
         return [SpaceRef(space.id, space.key, space.name) for space in found if space.status == "current"]
 
-    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
-        page = self.client.content_page(space_id, kind, cursor=cursor)
-        return Listing(refs=[_ref(item) for item in page.items], next_cursor=page.next_cursor, as_of=page.as_of)
+    def estimate(self, spaces: Sequence[SpaceRef]) -> int | None:
+        """CQL search's ``totalSize`` (2 points per 50 spaces). Only a count: one that fails costs the run
+        nothing but its "about N pages"."""
+        try:
+            return self.client.count([space.key for space in spaces], self.kinds)
+        except (ReconnectRequired, RateLimited):
+            raise
+        except AtlassianError as exc:
+            logger.info("counting the pages of %d spaces failed (%s); the thread shows no total", len(spaces), exc)
+            return None
+
+    def list_page(self, space_id: str, kind: str, cursor: str | None, *, with_bodies: bool = False) -> Listing:
+        """One page of a space's listing from ``cursor``. A listing with bodies that Confluence keeps failing (a
+        body it cannot render fails the whole page: CONFCLOUD-76433) is asked again without them, from the same
+        cursor (both listings take each other's cursors): its items are then fetched by id, one by one if need
+        be, so one bad body costs that item, not the space."""
+        try:
+            page = self.client.content_page(space_id, kind, cursor=cursor, with_body=with_bodies)
+        except (ReconnectRequired, RateLimited, IncompleteListing):
+            raise
+        except AtlassianError as exc:
+            if not with_bodies:
+                raise
+            logger.warning("listing %ss of space %s with bodies failed (%s); listing them without", kind, space_id, exc)
+            page = self.client.content_page(space_id, kind, cursor=cursor, with_body=False)
+        refs = [_ref(item) for item in page.items]
+        fetched = self._bodied(page.items) if with_bodies else []
+        return Listing(refs=refs, next_cursor=page.next_cursor, as_of=page.as_of, fetched=fetched)
 
     def list_changed(self, space_id: str, kind: str, since: datetime, cursor: str | None) -> Listing:
         """v2 ``sort=-modified-date``: the first look asks for CHANGES_FIRST items (a space where nothing changed
         costs 2 points), each next page for CHANGES_GROWTH times more, up to 250. The cursor carries the next
-        limit: ``"<limit> <checked next path>"``. The changed items come with their bodies, kept (up to
-        KEPT_BODY_CHARS) until :meth:`fetch` asks for them: no second request and no second point for each."""
+        limit: ``"<limit> <checked next path>"``. The changed items come with their bodies: no second request
+        and no second point for each."""
         limit, link = _changes_cursor(cursor)
         page = self.client.changes_page(space_id, kind, limit=limit, cursor=link, with_body=True)
         stamps = [item.modified_at for item in page.items if item.modified_at is not None]
@@ -81,36 +100,23 @@ class ConfluenceSource:
                 "Confluence did not list the most recently modified pages first, so this listing of changes stops."
             )
         fresh = [item for item in page.items if item.modified_at is None or item.modified_at >= since]
-        self._keep(fresh)
         following = None
         if len(fresh) == len(page.items) and page.next_cursor is not None:
             following = f"{min(limit * CHANGES_GROWTH, PAGE_LIMIT)} {page.next_cursor}"
-        return Listing(refs=[_ref(item) for item in fresh], next_cursor=following, as_of=page.as_of)
+        return Listing(
+            refs=[_ref(item) for item in fresh], next_cursor=following, as_of=page.as_of, fetched=self._bodied(fresh)
+        )
 
-    def _keep(self, items: Sequence[ContentItem]) -> None:
-        with self._lock:
-            for item in items:
-                size = len(item.body or "")
-                if item.body is not None and self._kept_chars + size <= KEPT_BODY_CHARS:
-                    self._kept[item.id] = item
-                    self._kept_chars += size
-
-    def _kept_for(self, refs: Sequence[ContentRef]) -> dict[str, ContentItem]:
-        """The kept bodies of these refs, at the listed version (each handed out once)."""
-        found = {}
-        with self._lock:
-            for ref in refs:
-                item = self._kept.pop(ref.source_id, None)
-                if item is not None:
-                    self._kept_chars -= len(item.body or "")
-                    if item.version == ref.version and item.kind == ref.kind:
-                        found[ref.source_id] = item
-        return found
+    def _bodied(self, items: Sequence[ContentItem]) -> list[FetchedContent]:
+        """The listed items that came with a body (an item without one is fetched by id later)."""
+        return [
+            FetchedContent(_ref(item), self.client.web_url(item) or "", item.body)
+            for item in items
+            if item.body is not None
+        ]
 
     def fetch(self, refs: Sequence[ContentRef]) -> Iterator[FetchedContent | ItemFailure | ItemGone]:
-        kept = self._kept_for(refs)
-        yield from (self._fetched(ref, kept[ref.source_id]) for ref in refs if ref.source_id in kept)
-        by_id = {ref.source_id: ref for ref in refs if ref.source_id not in kept}
+        by_id = {ref.source_id: ref for ref in refs}
         if not by_id:
             return
         kind = next(iter(by_id.values())).kind
@@ -120,7 +126,7 @@ class ConfluenceSource:
             raise
         except AtlassianError as exc:
             logger.warning("fetching %d %ss at once failed (%s); fetching them one by one", len(refs), kind, exc)
-            yield from (self._one(ref) for ref in by_id.values())  # not the kept ones: those are answered
+            yield from (self._one(ref) for ref in by_id.values())
             return
         for source_id, ref in by_id.items():
             item = items.get(source_id)

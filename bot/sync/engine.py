@@ -1,13 +1,17 @@
 """The sync engine: Initializing → Syncing Metadata → Processing → Synced / Partially Synced / Failed,
 or Paused (credits, rate limit, reconnect), resumable from its checkpoints after a crash.
 
-* Metadata: every (space, kind) is listed page by page — several spaces at once — and each listing page is
+* Listing: every (space, kind) is listed page by page — several spaces at once — and each listing page is
   stored together with the cursor of the next one, so a restart continues where the listing stopped. An item
   whose version is already indexed is unchanged: only its id is kept (an incremental sync neither fetches
-  nor converts it).
-* Processing: pending items in batches — fetch bodies, convert (process pool), then in ONE transaction charge
-  credits, replace the documents and their chunks, and mark the items done. A killed worker therefore
-  neither loses a page nor processes or charges one twice.
+  nor converts it). A listing page that brings bodies (a full or first sync lists with bodies in one pass;
+  a listing of changes always brings them) is converted in its listing thread and its new or changed items
+  are indexed in the same transaction as its cursor: such a run shows Processing while it lists, its total
+  first the source's estimate ("about N pages"), exact once the listing ends.
+* Processing: what is still pending (items listed without a body, failed before, or not paid for yet) in
+  batches — fetch bodies, convert (process pool), then in ONE transaction charge credits, replace the
+  documents and their chunks, and mark the items done. A killed worker therefore neither loses a page nor
+  processes or charges one twice.
 * Deletions are pruned only when every space was listed completely; a failed listing never deletes anything
   (a listing that errs, loops or follows a bad next link ends as an error page: see bot.sync.listing).
 * Errors: a permanent refusal by Atlassian (ReconnectRequired) pauses the run for reconnect, with the reason;
@@ -27,19 +31,18 @@ from sqlalchemy.orm import Session, object_session
 
 from bot import metrics
 from bot.errors import AtlassianError, ConfigurationError, LeaseLost, OutOfCredits, RateLimited, ReconnectRequired
-from bot.logs import ContextThreadPoolExecutor, bind_datastore, log_context
+from bot.logs import bind_datastore, log_context
 from bot.services import Services
-from bot.sync import resync
+from bot.sync import processing, resync
 from bot.sync.convert import ConvertedDocument, Converter
-from bot.sync.documents import document_inputs
+from bot.sync.documents import Batch, store_batch
 from bot.sync.listing import ListedPage, ListingTask, ParallelListing
-from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Source
+from bot.sync.processing import NO_CREDITS
+from bot.sync.source import ContentRef, FetchedContent, Source, SpaceRef
 from storage import search_index as index
 from storage import sync_runs as runs
-from storage.credits import charge
 from storage.models import Datastore, SyncRun, utcnow
 from storage.states import (
-    LISTING_PHASES,
     DatastoreStatus,
     ItemState,
     PauseKind,
@@ -55,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 NO_PAGES = "the connected account can see no pages in the selected spaces"
 RECONNECT = "The Confluence connection needs to be connected again."
+
 #: How far this machine's clock may be ahead of the source's when an answer carries no time of its own.
 NO_DATE_SKEW = timedelta(hours=1)
 
@@ -97,7 +101,7 @@ class SyncEngine:
             if not listed:
                 self._record_spaces(run_id, source, selected)
             self._enumerate(run_id, source)
-            self._process(run_id, source)
+            processing.process_pending(self, run_id, source)
             return self._finish(run_id)
         except LeaseLost:
             logger.warning("sync run %s was taken over by another worker; stopping here", run_id)
@@ -122,7 +126,7 @@ class SyncEngine:
             if source is not None:
                 source.close()
 
-    def _owned(self, session: Session, run_id: int) -> tuple[SyncRun, Datastore]:
+    def owned(self, session: Session, run_id: int) -> tuple[SyncRun, Datastore]:
         """The run (lease renewed) and its datastore; LeaseLost if another worker holds the run now."""
         now = self.clock()
         if not runs.renew_lease(session, run_id=run_id, owner=self.owner, now=now, lease=self.options.lease):
@@ -138,7 +142,7 @@ class SyncEngine:
         """Mark the run running; returns its datastore, the chosen space ids (None: all) and whether the
         spaces to list were already recorded (a resumed run)."""
         with self.services.sessions.begin() as session:
-            run, datastore = self._owned(session, run_id)
+            run, datastore = self.owned(session, run_id)
             if run.started_at is None:
                 run.started_at = self.clock()
             run.state, run.reason, run.pause_kind, run.paused_until = RunState.RUNNING, None, None, None
@@ -153,46 +157,79 @@ class SyncEngine:
     def _record_spaces(self, run_id: int, source: Source, selected: list[str] | None) -> None:
         spaces = source.spaces(selected)
         with self.services.sessions.begin() as session:
-            run, datastore = self._owned(session, run_id)
+            run, datastore = self.owned(session, run_id)
             chosen = [(space.id, space.key, space.name) for space in spaces]
             resync.plan_spaces(session, run, datastore, chosen, tuple(source.kinds), self.clock())
             run.spaces_total = len(spaces)
             run.phase, datastore.status = RunPhase.SYNCING_METADATA, DatastoreStatus.SYNCING_METADATA
 
-    # --- Syncing Metadata -----------------------------------------------------------------------------------
+    # --- Syncing Metadata, and one-pass listing ------------------------------------------------------------
     def _enumerate(self, run_id: int, source: Source) -> None:
         with self.services.sessions.begin() as session:
-            run, datastore = self._owned(session, run_id)
-            if run.phase not in LISTING_PHASES:
+            run, datastore = self.owned(session, run_id)
+            if run.listing_finished:
                 return
-            force = run.kind == RunKind.FULL
-            known = {} if force else index.document_versions(session, datastore_id=datastore.id)
+            known = {} if run.kind == RunKind.FULL else index.document_versions(session, datastore_id=datastore.id)
+            spaces = runs.run_spaces(session, run_id=run_id)
+            names = {s.space_id: (s.space_key, s.space_name) for s in spaces}
+            bodies = run.lists_bodies
             todo = [
-                ListingTask(s.space_id, s.kind, s.cursor, s.changes_since)
-                for s in runs.run_spaces(session, run_id=run_id)
+                ListingTask(s.space_id, s.kind, s.cursor, s.changes_since, with_bodies=bodies)
+                for s in spaces
                 if not s.done
             ]
-        for pages in ParallelListing(source, threads=self.options.metadata_threads).groups(todo):
-            self._store_listing(run_id, pages, known)
+            count = bodies and not run.total_estimated
+            if (bodies or not run.lists_everything) and run.processing_started_at is None:
+                run.processing_started_at = self.clock()  # it indexes while it lists: its rate counts from here
+            team_id = datastore.team_id
+        if count:
+            estimate = source.estimate([SpaceRef(space_id, *name) for space_id, name in names.items()])
+            with self.services.sessions.begin() as session:
+                run, datastore = self.owned(session, run_id)
+                run.to_process, run.total_estimated = estimate or 0, True
+                run.phase, datastore.status = RunPhase.PROCESSING, DatastoreStatus.PROCESSING
+        listing = ParallelListing(
+            source, threads=self.options.metadata_threads, prepare=lambda fetched: self._convert(fetched, known)
+        )
+        for pages in listing.groups(todo):
+            self._store_listing(run_id, team_id, pages, known, names)
         with self.services.sessions.begin() as session:
-            run, datastore = self._owned(session, run_id)
+            run, datastore = self.owned(session, run_id)
             if not run.lists_everything:
                 resync.add_failed_items(session, run, datastore.id)
             spaces = runs.run_spaces(session, run_id=run_id)
             run.enumeration_complete = all(s.done and s.error is None for s in spaces)
             run.spaces_done = len({s.space_id for s in spaces if s.done})
-            run.to_process = runs.count_items(session, run_id=run_id).get(ItemState.PENDING, 0)
+            run.to_process = sum(runs.count_items(session, run_id=run_id).values())  # exact now
+            run.total_estimated, run.listing_finished = False, True
             run.phase, datastore.status = RunPhase.PROCESSING, DatastoreStatus.PROCESSING
-            run.processing_started_at = self.clock()
+            if run.processing_started_at is None:
+                run.processing_started_at = self.clock()
 
-    def _store_listing(self, run_id: int, pages: Sequence[ListedPage], known: dict[str, tuple[int, str]]) -> None:
+    def _convert(
+        self, fetched: list[FetchedContent], known: dict[str, tuple[int, str]]
+    ) -> tuple[list[FetchedContent], list[ConvertedDocument]]:
+        """A listing thread's share: the new or changed items among a listing page's bodies, converted."""
+        todo = [f for f in fetched if (seen := known.get(f.ref.source_id)) is None or seen[0] != f.ref.version]
+        return todo, self.converter.convert([(f.ref.source_id, f.ref.title, f.body) for f in todo])
+
+    def _store_listing(
+        self,
+        run_id: int,
+        team_id: str,
+        pages: Sequence[ListedPage],
+        known: dict[str, tuple[int, str]],
+        names: dict[str, tuple[str, str]],
+    ) -> None:
         """One transaction for a group of listing pages: their new or changed items (the work list), the ids
-        of the unchanged ones, and each space's next cursor (the checkpoint)."""
+        of the unchanged ones, each space's next cursor (the checkpoint) and the items that came with their
+        bodies, indexed (Done) as far as credits pay for them."""
         found = unchanged = 0
         with self.services.sessions.begin() as session:
-            self._owned(session, run_id)
+            run, _datastore = self.owned(session, run_id)
             listed = runs.run_spaces(session, run_id=run_id, space_ids=[page.space_id for page in pages])
             checkpoints = {(space.space_id, space.kind): space for space in listed}  # one query, not one a page
+            bodied: dict[str, tuple[FetchedContent, ConvertedDocument]] = {}
             for page in pages:
                 space = checkpoints[(page.space_id, page.kind)]
                 if page.error is not None:
@@ -210,11 +247,28 @@ class SyncEngine:
                 runs.add_seen(session, run_id=run_id, source_ids=same)
                 found, unchanged = found + len(rows), unchanged + len(same)
                 space.cursor, space.done = page.next_cursor, page.next_cursor is None
+                bodied.update({f.ref.source_id: (f, c) for f, c in zip(page.fetched, page.converted, strict=True)})
             session.execute(
                 update(SyncRun)
                 .where(SyncRun.id == run_id)
                 .values(found=SyncRun.found + found, unchanged=SyncRun.unchanged + unchanged)
             )
+            # Only items still pending: one listed twice (moved while listing) is indexed and charged once.
+            pending = runs.pending_among(session, run_id=run_id, source_ids=list(bodied))
+            fetched = [bodied[source_id][0] for source_id in bodied if source_id in pending]
+            converted = [bodied[source_id][1] for source_id in bodied if source_id in pending]
+            paid = store_batch(
+                session,
+                Batch(fetched, converted),
+                run_id=run_id,
+                datastore_id=run.datastore_id,
+                team_id=team_id,
+                names=names,
+                cost_per_page=self.options.cost_per_page,
+                now=self.clock(),
+            )
+        if paid < len(fetched):
+            raise OutOfCredits(NO_CREDITS)
 
     @staticmethod
     def _item_row(ref: ContentRef, known: dict[str, tuple[int, str]]) -> runs.ItemRow:
@@ -224,109 +278,10 @@ class SyncEngine:
             ref.source_id, ref.kind, ref.space_id, ref.title, ref.version, ref.last_modified, ref.webui, state
         )
 
-    # --- Processing -----------------------------------------------------------------------------------------
-    def _process(self, run_id: int, source: Source) -> None:
-        """Pipelined: while one batch is stored, the next ones are fetched and converted (threads waiting on
-        the network and the conversion pool), so the slowest stage, not their sum, sets the pace."""
-        window = self.options.batch_size * self.options.pipeline_depth
-        with ContextThreadPoolExecutor(self.options.pipeline_depth, thread_name_prefix="sync-prep") as prep:
-            while True:
-                with self.services.sessions.begin() as session:
-                    _run, datastore = self._owned(session, run_id)
-                    items = runs.pending_items(session, run_id=run_id, limit=window)
-                    refs = [
-                        ContentRef(i.source_id, i.kind, i.space_id, i.title, i.version, i.last_modified, i.webui)
-                        for i in items
-                    ]
-                    team_id, datastore_id = datastore.team_id, datastore.id
-                    names = {s.space_id: (s.space_key, s.space_name) for s in runs.run_spaces(session, run_id=run_id)}
-                if not refs:
-                    return
-                size = self.options.batch_size
-                batches = [refs[start : start + size] for start in range(0, len(refs), size)]
-                prepared = [prep.submit(self._prepare, source, batch) for batch in batches]
-                for batch, future in zip(batches, prepared, strict=True):
-                    results, converted = future.result()
-                    where = {ref.source_id: (ref.kind, ref.space_id) for ref in batch}
-                    self._store(run_id, datastore_id, team_id, results, converted, names, where)
-
-    def _prepare(
-        self, source: Source, refs: Sequence[ContentRef]
-    ) -> tuple[list[FetchedContent | ItemFailure | ItemGone], list[ConvertedDocument]]:
-        """Fetch one batch's bodies and convert them (no database work: that stays in the storing thread)."""
-        results: list[FetchedContent | ItemFailure | ItemGone] = []
-        for kind in sorted({ref.kind for ref in refs}):
-            results.extend(source.fetch([ref for ref in refs if ref.kind == kind]))
-        fetched = [r for r in results if isinstance(r, FetchedContent)]
-        return results, self.converter.convert([(f.ref.source_id, f.ref.title, f.body) for f in fetched])
-
-    def _store(
-        self,
-        run_id: int,
-        datastore_id: int,
-        team_id: str,
-        results: Sequence[FetchedContent | ItemFailure | ItemGone],
-        converted: Sequence[ConvertedDocument],
-        names: dict[str, tuple[str, str]],
-        where: dict[str, tuple[str, str]],
-    ) -> None:
-        """Store one batch in one transaction; ``where`` is each item's (kind, space id), kept with a failure so
-        a resync that lists only changes retries it."""
-        fetched = [r for r in results if isinstance(r, FetchedContent)]
-        failures = [r for r in results if isinstance(r, ItemFailure)]
-        gone = [r.source_id for r in results if isinstance(r, ItemGone)]
-        with self.services.sessions.begin() as session:
-            self._owned(session, run_id)
-            paid = charge(
-                session,
-                team_id=team_id,
-                units=len(fetched),
-                cost_per_unit=self.options.cost_per_page,
-                now=self.clock(),
-                run_id=run_id,
-            ).paid
-            documents = document_inputs(list(zip(fetched, converted, strict=True))[:paid], names)
-            index.bulk_replace_documents(session, datastore_id, documents)
-            for failure in failures:
-                kind, space_id = where.get(failure.source_id, (None, None))
-                index.record_failure(
-                    session,
-                    datastore_id=datastore_id,
-                    source_id=failure.source_id,
-                    title=failure.title,
-                    reason=failure.reason,
-                    kind=kind,
-                    space_id=space_id,
-                )
-            states = {doc.source_id: ItemState.DONE for doc, _chunks in documents}
-            states.update({failure.source_id: ItemState.FAILED for failure in failures})
-            states.update({source_id: ItemState.GONE for source_id in gone})
-            if gone:
-                index.delete_documents(session, datastore_id=datastore_id, source_ids=gone)
-            runs.set_item_states(session, run_id=run_id, states=states)
-            session.execute(
-                update(SyncRun)
-                .where(SyncRun.id == run_id)
-                .values(
-                    processed=SyncRun.processed + len(documents),
-                    failed=SyncRun.failed + len(failures),
-                    credits_charged=SyncRun.credits_charged + paid * self.options.cost_per_page,
-                )
-            )
-            session.execute(
-                update(Datastore)
-                .where(Datastore.id == datastore_id)
-                .values(document_count=index.count_documents(session, datastore_id=datastore_id))
-            )
-        metrics.PAGES_PROCESSED.inc(len(documents))
-        metrics.PAGE_FAILURES.inc(len(failures))
-        if paid < len(fetched):
-            raise OutOfCredits("Out of ingestion credits — add credits or set up auto top-off with /datastore credits.")
-
     # --- the end of a run -----------------------------------------------------------------------------------
     def _finish(self, run_id: int) -> RunState:
         with self.services.sessions.begin() as session:
-            run, datastore = self._owned(session, run_id)
+            run, datastore = self.owned(session, run_id)
             run.deleted = resync.prune(session, run, datastore.id)
             resync.leave_watermarks(session, run, datastore)
             documents = index.count_documents(session, datastore_id=datastore.id)
@@ -377,7 +332,7 @@ class SyncEngine:
 
     def _fail(self, run_id: int, reason: str) -> RunState:
         with self.services.sessions.begin() as session:
-            run, datastore = self._owned(session, run_id)
+            run, datastore = self.owned(session, run_id)
             self._close(
                 run, datastore, RunOutcome.FAILED, reason, index.count_documents(session, datastore_id=datastore.id)
             )
@@ -385,7 +340,7 @@ class SyncEngine:
 
     def _pause(self, run_id: int, kind: PauseKind, reason: str, *, until: datetime | None = None) -> RunState:
         with self.services.sessions.begin() as session:
-            run, datastore = self._owned(session, run_id)
+            run, datastore = self.owned(session, run_id)
             run.state, run.pause_kind, run.reason, run.paused_until = RunState.PAUSED, kind, reason, until
             run.lease_owner, run.lease_expires_at = None, None
             datastore.status, datastore.status_detail = DatastoreStatus.PAUSED, reason

@@ -3,6 +3,7 @@
 * A full sync, a first sync and the deletion check list every id of every space (purges are invisible to a
   "changed since" question, so only a whole listing finds them); the deletion check is due when the last one
   is older than the datastore's deletion interval (default a day, `/datastore schedule NAME 6h --deletions 1d`).
+  A full or first sync lists the bodies too and indexes them as they come (one pass: ~1 point a page).
 * Any other resync asks each space and kind only for what changed since its watermark, less OVERLAP; a space
   without a watermark (new in the selection, or never listed completely) is listed whole. Items that failed
   before are fetched again (an unchanged page is never listed, so it would never be retried otherwise).
@@ -65,6 +66,10 @@ def plan_spaces(
 ) -> None:
     """Record the run's spaces (``(id, key, name)``) and kinds, each listed whole or by changes."""
     run.lists_everything = run.kind == RunKind.FULL or deletion_check_due(datastore, now)
+    # One pass: a full or first sync lists with bodies and indexes as it lists. A deletion check of an indexed
+    # datastore lists ids only (most pages are unchanged) and fetches the changed ones by id.
+    first = index.count_documents(session, datastore_id=datastore.id) == 0
+    run.lists_bodies = run.kind == RunKind.FULL or (run.lists_everything and first)
     marks = {} if run.lists_everything else watermarks(session, datastore_id=datastore.id)
     for space_id, key, name in spaces:
         for kind in kinds:

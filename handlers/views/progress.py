@@ -88,6 +88,21 @@ def _paused_line(s: ProgressSnapshot) -> str:
     return f":double_vertical_bar: *Paused* — {_reason(s.reason or 'waiting')}"
 
 
+def _listing_and_processing(s: ProgressSnapshot) -> tuple[str, str]:
+    """A one-pass sync, indexing pages as it lists them: its total is Confluence's estimate ("about N"), or
+    unknown (no bar, a running count) when Confluence gave none; exact once every space is listed."""
+    spaces = f"{s.spaces_done} of {s.spaces_total} spaces listed · " if s.spaces_total else ""
+    detail = f"{spaces}{s.documents:,} documents searchable now"
+    if s.to_process <= 0:
+        return f"*Processing* {s.processed:,} pages so far · {s.failed:,} failed · {s.rate:,.0f} pages/s", detail
+    eta = f" · about {duration_text(s.eta_seconds)} left" if s.eta_seconds is not None else ""
+    line = (
+        f"*Processing* `{progress_bar(s.fraction)}` {s.processed:,} of about {s.to_process:,} · "
+        f"{s.failed:,} failed · {s.rate:,.0f} pages/s{eta}"
+    )
+    return line, f"{detail} · the total is Confluence's estimate until every space is listed"
+
+
 def progress_message(s: ProgressSnapshot) -> Message:
     """The reply kept updated while the run goes: indeterminate first, then a bar with rate and ETA."""
     name = escape_mrkdwn(s.name)
@@ -110,6 +125,8 @@ def progress_message(s: ProgressSnapshot) -> Message:
             phase = "Looking for changes"
         line = f":hourglass_flowing_sand: *{phase}…* {spaces}{s.found:,} {found}"
         detail = f"{s.documents:,} documents searchable now"
+    elif s.total_estimated:
+        line, detail = _listing_and_processing(s)
     else:
         eta = f" · about {duration_text(s.eta_seconds)} left" if s.eta_seconds is not None else ""
         line = (

@@ -58,12 +58,13 @@ class ServedSync:
         return datastore.channel_id, datastore.parent_ts, datastore.progress_ts
 
     def wait_processing(self) -> SyncRun:
-        """Until pages are being processed (the run still has a good part to go)."""
+        """Until pages are being processed (the run still has a good part to go) and the thread shows it."""
 
         def processing() -> bool:
             runs = self.runs()
             assert not runs or runs[-1].state != "finished", "the sync finished before the fault was injected"
-            return bool(runs) and runs[-1].phase == "processing" and runs[-1].processed > 0
+            started = bool(runs) and runs[-1].phase == "processing" and runs[-1].processed > 0
+            return started and self.datastore().progress_ts is not None
 
         wait_until(processing, timeout=60, interval=0.05)
         return self.run()
@@ -94,11 +95,13 @@ def served_sync(
     **env: str,
 ) -> Iterator[ServedSync]:
     """A `serve` against the fakes; the default user created datastore eng-wiki in ``channel_id`` (default
-    #general) and its first sync is under way (slow page bodies: processing lasts several seconds).
+    #general) and its first sync is under way (slow page bodies: each listing page of bodies takes
+    ``page_latency``, so processing lasts several seconds).
     ``on_started`` runs once `serve` migrated the database, ``before_create`` before the wizard's last step."""
     port = free_port()
     callback = f"http://127.0.0.1:{port}/oauth/confluence/callback"
-    spec = SiteSpec(spaces=4, pages_per_space=pages // 4, blogposts_per_space=0, body_bytes=1500)
+    # Two spaces: each listed in pages // 500 listing pages of 250 bodies, one after the other.
+    spec = SiteSpec(spaces=2, pages_per_space=pages // 2, blogposts_per_space=0, body_bytes=1500)
     apps = [OAuthApp(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uris=(callback,))]
     engine = make_engine(database_url)
     served: Served | None = None
@@ -107,6 +110,7 @@ def served_sync(
             atlassian.set_consent(site_ids=(atlassian.cloud_id,))
             atlassian.set_latency(0.05)
             atlassian.set_latency(page_latency, "GET /wiki/api/v2/pages")
+            atlassian.set_latency(page_latency, "GET */wiki/api/v2/spaces/*/pages?*body-format=storage*")
             environment = serve_environment(slack, atlassian, database_url, port, generate_key(), **env)
             with serve(environment, port, tmp_path / "serve.log") as served:
                 on_started(engine)

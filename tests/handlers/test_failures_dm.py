@@ -40,8 +40,7 @@ class Thread:
     def partial_run(self) -> int:
         """A full sync in which one page cannot be fetched."""
         broken = sorted(self.world.atlassian.site.ids("page"))[3]
-        self.world.atlassian.inject("GET /wiki/api/v2/pages", "500", times=20)
-        self.world.atlassian.inject(f"GET */wiki/api/v2/pages/{broken}*", "500", times=20)
+        self.world.break_page(broken)
         run_id = self.world.queue(kind="full")
         self.world.worker(batch_size=50).run_until_idle()
         assert (self.world.run(run_id).outcome, self.world.run(run_id).failed) == ("partially_synced", 1)

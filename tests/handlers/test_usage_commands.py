@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,6 @@ from demo.fakes.atlassian import SiteSpec
 from demo.fakes.slack_api import FakeSlack
 from handlers.ids import ActionId
 from storage.documents import Document
-from storage.sync_runs import pending_items
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
 from tests.harness import RunningBot, running_bot, wait_until
 
@@ -109,7 +109,9 @@ def test_sync_now_queues_once_and_refuses_politely_while_one_is_queued(synced: t
 
 
 def test_search_during_a_sync_covers_what_is_processed_and_says_so(database_url: str) -> None:
-    spec = SiteSpec(spaces=2, pages_per_space=100, blogposts_per_space=0, body_bytes=2000)
+    # More pages than three listing pages hold (250 each): once the first is stored, the second is already
+    # asked for, and the hold keeps the rest back until the searches are done.
+    spec = SiteSpec(spaces=1, pages_per_space=800, blogposts_per_space=0, body_bytes=2000)
     with FakeSlack(team_id=TEAM) as slack:
         for world in make_world(database_url, spec):
             world.atlassian.set_latency(0.3)
@@ -118,17 +120,21 @@ def test_search_during_a_sync_covers_what_is_processed_and_says_so(database_url:
             worker.start()
             wait_until(lambda w=world: w.datastore().document_count >= 20, timeout=30)  # type: ignore[misc]
             world.atlassian.faults.hold()  # the rest of the sync waits until the searches are done
+            settled = -1  # … once the answers already on their way (0.3 s each) are stored
+            while (count := world.datastore().document_count) != settled:
+                settled = count
+                time.sleep(1.0)
             settings = world.services.settings
             assert settings.encryption_key is not None
             key = settings.encryption_key.get_secret_value()
             with running_bot(slack, database_url, encryption_key=key) as bot:
                 with world.services.sessions() as session:
                     done = sorted(session.scalars(select(Document.source_id)))
-                    waiting = pending_items(session, run_id=run_id, limit=1000)[-1].source_id  # processed last
                 site = world.atlassian.site
+                waiting = str(max(set(site.ids("page")) - {int(source_id) for source_id in done}))  # listed last
                 found = _reply(bot, f"search eng-wiki {site.page_text_hints(int(done[0])).tag}")
                 assert site.page_text_hints(int(done[0])).title in str(found["blocks"])
-                assert re.search(r"Searching \d+ of ~200 documents — sync in progress", str(found["blocks"]))
+                assert re.search(r"Searching \d+ of ~800 documents — sync in progress", str(found["blocks"]))
                 missing = _reply(bot, f"search eng-wiki {site.page_text_hints(int(waiting)).tag}")
                 assert "No results" in str(missing["text"])
                 assert "the sync is still running, so more pages become searchable soon" in str(missing["blocks"])

@@ -230,6 +230,11 @@ def _search_items(ctx: ApiContext) -> tuple[list[Content], Callable[[Content], A
 
 
 def search_content(ctx: ApiContext) -> Response:
+    return _searched(ctx)[0]
+
+
+def _searched(ctx: ApiContext) -> tuple[Response, int]:
+    """One page of a CQL search, and how many results the whole search has."""
     items, key, desc = _search_items(ctx)
     expand = _expand(ctx)
     limit = _cap(ctx, expand)
@@ -240,12 +245,13 @@ def search_content(ctx: ApiContext) -> Response:
         next_query = query_with(
             ctx.request, {"next": "true", "cursor": cursor, "limit": str(limit), "start": str(start + len(chunk))}
         )
-    return v1_list(ctx, [content_json(ctx, c, expand) for c in chunk], start, limit, next_query)
+    return v1_list(ctx, [content_json(ctx, c, expand) for c in chunk], start, limit, next_query), len(items)
 
 
 def search(ctx: ApiContext) -> Response:
-    """``/rest/api/search``: like content/search but results wrap the content."""
-    response = search_content(ctx)
+    """``/rest/api/search``: like content/search but results wrap the content, and ``totalSize`` counts every
+    result of the search (Atlassian's may be approximate)."""
+    response, total = _searched(ctx)
     payload = json.loads(response.body)
     payload["results"] = [
         {
@@ -258,7 +264,7 @@ def search(ctx: ApiContext) -> Response:
         }
         for r in payload["results"]
     ]
-    payload["totalSize"] = payload["size"]
+    payload["totalSize"] = total
     wrapped = json_response(200, payload)
     wrapped.body_ids = response.body_ids
     return wrapped

@@ -1,7 +1,8 @@
 """Fault injection, latency and the request log of the fake Atlassian.
 
 A :class:`FaultRule` matches requests by an ``fnmatch`` pattern tested against the endpoint key
-(``"GET /wiki/api/v2/pages/{id}"``) and against the raw request line (``"GET /ex/confluence/…"``).
+(``"GET /wiki/api/v2/pages/{id}"``) and against the raw request line (``"GET /ex/confluence/…"``), with and
+without its query (``"GET /ex/…/pages?body-format=storage&…"``).
 Kinds: ``429`` (+ ``Retry-After`` and rate-limit headers), ``500``/``502``/``503``, ``timeout``
 (hold the connection, then close it without answering), ``malformed_json`` (200 whose body is
 truncated mid-document), ``401``/``403``/``404`` (a gateway-style refusal), ``oauth_error`` (an OAuth
@@ -78,8 +79,10 @@ class FaultRule:
     where: str = "both"  # body | header | both
     raw_link: str | None = None
 
-    def matches(self, endpoint: str, request_line: str) -> bool:
-        return fnmatchcase(endpoint, self.pattern) or fnmatchcase(request_line, self.pattern)
+    def matches(self, endpoint: str, request_line: str, query: str = "") -> bool:
+        """The pattern against the endpoint key, ``METHOD /path`` and, with a query, ``METHOD /path?query``."""
+        lines = (request_line, f"{request_line}?{query}") if query else (request_line,)
+        return fnmatchcase(endpoint, self.pattern) or any(fnmatchcase(line, self.pattern) for line in lines)
 
     @property
     def exhausted(self) -> bool:
@@ -148,18 +151,19 @@ class FaultPlan:
             self._latency.clear()
             self.default_latency = 0.0
 
-    def latency_for(self, endpoint: str, request_line: str) -> float:
+    def latency_for(self, endpoint: str, request_line: str, query: str = "") -> float:
+        lines = (request_line, f"{request_line}?{query}") if query else (request_line,)
         with self._lock:
             for rule in reversed(self._latency):
-                if fnmatchcase(endpoint, rule.pattern) or fnmatchcase(request_line, rule.pattern):
+                if fnmatchcase(endpoint, rule.pattern) or any(fnmatchcase(line, rule.pattern) for line in lines):
                     return rule.seconds
             return self.default_latency
 
-    def take(self, endpoint: str, request_line: str) -> FaultRule | None:
+    def take(self, endpoint: str, request_line: str, query: str = "") -> FaultRule | None:
         """Consume one hit of the first live rule that matches, if any."""
         with self._lock:
             for rule in self._rules:
-                if rule.exhausted or not rule.matches(endpoint, request_line):
+                if rule.exhausted or not rule.matches(endpoint, request_line, query):
                     continue
                 if rule.skip > 0:
                     rule.skip -= 1

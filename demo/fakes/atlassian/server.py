@@ -268,10 +268,10 @@ class FakeAtlassian:
         self.faults.wait_while_held(self._stop)
         endpoint, respond = resolve(request)
         line = f"{request.method} {request.path}"
-        delay = self.faults.latency_for(endpoint, line)
+        delay = self.faults.latency_for(endpoint, line, request.raw_query)
         if delay > 0:
             self._stop.wait(delay)
-        rule = self.faults.take(endpoint, line)
+        rule = self.faults.take(endpoint, line, request.raw_query)
         real = respond() if rule is None or rule.kind.needs_real else None
         outcome: Outcome = apply_fault(rule, real) if rule is not None else real  # type: ignore[assignment]
         status = outcome.status if isinstance(outcome, Response) else 0

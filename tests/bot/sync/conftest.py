@@ -70,6 +70,13 @@ class SyncWorld:
             assert datastore is not None
             datastore.deletions_checked_at = None
 
+    def break_page(self, content_id: int) -> None:
+        """Confluence cannot serve this page: every listing with bodies fails (so pages are listed without and
+        fetched by id), batch fetches fail for a while, and the page alone keeps failing."""
+        self.atlassian.inject("GET */wiki/api/v2/spaces/*/pages?*body-format=storage*", "500", times=None)
+        self.atlassian.inject("GET /wiki/api/v2/pages", "500", times=20)
+        self.atlassian.inject(f"GET */wiki/api/v2/pages/{content_id}*", "500", times=20)
+
     def set_spaces(self, space_ids: list[str]) -> None:
         with self.services.sessions.begin() as session:
             datastore = session.get(Datastore, self.datastore_id)

@@ -99,25 +99,19 @@ def test_a_stored_cursor_not_in_the_limit_form_asks_for_a_full_page() -> None:
     assert client.asked == [(250, "/wiki/api/v2/spaces/s1/pages?sort=-modified-date&cursor=2")]
 
 
-def test_the_bodies_a_listing_of_changes_brought_are_fetched_without_asking_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from bot.sync import confluence_source
-    from bot.sync.source import ContentRef, FetchedContent, ItemFailure
-
-    monkeypatch.setattr(confluence_source, "KEPT_BODY_CHARS", 2 * len("<p>x</p>"))  # room for two bodies
-    items = [_item(1, 30), _item(2, 20), _item(3, 10), _item(4, 5, body=None), _item(5, -1)]
+def test_a_listing_of_changes_brings_the_bodies_it_has_and_no_others() -> None:
+    items = [_item(1, 30), _item(2, 20), _item(3, 10, body=""), _item(4, 5, body=None), _item(5, -1)]
     source, client = _source(items)
-    listed = _listed(source)[0]
-    assert listed == ["1", "2", "3", "4"]
-    refs = [ContentRef(i, "page", "s1", f"t{i}", 2, None, None) for i in listed]
-    stale = ContentRef("2", "page", "s1", "t2", 1, None, None)  # asked for at another version than listed
-    results = list(source.fetch([refs[0], stale, refs[2], refs[3]]))
-    assert client.fetched == ["2", "3", "4"]  # 1 was kept; 2 at another version; 3 beyond the bound; 4 had none
-    fetched = {r.ref.source_id: r.ref.version for r in results if isinstance(r, FetchedContent)}
-    assert fetched == {"1": 2, "2": 3, "3": 3}  # the kept one at its listed version, the others as fetched
-    assert [r.source_id for r in results if isinstance(r, ItemFailure)] == ["4"]  # fetched without its body
-    assert list(source.fetch([refs[0]])) and client.fetched[-1] == "1"  # a kept body is handed out once
+    listing = source.list_changed("s1", "page", SINCE, None)
+    refs, fetched = list(listing.refs), list(listing.fetched)
+    while listing.next_cursor is not None:
+        listing = source.list_changed("s1", "page", SINCE, listing.next_cursor)
+        refs += listing.refs
+        fetched += listing.fetched
+    assert [ref.source_id for ref in refs] == ["1", "2", "3", "4"]
+    assert [f.ref.source_id for f in fetched] == ["1", "2", "3"]  # 4 came without one: fetched by id later
+    assert fetched[2].body == "" and fetched[0].url == "https://acme.atlassian.net/wiki/p/1"  # an empty page is one
+    assert client.fetched == []
 
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -142,13 +136,11 @@ def test_the_date_header_is_atlassians_clock_when_it_can_be_believed(header: Any
     assert server_date(header, NOW) == expected
 
 
-def test_a_failed_bulk_fetch_retries_one_by_one_only_what_was_not_kept() -> None:
-    """Kept bodies are answered once: a bulk fetch that fails must not fetch (and charge) them again."""
+def test_a_failed_bulk_fetch_retries_one_by_one() -> None:
     from bot.errors import AtlassianUnavailable
     from bot.sync.source import ContentRef, FetchedContent
 
     source, client = _source([_item(1, 30), _item(2, -1)])
-    _listed(source)  # keeps item 1's body
 
     def failing(kind: str, ids: list[str]) -> Iterator[ContentItem]:
         raise AtlassianUnavailable("Confluence answered 500 five times")
@@ -164,7 +156,7 @@ def test_a_failed_bulk_fetch_retries_one_by_one_only_what_was_not_kept() -> None
     refs = [ContentRef(i, "page", "s1", f"t{i}", 2, None, None) for i in ("1", "2")]
     results = list(source.fetch(refs))
     assert sorted(r.ref.source_id for r in results if isinstance(r, FetchedContent)) == ["1", "2"]
-    assert len(results) == 2 and singles == ["2"]
+    assert len(results) == 2 and singles == ["1", "2"]
 
 
 def test_a_time_without_an_offset_is_utc_and_a_bad_one_is_none() -> None:

@@ -169,8 +169,7 @@ def test_invalid_grant_pauses_for_reconnect(sync_world: SyncWorld) -> None:
 def test_one_failing_page_fails_only_that_page(sync_world: SyncWorld) -> None:
     world = sync_world
     broken = sorted(world.atlassian.site.ids("page"))[3]
-    world.atlassian.inject("GET /wiki/api/v2/pages", "500", times=20)  # batch fetches fail …
-    world.atlassian.inject(f"GET */wiki/api/v2/pages/{broken}*", "500", times=20)  # … and so does one page alone
+    world.break_page(broken)
     run_id = world.queue(kind="full")
     world.worker(batch_size=50).run_until_idle()
     run = world.run(run_id)

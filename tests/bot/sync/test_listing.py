@@ -11,7 +11,17 @@ import pytest
 
 from bot.errors import AtlassianRequestError, ReconnectRequired
 from bot.sync import listing
-from bot.sync.listing import ENDLESS, GROUP_PAGES, LOOP, QUEUE_PAGES, ListedPage, ListingTask, ParallelListing
+from bot.sync.convert import ConvertedDocument
+from bot.sync.listing import (
+    BODIED_QUEUE_PAGES,
+    ENDLESS,
+    GROUP_PAGES,
+    LOOP,
+    QUEUE_PAGES,
+    ListedPage,
+    ListingTask,
+    ParallelListing,
+)
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Listing, SpaceRef
 
 
@@ -28,7 +38,10 @@ class PagedSource:
     def spaces(self, space_ids: Sequence[str] | None) -> list[SpaceRef]:
         return []
 
-    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
+    def estimate(self, spaces: Sequence[SpaceRef]) -> int | None:
+        return None
+
+    def list_page(self, space_id: str, kind: str, cursor: str | None, *, with_bodies: bool = False) -> Listing:
         with self.lock:
             self.calls.append((space_id, cursor))
         time.sleep(0.01)
@@ -38,7 +51,8 @@ class PagedSource:
             raise ReconnectRequired("reconnect")
         page = int(cursor or "1")
         refs = [ContentRef(f"{space_id}-{page}-{i}", kind, space_id, "t", 1, None, None) for i in range(3)]
-        return Listing(refs=refs, next_cursor=str(page + 1) if page < 3 else None)
+        fetched = [FetchedContent(ref, "", f"<p>{ref.source_id}</p>") for ref in refs] if with_bodies else []
+        return Listing(refs=refs, next_cursor=str(page + 1) if page < 3 else None, fetched=fetched)
 
     def list_changed(self, space_id: str, kind: str, since: datetime, cursor: str | None) -> Listing:
         with self.lock:
@@ -83,7 +97,7 @@ def test_resuming_from_a_cursor_and_a_reconnect_stops_everything() -> None:
 
 
 class EndlessSource(PagedSource):
-    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
+    def list_page(self, space_id: str, kind: str, cursor: str | None, *, with_bodies: bool = False) -> Listing:
         with self.lock:
             self.calls.append((space_id, cursor))
         page = int(cursor or "1")
@@ -106,7 +120,7 @@ def test_listing_waits_for_a_slow_writer_and_stops_when_it_stops() -> None:
 class LoopingSource(PagedSource):
     """Pages 1 → 2 → 3 → 2: a next cursor the listing already followed."""
 
-    def list_page(self, space_id: str, kind: str, cursor: str | None) -> Listing:
+    def list_page(self, space_id: str, kind: str, cursor: str | None, *, with_bodies: bool = False) -> Listing:
         with self.lock:
             self.calls.append((space_id, cursor))
         page = int(cursor or "1")
@@ -149,3 +163,47 @@ def test_a_task_with_a_time_lists_changes_and_one_without_lists_everything() -> 
     pages = [page for group in ParallelListing(source, threads=2).groups(tasks) for page in group]
     assert source.changes == [("a", since)] * 3  # each page of "a" asked for changes since then
     assert sorted({page.space_id for page in pages}) == ["a", "b"]
+
+
+class BodiedEndlessSource(PagedSource):
+    def list_page(self, space_id: str, kind: str, cursor: str | None, *, with_bodies: bool = False) -> Listing:
+        with self.lock:
+            self.calls.append((space_id, cursor))
+        page = int(cursor or "1")
+        ref = ContentRef(f"{space_id}-{page}", kind, space_id, "t", 1, None, None)
+        return Listing(refs=[ref], next_cursor=str(page + 1), fetched=[FetchedContent(ref, "", "<p>x</p>")])
+
+
+def test_bodies_are_prepared_in_the_listing_threads_and_handed_over_with_their_page() -> None:
+    prepared_in: set[str] = set()
+
+    def prepare(fetched: list[FetchedContent]) -> tuple[list[FetchedContent], list[ConvertedDocument]]:
+        prepared_in.add(threading.current_thread().name)
+        kept = [f for f in fetched if not f.ref.source_id.endswith("-0")]  # the engine drops unchanged ones
+        return kept, [ConvertedDocument(f.ref.source_id, "h", (("", f.body),)) for f in kept]
+
+    tasks = [ListingTask(space, "page", None, with_bodies=True) for space in "ab"]
+    pages = [
+        page for group in ParallelListing(PagedSource(), threads=2, prepare=prepare).groups(tasks) for page in group
+    ]
+    assert all(name.startswith("sync-list") for name in prepared_in)
+    for page in pages:
+        assert [f.ref.source_id for f in page.fetched] == [ref.source_id for ref in page.refs[1:]]
+        assert [c.source_id for c in page.converted] == [f.ref.source_id for f in page.fetched]
+    plain = [
+        page
+        for group in ParallelListing(PagedSource(), threads=2, prepare=prepare).groups([ListingTask("c", "page", None)])
+        for page in group
+    ]
+    assert all(not page.fetched for page in plain)  # a listing without bodies prepares nothing
+
+
+def test_a_listing_with_bodies_keeps_few_pages_waiting_for_the_writer() -> None:
+    source = BodiedEndlessSource()
+    tasks = [ListingTask(space, "page", None, with_bodies=True) for space in "ab"]
+    groups = ParallelListing(source, threads=2).groups(tasks)
+    next(groups)
+    time.sleep(0.3)
+    assert len(source.calls) <= BODIED_QUEUE_PAGES + GROUP_PAGES + 4 < QUEUE_PAGES
+    assert isinstance(groups, Generator)
+    groups.close()

@@ -41,7 +41,9 @@ class FlakyConverter(Converter):
 
 def _worker(world: SyncWorld, converter: Converter, **options: object) -> SyncWorker:
     sources = ConfluenceSources(world.services, world.tokens, RequestBudget(10_000_000), sleep=world.slept.append)
-    engine = SyncEngine(world.services, sources, converter, owner="flaky-worker", options=EngineOptions())
+    # One listing thread: the full sync converts as it lists, so each attempt meets exactly one failing batch.
+    options_ = EngineOptions(metadata_threads=1)
+    engine = SyncEngine(world.services, sources, converter, owner="flaky-worker", options=options_)
     heartbeat = Heartbeat(world.services, Loop.WORKER, engine.owner)
     return SyncWorker(world.services, engine, poll_seconds=0.05, heartbeat=heartbeat, **options)  # type: ignore[arg-type]
 
