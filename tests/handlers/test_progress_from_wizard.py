@@ -24,7 +24,7 @@ FEW = 4
 
 @pytest.fixture
 def serving(fake_slack: FakeSlack, database_url: str) -> Iterator[World]:
-    spec = SiteSpec(spaces=4, pages_per_space=PAGES // 4, blogposts_per_space=0, body_bytes=1500)
+    spec = SiteSpec(spaces=1, pages_per_space=PAGES, blogposts_per_space=0, body_bytes=1500)
     yield from make_world(fake_slack, database_url, [SiteConfig(name="acme", spec=spec)], background=True)
 
 
@@ -34,6 +34,7 @@ def test_a_sync_started_from_the_wizard_ends_with_a_check_mark_and_few_updates(s
     # that a progress update every tick would break the bound below.
     world.atlassian.set_latency(0.2)
     world.atlassian.set_latency(2.0, "GET /wiki/api/v2/pages")
+    world.atlassian.set_latency(2.0, "GET */wiki/api/v2/spaces/*/pages?*body-format=storage*")  # one-pass listings
     driver = WizardDriver(world)
     driver.connect("eng-wiki", "acme")
     driver.grant(None)
