@@ -22,11 +22,6 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
-from slack_sdk.http_retry.request import HttpRequest as RetryHttpRequest
-from slack_sdk.http_retry.response import HttpResponse as RetryHttpResponse
-from slack_sdk.http_retry.state import RetryState
-from slack_sdk.web import SlackResponse
 
 import handlers
 from bot import metrics
@@ -35,6 +30,7 @@ from bot.errors import ConfigurationError, SlackUnavailableError, UserFacingErro
 from bot.logs import ContextThreadPoolExecutor, current_ids, log_context, new_request_id
 from bot.services import Services
 from bot.slack_body import SlackBody
+from bot.slack_clients import CountingWebClient, RepeatableCallRetryHandler, SlackClients
 from bot.slack_gate import GATE_BODY, GATE_VERIFIED_AT, RECEIVED_AT
 
 if TYPE_CHECKING:
@@ -73,9 +69,6 @@ BOT_SCOPES = (
     "im:history",
     "usergroups:read",  # usergroups.list / usergroups.users.list: a datastore limited to a user group's members
 )
-#: Web API methods that post something new: never sent again on their own after a connection error, since Slack
-#: may have applied the first request (the caller looks for it before posting again).
-NOT_REPEATABLE = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage"})
 
 
 class _DropClientTokenNotice(logging.Filter):
@@ -113,56 +106,6 @@ class BotApp:
         self.listeners.shutdown(wait=True)
 
 
-class RepeatableCallRetryHandler(ConnectionErrorRetryHandler):
-    """slack_sdk's connection-error retries, except for posts: a dropped connection after Slack applied a
-    chat.postMessage would otherwise post it twice."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: RetryHttpRequest,
-        response: RetryHttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        method = request.url.split("?", 1)[0].rsplit("/", 1)[-1]
-        if method in NOT_REPEATABLE:
-            return False
-        return super()._can_retry(state=state, request=request, response=response, error=error)
-
-
-class CountingWebClient(WebClient):
-    """slack_sdk's WebClient, counting each Web API call by method and outcome in /metrics (bot/metrics.py)."""
-
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
-        outcome = "unreachable"
-        try:
-            response = super().api_call(api_method, **kwargs)
-            outcome = "ok"
-            return response
-        except SlackApiError as exc:
-            outcome = "rate_limited" if exc.response.status_code == 429 else "error"
-            raise
-        finally:
-            metrics.slack_call(api_method, outcome)
-
-    @classmethod
-    def like(cls, client: WebClient) -> CountingWebClient:
-        """A counting copy of ``client`` (Bolt builds a plain WebClient for each request)."""
-        copy = cls(
-            token=client.token,
-            base_url=client.base_url,
-            timeout=client.timeout,
-            ssl=client.ssl,
-            proxy=client.proxy,
-            headers=client.headers,
-            logger=client.logger,
-            retry_handlers=client.retry_handlers,
-        )
-        copy.default_params = dict(client.default_params)  # team_id, when Bolt gave one
-        return copy
-
-
 def _request_kind(body: dict[str, Any]) -> str:
     """The kind of a Slack request, for the handler latency histogram."""
     if "command" in body:
@@ -180,10 +123,13 @@ def _request_kind(body: dict[str, Any]) -> str:
     return kinds.get(str(body.get("type")), "other")
 
 
-def _counting_client(context: BoltContext, next: Callable[[], None]) -> None:
-    """Bolt's first global middleware: the request's client counts its calls too."""
-    context["client"] = CountingWebClient.like(context.client)
-    next()
+def _shared_client(clients: SlackClients) -> Callable[[BoltContext, Callable[[], None]], None]:
+    def middleware(context: BoltContext, next: Callable[[], None]) -> None:
+        """Bolt's first global middleware: the request gets its installation's shared, counting client."""
+        context["client"] = clients.like(context.client)
+        next()
+
+    return middleware
 
 
 class ObservedApp(App):
@@ -199,15 +145,6 @@ class ObservedApp(App):
             finally:
                 body = req.body if isinstance(req.body, dict) else {}
                 metrics.HANDLER_SECONDS.labels(kind=_request_kind(body)).observe(time.monotonic() - started)
-
-
-def _web_client(services: Services, token: str | None) -> WebClient:
-    return CountingWebClient(
-        token=token,
-        base_url=services.settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[RepeatableCallRetryHandler(max_retry_count=2)],
-    )
 
 
 def _oauth_settings(services: Services) -> OAuthSettings:
@@ -232,7 +169,7 @@ def _oauth_settings(services: Services) -> OAuthSettings:
     )
 
 
-def _client_for_team(services: Services, app: App) -> Callable[[str], WebClient]:
+def _client_for_team(clients: SlackClients, app: App) -> Callable[[str], WebClient]:
     """How work outside a Slack request (the OAuth callback, jobs) gets a client for a workspace."""
     store = app.installation_store
     if store is None:
@@ -242,7 +179,7 @@ def _client_for_team(services: Services, app: App) -> Callable[[str], WebClient]
         bot = store.find_bot(enterprise_id=None, team_id=team_id)
         if bot is None or not bot.bot_token:
             raise UserFacingError(f"Datastore Bot is not installed in workspace {team_id} any more.")
-        return _web_client(services, bot.bot_token)
+        return clients.get(bot.bot_token, team_id)
 
     return for_team
 
@@ -263,11 +200,12 @@ def create_app(services: Services, *, people: PersonDirectory | None = None, ver
         "raise_error_for_unhandled_request": True,
         "token_verification_enabled": verify_token,
     }
+    clients = SlackClients(settings.slack_api_url)
     if settings.multi_workspace:
-        options.update(client=_web_client(services, None), oauth_settings=_oauth_settings(services))
+        options.update(client=clients.get(None), oauth_settings=_oauth_settings(services))
     else:
         assert settings.slack_bot_token is not None
-        options.update(client=_web_client(services, settings.slack_bot_token.get_secret_value()))
+        options.update(client=clients.get(settings.slack_bot_token.get_secret_value()))
     try:
         app = ObservedApp(**options)
     except (BoltError, SlackApiError, SlackRequestError, OSError) as exc:
@@ -275,8 +213,8 @@ def create_app(services: Services, *, people: PersonDirectory | None = None, ver
         raise SlackUnavailableError(
             f"Slack rejected SLACK_BOT_TOKEN or could not be reached at {settings.slack_api_url}: {exc}"
         ) from None
-    app.use(_counting_client)
-    wiring = handlers.register(app, services, _client_for_team(services, app), people=people)
+    app.use(_shared_client(clients))
+    wiring = handlers.register(app, services, _client_for_team(clients, app), people=people)
     return BotApp(
         bolt=app,
         oauth_callback=wiring.oauth_callback,

@@ -80,6 +80,15 @@ class Counts:
         """Finished Synced (or partially): the bar shows every page as done."""
         return self.state == RunState.FINISHED and self.outcome in (RunOutcome.SYNCED, RunOutcome.PARTIALLY_SYNCED)
 
+    def measure(self) -> tuple[int, int | None]:
+        """(done, total) as the displays show them: every page done once Synced; while the total is Confluence's
+        estimate, the running count against it, never short of the count (no total without an estimate)."""
+        if self.complete:
+            return max(self.total, 1), max(self.total, 1)
+        if self.estimated:
+            return self.done, max(self.total, self.done) if self.total > 0 else None
+        return min(self.done, self.total), self.total
+
 
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
@@ -94,14 +103,13 @@ def plain_line(name: str, counts: Counts, rate: float) -> str:
             f"{counts.found:,} pages found"
         )
     phase = counts.phase.replace("_", " ")
-    if counts.estimated and counts.total <= 0:
-        return f"{name}: {phase} {counts.done:,} so far · {counts.failed:,} failed · {rate:,.0f} pages/s"
-    total = max(counts.total, 1)
-    done = counts.total if counts.complete else min(counts.done, counts.total)
-    eta = f" · ETA {_duration((counts.total - done) / rate)}" if rate > 0 and done < counts.total else ""
+    done, total = counts.measure()
+    if total is None:
+        return f"{name}: {phase} {done:,} so far · {counts.failed:,} failed · {rate:,.0f} pages/s"
+    eta = f" · ETA {_duration((total - done) / rate)}" if rate > 0 and done < total else ""
     about = "about " if counts.estimated else ""
     return (
-        f"{name}: {phase} {done:,}/{about}{counts.total:,} ({100 * done // total}%) · "
+        f"{name}: {phase} {done:,}/{about}{total:,} ({100 * done // max(total, 1)}%) · "
         f"{counts.failed:,} failed · {rate:,.0f} pages/s{eta}"
     )
 
@@ -161,10 +169,7 @@ class SyncProgress:
                 failed=f"{counts.found:,} pages found",
             )
             return
-        total: int | None = max(counts.total, 1) if counts.complete else counts.total
-        done = total if counts.complete and total is not None else min(counts.done, counts.total)
-        if counts.estimated:  # Confluence's estimate: a running count without one, never short of the count
-            total, done = (max(counts.total, counts.done) or None), counts.done
+        done, total = counts.measure()
         progress.update(
             task,
             description=f"{self.name}: {counts.phase.replace('_', ' ')}",

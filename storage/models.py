@@ -402,13 +402,3 @@ class Heartbeat(Base):
     owner: Mapped[str] = mapped_column(String(96), primary_key=True)  # the process (and loop) beating
     beat_at: Mapped[datetime]
     detail: Mapped[str | None] = mapped_column(String(255))  # what it was doing (idle, run 12, ...)
-
-
-# Imported for its models: every table must be on Base.metadata for Alembic and the migration test.
-import storage.access_audit  # noqa: E402
-import storage.acl  # noqa: E402
-import storage.documents  # noqa: E402
-import storage.permission_passes  # noqa: E402
-import storage.person_links  # noqa: E402
-import storage.points  # noqa: E402
-import storage.usage_limits  # noqa: E402, F401

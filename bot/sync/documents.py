@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot import metrics
+from bot.errors import OutOfCredits
 from bot.sync.convert import ConvertedDocument
 from bot.sync.source import FetchedContent, ItemFailure
 from storage import search_index as index
@@ -20,7 +21,9 @@ from storage.credits import charge
 from storage.models import Datastore, SyncRun
 from storage.states import ItemState
 
-__all__ = ["Batch", "document_inputs", "store_batch"]
+__all__ = ["NO_CREDITS", "Batch", "document_inputs", "require_paid", "store_batch"]
+
+NO_CREDITS = "Out of ingestion credits — add credits or set up auto top-off with /datastore credits."
 
 
 @dataclass(frozen=True)
@@ -111,3 +114,10 @@ def store_batch(
     metrics.PAGES_PROCESSED.inc(len(documents))
     metrics.PAGE_FAILURES.inc(len(batch.failures))
     return paid
+
+
+def require_paid(paid: int, fetched: int) -> None:
+    """After the transaction that stored a batch has committed (what was paid for stays indexed): pause the run
+    for credits when some fetched items were not paid for."""
+    if paid < fetched:
+        raise OutOfCredits(NO_CREDITS)

@@ -35,9 +35,8 @@ from bot.logs import bind_datastore, log_context
 from bot.services import Services
 from bot.sync import processing, resync
 from bot.sync.convert import ConvertedDocument, Converter
-from bot.sync.documents import Batch, store_batch
+from bot.sync.documents import Batch, require_paid, store_batch
 from bot.sync.listing import ListedPage, ListingTask, ParallelListing
-from bot.sync.processing import NO_CREDITS
 from bot.sync.source import ContentRef, FetchedContent, Source, SpaceRef
 from storage import search_index as index
 from storage import sync_runs as runs
@@ -267,8 +266,7 @@ class SyncEngine:
                 cost_per_page=self.options.cost_per_page,
                 now=self.clock(),
             )
-        if paid < len(fetched):
-            raise OutOfCredits(NO_CREDITS)
+        require_paid(paid, len(fetched))
 
     @staticmethod
     def _item_row(ref: ContentRef, known: dict[str, tuple[int, str]]) -> runs.ItemRow:

@@ -6,19 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.errors import OutOfCredits
 from bot.logs import ContextThreadPoolExecutor
 from bot.sync.convert import ConvertedDocument
-from bot.sync.documents import Batch, store_batch
+from bot.sync.documents import Batch, require_paid, store_batch
 from bot.sync.source import ContentRef, FetchedContent, ItemFailure, ItemGone, Source
 from storage import sync_runs as runs
 
 if TYPE_CHECKING:
     from bot.sync.engine import SyncEngine
 
-__all__ = ["NO_CREDITS", "process_pending"]
-
-NO_CREDITS = "Out of ingestion credits — add credits or set up auto top-off with /datastore credits."
+__all__ = ["process_pending"]
 
 
 def process_pending(engine: SyncEngine, run_id: int, source: Source) -> None:
@@ -89,5 +86,4 @@ def _store(
             cost_per_page=engine.options.cost_per_page,
             now=engine.clock(),
         )
-    if paid < len(fetched):
-        raise OutOfCredits(NO_CREDITS)
+    require_paid(paid, len(fetched))

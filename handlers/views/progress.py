@@ -95,9 +95,10 @@ def _listing_and_processing(s: ProgressSnapshot) -> tuple[str, str]:
     detail = f"{spaces}{s.documents:,} documents searchable now"
     if s.to_process <= 0:
         return f"*Processing* {s.processed:,} pages so far · {s.failed:,} failed · {s.rate:,.0f} pages/s", detail
+    total = max(s.to_process, s.processed + s.failed)  # an estimate the listing outgrew follows the count
     eta = f" · about {duration_text(s.eta_seconds)} left" if s.eta_seconds is not None else ""
     line = (
-        f"*Processing* `{progress_bar(s.fraction)}` {s.processed:,} of about {s.to_process:,} · "
+        f"*Processing* `{progress_bar(s.fraction)}` {s.processed:,} of about {total:,} · "
         f"{s.failed:,} failed · {s.rate:,.0f} pages/s{eta}"
     )
     return line, f"{detail} · the total is Confluence's estimate until every space is listed"

@@ -103,3 +103,35 @@ def test_log_lines_go_above_the_bar_through_its_console() -> None:
     assert "a line while the bar is live" not in terminal.getvalue()
     assert terminal.getvalue() == "a line afterwards\n"
     assert handler.stream is terminal
+
+
+def listing(done: int, estimate: int) -> Counts:
+    """A one-pass listing ``done`` pages in, against Confluence's estimate (0: none)."""
+    return Counts("processing", "running", None, 1, 4, done, done, estimate, done, 0, estimated=True)
+
+
+def test_while_the_listing_goes_the_total_is_said_to_be_an_estimate() -> None:
+    assert plain_line("eng-wiki", listing(1_200, 10_000), 100.0).startswith(
+        "eng-wiki: processing 1,200/about 10,000 (12%) · 0 failed · 100 pages/s · ETA 0:01:28"
+    )
+
+
+def test_an_estimate_the_listing_outgrows_follows_the_count_instead_of_capping_it() -> None:
+    line = plain_line("eng-wiki", listing(10_500, 10_000), 100.0)
+    assert line.startswith("eng-wiki: processing 10,500/about 10,500 (100%)") and "ETA" not in line
+
+
+def test_without_an_estimate_the_listing_shows_a_running_count() -> None:
+    line = plain_line("eng-wiki", listing(1_200, 0), 50.0)
+    assert line == "eng-wiki: processing 1,200 so far · 0 failed · 50 pages/s"
+
+
+@pytest.mark.parametrize(("counts", "shown"), [(listing(300, 1_000), "300/1000"), (listing(300, 0), "300")])
+def test_the_bar_counts_against_the_estimate_or_runs_without_a_total(counts: Counts, shown: str) -> None:
+    out = io.StringIO()
+    script = Script(counts)
+    with SyncProgress("eng-wiki", script, out=out, terminal=True).shown():
+        assert script.seen.wait(10)
+    final = out.getvalue().splitlines()[-1]
+    assert "eng-wiki: processing" in final and shown in final
+    assert ("%" in final) == (counts.total > 0)

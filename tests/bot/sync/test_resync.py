@@ -221,3 +221,21 @@ def test_a_deletion_check_that_cannot_list_a_space_prunes_nothing_and_waits_for_
     again = _sync(world)  # still failing: a listing of changes, not of every page
     assert (again.lists_everything, again.outcome) == (False, "partially_synced")
     assert _listings(world) <= 20 * 2 + 10  # first looks (and the failing space's retries), not every page
+
+
+def test_a_full_sync_lists_with_bodies_in_one_pass_for_about_one_point_per_page(database_url: str) -> None:
+    """Two spaces of 1,000 pages: 250 bodies a listing request, converted as listed, no second request per page;
+    the progress total came from one CQL count (its totalSize), not from a metadata pass."""
+    spec = SiteSpec(spaces=2, pages_per_space=1_000, blogposts_per_space=0, body_bytes=200)
+    for world in make_world(database_url, spec):
+        run = _sync(world, "full")
+        assert (run.outcome, run.processed, run.failed, run.lists_bodies) == ("synced", 2_000, 0, True)
+        assert world.datastore().document_count == 2_000
+        log = world.atlassian.log
+        assert sum(log.body_fetches().values()) == 2_000  # each body once, with its listing
+        assert log.count("GET /wiki/api/v2/pages") == 0  # no fetch by id
+        assert log.count("GET /wiki/api/v2/spaces/{id}/pages") == 2 * 4  # 1,000 pages at 250 a request
+        assert log.count("GET /wiki/rest/api/search") == 1  # the estimate: one count for both spaces
+        assert run.total_estimated is False and run.to_process == 2_000  # exact once every space was listed
+        points = log.points()
+        assert points <= 1.02 * 2_000, points  # before the one-pass listing: 2.0 points a page

@@ -165,6 +165,8 @@ def _snapshots(text: str) -> list[tuple[str, ProgressSnapshot]]:
         ("metadata", {"state": "running", "phase": "syncing_metadata"}),
         ("changes", {"state": "running", "phase": "syncing_metadata", "lists_everything": False}),
         ("processing", {"state": "running", "phase": "processing"}),
+        ("one-pass", {"state": "running", "phase": "processing", "total_estimated": True}),
+        ("one-pass-no-estimate", {"state": "running", "phase": "processing", "total_estimated": True, "to_process": 0}),
         ("paused-reason", {"state": "paused", "pause_kind": text}),
         ("paused-reconnect", {"state": "paused", "pause_kind": "reconnect"}),
         ("paused-credits", {"state": "paused", "pause_kind": "credits"}),
