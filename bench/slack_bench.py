@@ -1,13 +1,15 @@
-"""Slack handler latency while a sync runs in the same process as the bot's HTTP server.
+"""Slack handler latency while a full sync runs: with the sync worker in its own process, as ``datastore-bot
+serve`` runs it (bot/sync/supervisor.py), and, for comparison, as a thread of the process that answers Slack.
 
-The bot is wired exactly like ``datastore-bot serve`` (``tests.harness.running_bot`` plus a SyncRuntime
-worker thread on the same services); signed ``/datastore help`` commands come from a separate process
-(:mod:`bench.slack_load`) at a fixed concurrency. First an idle baseline, then during a full sync.
+The bot's HTTP server is wired exactly like ``serve``'s (``tests.harness.running_bot``); signed ``/datastore
+help`` commands come from a separate process (:mod:`bench.slack_load`) at a fixed concurrency. First an idle
+baseline, then during a full sync with the worker process, then during another with the worker thread.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,7 +19,9 @@ from urllib.parse import urlencode
 from bench import world
 from bench.fakesite import CLIENT_ID, CLIENT_SECRET, FakeSite, _repo_root
 from bench.stats import percentile
+from bot.services import Services
 from bot.sync.runtime import SyncRuntime
+from bot.sync.supervisor import WorkerSupervisor
 from demo.fakes.slack_api import FakeSlack
 from tests.harness import SIGNING_SECRET, running_bot
 
@@ -86,6 +90,38 @@ def _summary(result: dict[str, Any], seconds: float) -> dict[str, Any]:
     }
 
 
+def _worker_env(services: Services) -> dict[str, str]:
+    """What a `datastore-bot worker` needs to share this bot's database and reach the fake Confluence."""
+    settings = services.settings
+    assert settings.encryption_key is not None and settings.atlassian_client_secret is not None
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(_repo_root()),
+        "DATABASE_URL": settings.effective_database_url,
+        "ENCRYPTION_KEY": settings.encryption_key.get_secret_value(),
+        "ATLASSIAN_CLIENT_ID": settings.atlassian_client_id or "",
+        "ATLASSIAN_CLIENT_SECRET": settings.atlassian_client_secret.get_secret_value(),
+        "ATLASSIAN_AUTH_URL": settings.atlassian_auth_url,
+        "ATLASSIAN_API_URL": settings.atlassian_api_url,
+        "METRICS_PORT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _during_sync(
+    services: Services, url: str, bodies: list[str], concurrency: int, datastore_id: int, timeout: float
+) -> tuple[dict[str, Any], float, dict[str, Any]]:
+    """The load's latencies during one full sync of the datastore; how long the sync took; its summary."""
+    load = _Load(url, bodies, concurrency, timeout)
+    started = time.perf_counter()
+    run_id = world.queue(services, datastore_id, "full")
+    # Polled gently: an ORM load every 100 ms took ~10% of the GIL in this process (py-spy --gil).
+    while world.run_state(services, run_id) != "finished" and time.perf_counter() - started < timeout:
+        time.sleep(0.5)
+    seconds = time.perf_counter() - started
+    return _summary(load.finish(), seconds), seconds, world.run_summary(services, run_id)
+
+
 def run_slack_bench(
     fake: FakeSite, database_url: str, *, concurrency: int = 20, baseline_seconds: float = 3.0, timeout: float = 900
 ) -> dict[str, Any]:
@@ -100,7 +136,6 @@ def run_slack_bench(
             atlassian_api_url=fake.info.api_url,
         ) as bot,
     ):
-        runtime = SyncRuntime(bot.services)
         datastore_id = world.add_datastore(bot.services, fake.info, fake.fresh_token())
         url = f"{bot.url}/slack/events"
         bodies = _bodies(slack, 200, "help")
@@ -108,25 +143,29 @@ def run_slack_bench(
         time.sleep(baseline_seconds)
         idle = _summary(load.finish(), baseline_seconds)
 
+        workers = WorkerSupervisor(1, env=_worker_env(bot.services))
+        workers.start()
+        try:
+            during, sync_seconds, summary = _during_sync(bot.services, url, bodies, concurrency, datastore_id, timeout)
+        finally:
+            workers.stop()
+        other = world.add_datastore(bot.services, fake.info, fake.fresh_token(), name="eng-wiki-2")
+        runtime = SyncRuntime(bot.services)
         worker = runtime.worker(poll_seconds=0.1)
         worker.start()
-        load = _Load(url, bodies, concurrency, timeout)
-        started = time.perf_counter()
-        run_id = world.queue(bot.services, datastore_id, "full")
-        # Polled gently: an ORM load every 100 ms took ~10% of the GIL in this process (py-spy --gil).
-        while world.run_state(bot.services, run_id) != "finished" and time.perf_counter() - started < timeout:
-            time.sleep(0.5)
-        sync_seconds = time.perf_counter() - started
-        summary = world.run_summary(bot.services, run_id)
-        during = _summary(load.finish(), sync_seconds)
-        worker.stop()
-        runtime.close()
+        try:
+            same, same_seconds, _ = _during_sync(bot.services, url, bodies, concurrency, other, timeout)
+        finally:
+            worker.stop()
+            runtime.close()
         return {
             "concurrency": concurrency,
             "command": "/datastore help",
             "idle": idle,
             "during_sync": during,
+            "during_sync_same_process": same,
             "sync_seconds": sync_seconds,
+            "sync_seconds_same_process": same_seconds,
             "sync_processed": summary["processed"],
             "sync_outcome": summary["outcome"],
         }

@@ -39,9 +39,13 @@ def build(database_url: str, fake: FakeInfo, **overrides: Any) -> Services:
     return services
 
 
-def add_datastore(services: Services, fake: FakeInfo, token: dict[str, Any], *, team_id: str = TEAM) -> int:
+def add_datastore(
+    services: Services, fake: FakeInfo, token: dict[str, Any], *, team_id: str = TEAM, name: str = "eng-wiki"
+) -> int:
     """A connected datastore sharing every space; returns its id."""
-    return add_connected_datastore(services, cloud_id=fake.cloud_id, token=token, team_id=team_id, credits=CREDITS)
+    return add_connected_datastore(
+        services, cloud_id=fake.cloud_id, token=token, team_id=team_id, credits=CREDITS, name=name
+    )
 
 
 def queue(services: Services, datastore_id: int, kind: str) -> int:

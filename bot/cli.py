@@ -1,17 +1,22 @@
-"""The `datastore-bot` command line: serve, migrate, keygen, demo, and the operator commands in cli_datastores."""
+"""The `datastore-bot` command line: serve, worker (bot/cli_worker.py), migrate, keygen, demo, and the operator
+commands in cli_datastores."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
 from bot.cli_datastores import add_parsers
+from bot.cli_worker import add_worker_parser
 from bot.errors import BotError, ConfigurationError, UserFacingError
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
@@ -28,16 +33,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.metrics import start_metrics_server
     from bot.startup import prepare_serve
     from bot.sync.runtime import SyncRuntime
+    from bot.sync.supervisor import WorkerSupervisor
     from bot.web import HttpServer, Router
 
     port = args.port or settings.port
     services = prepare_serve(settings, args.host, port)
     app = create_app(services, verify_token=False)
-    sync = SyncRuntime(services)
-    worker = sync.worker()
+    sync = SyncRuntime(services, processes=0)  # the permission passes; syncs run in the worker processes
     jobs = Jobs(services)
-    heartbeats = [beat for beat in (worker.heartbeat, jobs.heartbeat) if beat is not None]
-    liveness = LivenessCheck(services, heartbeats)
+    counters = Path(tempfile.mkdtemp(prefix="datastore-bot-metrics-")) if settings.serve_workers else None
+    workers = WorkerSupervisor(settings.serve_workers, metrics_dir=counters)
+    liveness = LivenessCheck(services, [*workers.beats(), jobs.heartbeat])
     router = Router(
         slack=slack_wsgi(app.bolt),
         engine=services.engine,
@@ -46,7 +52,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         stale_loops=liveness.stale,
     )
     server = HttpServer(router, host=args.host, port=port)
-    metrics = start_metrics_server(settings, services.sessions, services.budget)
+    metrics = start_metrics_server(settings, services.sessions, services.budget, workers=counters)
     if metrics is not None:
         logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, metrics.port)
     if settings.slack_app_token is not None:
@@ -60,7 +66,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         server.close()
 
     signal.signal(signal.SIGTERM, _terminate)
-    worker.start()
+    workers.start()
     jobs.start(app.progress_tick, offers=app.access_offers, passes=sync.passes())
     interrupted = False
     try:
@@ -70,18 +76,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         interrupted = True
     finally:
         server.close()
-        if metrics is not None:
-            metrics.close()
         app.close()
         jobs.stop()
-        handed = worker.stop()  # hands back the run it was driving
+        handed = workers.stop()  # each hands back the run it was driving
+        if metrics is not None:
+            metrics.close()
+        if counters is not None:
+            shutil.rmtree(counters, ignore_errors=True)
         sync.close()
-    said = f"sync run {handed} is handed back for the next worker" if handed is not None else "no sync was running"
+    said = _handed_back(handed)
     if interrupted:
         raise KeyboardInterrupt(f"serve shut down; {said}")
     if terminated.is_set():  # docker stop, systemd: a graceful stop, exit code 0
         logger.info("stopped on SIGTERM; %s", said)
     return 0
+
+
+def _handed_back(runs: list[int]) -> str:
+    if not runs:
+        return "no sync was running"
+    if len(runs) == 1:
+        return f"sync run {runs[0]} is handed back for the next worker"
+    return f"sync runs {', '.join(map(str, sorted(runs)))} are handed back for the next workers"
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -147,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--pages", type=int, default=300, help="pages in the local Confluence site (default 300)")
     demo.add_argument("--keep", action="store_true", help="keep the demo's data folder and print where it is")
     demo.set_defaults(handler=_demo)
+    add_worker_parser(commands)
     add_parsers(commands)
     return parser
 

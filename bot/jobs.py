@@ -10,6 +10,12 @@ handlers/), so the scheduler only ever stores names and ids.
 No job ends in an unhandled exception: each runs inside ``_job_boundary``, which logs the unexpected with an
 error id and its traceback, and the job runs again at its next time. The progress job beats the scheduler's
 heartbeat (bot/liveness.py) on every tick.
+
+Every `serve` runs a scheduler with these same jobs, and APScheduler 3 has no lock across processes: the jobs run
+only in the scheduler that holds the ``scheduler`` row of storage/job_locks.py. Each progress tick renews it for
+``LEAD_SECONDS``; a scheduler that stops gives it up at once, one that dies loses it once that has passed, and
+then the next tick of another process takes it. Only the rebuild of each process's own resync jobs runs
+everywhere.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.access.link_groups import LinkGroups, principals_max_age
 from bot.access.passes import PermissionPasses
@@ -31,6 +38,7 @@ from bot.atlassian.tokens import TokenManager
 from bot.incidents import new_error_id
 from bot.liveness import Heartbeat, Loop
 from bot.services import Services
+from storage.job_locks import hold_job, release_jobs
 from storage.models import SYNCING_STATUSES, Datastore, SyncRun, utcnow
 from storage.states import RunKind, RunTrigger
 from storage.sync_runs import queue_run
@@ -65,6 +73,9 @@ ACCESS_OFFERS_JOB_ID = "access-offers"
 ACCESS_OFFERS_SECONDS = 60
 PASSES_JOB_ID = "permission-passes"
 PASSES_SECONDS = 10  # a tick with nothing due is one query; a finished sync's pages wait at most this long
+#: The lock all jobs but the rebuild run under (storage/job_locks.py), and how long one renewal holds it.
+SCHEDULER_LOCK = "scheduler"
+LEAD_SECONDS = 10
 _TICKS: dict[str, Callable[[], None]] = {}
 _OFFERS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
@@ -83,25 +94,35 @@ def _job_boundary(job: str, work: Callable[[], None]) -> None:
         logger.error("scheduler job %s failed, error id %s", job, new_error_id(), exc_info=exc)
 
 
-def progress_tick(context: str) -> None:
-    """Job: one pass of the progress updater registered under ``context``; the scheduler's heartbeat."""
+def _leading(context: str) -> bool:
+    """This process's scheduler under ``context`` holds the jobs now (a job of any other one does nothing)."""
     jobs = _JOBS.get(context)
-    if jobs is not None:
-        jobs.heartbeat.beat("tick")
-    _job_boundary(PROGRESS_JOB_ID, lambda: _TICKS[context]())
+    return jobs is not None and jobs.leads()
+
+
+def progress_tick(context: str) -> None:
+    """Job: one pass of the progress updater registered under ``context``; the scheduler's heartbeat; the renewal
+    of its hold on the jobs."""
+    jobs = _JOBS.get(context)
+    if jobs is None:
+        return
+    jobs.heartbeat.beat("tick")
+    if jobs.renew():
+        _job_boundary(PROGRESS_JOB_ID, lambda: _TICKS[context]())
 
 
 def access_offers_tick(context: str) -> None:
     """Job: send the pending one-time DMs offering per-person access (the sender registered under ``context``)."""
     offers = _OFFERS.get(context)
-    if offers is not None:
+    if offers is not None and _leading(context):
         _job_boundary(ACCESS_OFFERS_JOB_ID, offers)
 
 
 def permission_passes_tick(context: str) -> None:
     """Job: run the due permission passes of the runner registered under ``context`` (one at a time: the job
     never overlaps itself)."""
-    _job_boundary(PASSES_JOB_ID, lambda: _run_passes(context))
+    if _leading(context):
+        _job_boundary(PASSES_JOB_ID, lambda: _run_passes(context))
 
 
 def _run_passes(context: str) -> None:
@@ -122,7 +143,8 @@ def _run_passes(context: str) -> None:
 
 def scheduled_resync(context: str, datastore_id: int) -> None:
     """Job: queue an incremental resync of ``datastore_id`` (nothing if one is already queued or running)."""
-    _job_boundary(resync_job_id(datastore_id), lambda: _queue_resync(context, datastore_id))
+    if _leading(context):
+        _job_boundary(resync_job_id(datastore_id), lambda: _queue_resync(context, datastore_id))
 
 
 def _queue_resync(context: str, datastore_id: int) -> None:
@@ -149,7 +171,8 @@ def link_groups_pass(context: str) -> None:
         if done.refreshed or done.removed:
             logger.info("person groups: %d read, %d link(s) removed", done.refreshed, done.removed)
 
-    _job_boundary(LINK_GROUPS_JOB_ID, work)
+    if _leading(context):
+        _job_boundary(LINK_GROUPS_JOB_ID, work)
 
 
 def reschedule_resyncs() -> None:
@@ -172,6 +195,7 @@ class Jobs:
         owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{context}:{uuid.uuid4().hex[:8]}"
         self.heartbeat = Heartbeat(services, Loop.SCHEDULER, owner)
         self._link_groups: LinkGroups | None = None
+        self._leads_until: datetime | None = None
         _SERVICES[context] = services
         _JOBS[context] = self
 
@@ -230,7 +254,27 @@ class Jobs:
             replace_existing=True,
         )
         self.rebuild_resyncs()
+        self.renew()
         self.scheduler.start()
+
+    def renew(self) -> bool:
+        """Take or renew this scheduler's hold on the jobs for LEAD_SECONDS; True while it holds them (a database
+        that cannot be asked: False, and the jobs wait)."""
+        now, lead = utcnow(), timedelta(seconds=LEAD_SECONDS)
+        try:
+            with self.services.sessions.begin() as session:
+                held = hold_job(session, job_id=SCHEDULER_LOCK, owner=self.heartbeat.owner, now=now, ttl=lead)
+        except SQLAlchemyError as exc:
+            logger.warning("the scheduler could not renew its hold on the jobs: %s", exc)
+            held = False
+        if held != (self._leads_until is not None):
+            logger.info("this process %s the scheduled jobs", "runs" if held else "no longer runs")
+        # A little short of the row's expiry: never two processes running jobs at once for clocks a second apart.
+        self._leads_until = now + lead - timedelta(seconds=2) if held else None
+        return held
+
+    def leads(self) -> bool:
+        return self._leads_until is not None and utcnow() < self._leads_until
 
     def link_groups(self) -> LinkGroups:
         """The person-groups reader, drawing from this process's permission lane of the points budget."""
@@ -286,6 +330,13 @@ class Jobs:
             runner.stop()  # a running pass ends at its next request or wait, so shutting down never waits long
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self._leads_until is not None:
+            try:
+                with self.services.sessions.begin() as session:
+                    release_jobs(session, owner=self.heartbeat.owner)  # another process takes them at its next tick
+            except SQLAlchemyError as exc:
+                logger.warning("the scheduler could not give up its jobs (another takes them shortly): %s", exc)
+            self._leads_until = None
         _TICKS.pop(self.context, None)
         _OFFERS.pop(self.context, None)
         _SERVICES.pop(self.context, None)

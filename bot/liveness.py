@@ -1,8 +1,8 @@
 """Liveness of the long-running loops: each loop of a process beats a heartbeat row in the database, and
 /healthz reports a loop whose last beat is older than ``stale_after`` (or that never beat) as not ok.
 
-``serve`` has two: the sync worker (it beats from its own thread while its loop thread lives, also during a
-long run) and the scheduler (its progress job beats every tick).
+``serve`` checks the scheduler (its progress job beats every tick) and each of its sync worker processes (bot/sync/
+supervisor.py; a worker beats from its own thread while its loop thread lives, also during a long run).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,7 +21,7 @@ from bot.services import Services
 from storage.heartbeats import beat, forget_beats_before, last_beats
 from storage.models import utcnow
 
-__all__ = ["STALE_AFTER", "Heartbeat", "LivenessCheck", "Loop"]
+__all__ = ["STALE_AFTER", "Beating", "Heartbeat", "LivenessCheck", "Loop"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +73,23 @@ class Heartbeat:
             self._last = now
 
 
+class Beating(Protocol):
+    """A loop /healthz checks: its kind and the owner its heartbeat rows are written under."""
+
+    @property
+    def loop(self) -> Loop: ...
+
+    @property
+    def owner(self) -> str: ...
+
+
 class LivenessCheck:
     """Which of this process's loops are stale, for /healthz."""
 
     def __init__(
         self,
         services: Services,
-        heartbeats: Sequence[Heartbeat],
+        heartbeats: Sequence[Beating],
         *,
         stale_after: timedelta = STALE_AFTER,
         clock: Callable[[], datetime] = utcnow,

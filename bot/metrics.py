@@ -6,7 +6,10 @@ request (bot/app.py); Atlassian calls and 429s in the Confluence gateway (bot/co
 the app-wide RequestBudget (bot/confluence/budget.py). Runs queued, running and paused are read from the database
 at each scrape, so they are the same whichever process is asked.
 
-``serve`` listens on METRICS_HOST:METRICS_PORT (127.0.0.1:9464 by default; METRICS_PORT=0 turns it off).
+``serve`` listens on METRICS_HOST:METRICS_PORT (127.0.0.1:9464 by default; METRICS_PORT=0 turns it off). Its sync
+workers are processes of their own (bot/sync/supervisor.py): serve starts them with PROMETHEUS_MULTIPROC_DIR set
+to a folder of its own, where prometheus_client keeps their counters, and its /metrics adds them to its own
+(a worker that died or was restarted still counts). A `datastore-bot worker` on its own serves its own /metrics.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -130,6 +136,30 @@ class _PointsCollector(Collector):
         )
 
 
+class _WithWorkers(Collector):
+    """This process's metrics plus its worker processes' counters (kept in ``folder``), summed sample by sample."""
+
+    def __init__(self, folder: Path) -> None:
+        self._workers = MultiProcessCollector(None, path=str(folder))  # type: ignore[no-untyped-call]
+
+    def collect(self) -> Iterator[Metric]:
+        families = {family.name: family for family in REGISTRY.collect()}
+        for theirs in self._workers.collect():  # type: ignore[no-untyped-call]
+            ours = families.get(theirs.name)
+            if ours is None:
+                families[theirs.name] = theirs
+                continue
+            samples: dict[tuple[str, tuple[tuple[str, str], ...]], Sample] = {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample for sample in ours.samples
+            }
+            for sample in theirs.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                mine = samples.get(key)
+                samples[key] = sample if mine is None else mine._replace(value=mine.value + sample.value)
+            ours.samples = list(samples.values())
+        yield from families.values()
+
+
 @dataclass
 class MetricsServer:
     """The /metrics listener of one ``serve``; ``close`` stops it and takes its gauges off the registry."""
@@ -163,16 +193,26 @@ def metrics_listen_error(host: str, port: int, exc: OSError) -> ConfigurationErr
 
 
 def start_metrics_server(
-    settings: Settings, sessions: sessionmaker[Session], budget: PointsBudget, *, port: int | None = None
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    budget: PointsBudget,
+    *,
+    port: int | None = None,
+    workers: Path | None = None,
 ) -> MetricsServer | None:
-    """Serve /metrics on METRICS_HOST:METRICS_PORT (``port`` overrides it); None when METRICS_PORT is 0.
-    ConfigurationError (one line, exit 2) when the port is taken or the host cannot be listened on."""
+    """Serve /metrics on METRICS_HOST:METRICS_PORT (``port`` overrides it), with the counters of the worker
+    processes that keep theirs in ``workers``; None when METRICS_PORT is 0. ConfigurationError (one line,
+    exit 2) when the port is taken or the host cannot be listened on."""
     chosen = settings.metrics_port if port is None else port
     if chosen == 0:
         return None
     host = settings.metrics_host
+    registry = REGISTRY
+    if workers is not None:
+        registry = CollectorRegistry()
+        registry.register(_WithWorkers(workers))
     try:
-        server, thread = start_http_server(chosen, addr=host)
+        server, thread = start_http_server(chosen, addr=host, registry=registry)
     except OSError as exc:
         raise metrics_listen_error(host, chosen, exc) from None
     collectors: list[Collector] = [_RunsCollector(sessions), _PointsCollector(budget)]

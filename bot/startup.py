@@ -40,6 +40,7 @@ __all__ = [
     "open_database",
     "open_services",
     "prepare_serve",
+    "prepare_worker",
     "wait_for_database",
 ]
 
@@ -223,6 +224,17 @@ def check_slack_token(settings: Settings) -> None:
         logger.warning(
             "could not reach Slack at %s to check SLACK_BOT_TOKEN (%s); serving anyway", settings.slack_api_url, exc
         )
+
+
+def prepare_worker(settings: Settings) -> Services:
+    """Everything a sync worker checks before it claims work: the services, migrated and with tokens readable."""
+    services = open_services(settings)
+    try:
+        check_stored_tokens(services)
+    except BaseException:
+        services.engine.dispose()
+        raise
+    return services
 
 
 def prepare_serve(settings: Settings, host: str, port: int) -> Services:

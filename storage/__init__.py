@@ -6,6 +6,7 @@ Every module that defines tables is imported here, models first, so that every t
 import storage.models  # noqa: I001  (first: the others' tables build on its Base)
 import storage.documents
 import storage.access_audit
+import storage.job_locks
 import storage.acl
 import storage.permission_passes
 import storage.person_links

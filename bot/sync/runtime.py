@@ -47,9 +47,10 @@ class SyncRuntime:
         )
         return SyncEngine(self.services, self.sources, self.converter, owner=owner or worker_id(), options=options)
 
-    def worker(self, *, poll_seconds: float = 1.0) -> SyncWorker:
-        """A worker whose loop beats the ``worker`` heartbeat of this process (owner: its lease owner)."""
-        engine = self.engine()
+    def worker(self, *, owner: str | None = None, poll_seconds: float = 1.0) -> SyncWorker:
+        """A worker whose loop beats the ``worker`` heartbeat of this process (owner: its lease owner, by default
+        a new one)."""
+        engine = self.engine(owner)
         heartbeat = Heartbeat(self.services, Loop.WORKER, engine.owner)
         return SyncWorker(self.services, engine, poll_seconds=poll_seconds, heartbeat=heartbeat)
 

@@ -24,5 +24,6 @@ def test_smoke_run_produces_every_number(tmp_path: Path) -> None:
     slack = results["slack"]
     assert slack["idle"]["requests"] > 0 and slack["during_sync"]["requests"] > 0
     assert slack["during_sync"]["p99_ms"] > 0
+    assert slack["during_sync_same_process"]["requests"] > 0 and slack["sync_outcome"] == "synced"
     assert "peers" not in results
     assert "| Measure |" in table.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from demo.fakes.atlassian import FakeAtlassian, OAuthApp, SiteConfig, SiteSpec
 from demo.fakes.slack_api import FakeSlack
 from demo.fakes.slack_requests import SlackRequestSender
 from storage.db import make_engine
-from storage.models import Datastore, SyncRun
+from storage.models import CreditEntry, Datastore, SyncRun
 from tests.handlers.wizard_driver import WizardDriver
 from tests.harness import SIGNING_SECRET, free_port, wait_until
 from tests.served import CLIENT_ID, CLIENT_SECRET, Endpoint, Served, ServedWorld, serve, serve_environment
@@ -38,6 +38,7 @@ class ServedSync:
     port: int
     sender: SlackRequestSender
     pages: int
+    environment: dict[str, str]  # serve's: what another `datastore-bot` command needs to share its database
 
     def runs(self) -> list[SyncRun]:
         with Session(self.engine) as session:
@@ -76,6 +77,14 @@ class ServedSync:
 
         wait_until(done, timeout=timeout, interval=0.1)
         return self.run()
+
+    def charged(self, run_id: int) -> int:
+        """The credits the run ``run_id`` was charged."""
+        with Session(self.engine) as session:
+            total = session.scalar(
+                select(func.sum(CreditEntry.amount)).where(CreditEntry.run_id == run_id, CreditEntry.kind == "charge")
+            )
+        return -int(total or 0)
 
     def healthz(self) -> httpx.Response:
         return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
@@ -120,7 +129,7 @@ def served_sync(
                     driver.grant(None)
                     before_create(slack)
                     assert driver.submit().json == {"response_action": "clear"}
-                    yield ServedSync(slack, atlassian, engine, served, port, sender, pages)
+                    yield ServedSync(slack, atlassian, engine, served, port, sender, pages, environment)
     except BaseException:
         if served is not None:
             print(f"----- serve log -----\n{served.output()}")
@@ -129,6 +138,6 @@ def served_sync(
         engine.dispose()
 
 
-def settle(seconds: float = 2.5) -> None:
+def settle(seconds: float = 2.0) -> None:
     """A few more progress ticks of `serve`: whatever they would add must not change the outcome."""
     time.sleep(seconds)

@@ -34,7 +34,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = _run(["--help"], _env(), tmp_path)
     assert result.returncode == 0
-    for command in ("serve", "migrate", "keygen"):
+    for command in ("serve", "worker", "migrate", "keygen"):
         assert command in result.stdout
     serve = _run(["serve", "--help"], _env(), tmp_path)
     assert serve.returncode == 0 and "--port" in serve.stdout and "Socket Mode" in serve.stdout

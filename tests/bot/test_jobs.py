@@ -96,7 +96,10 @@ def test_no_job_ends_in_an_unhandled_exception(services: Services, caplog: pytes
         jobs_module._TICKS["test-jobs-boundary"] = failing_tick
         with caplog.at_level(logging.ERROR, logger="bot.jobs"):
             progress_tick("test-jobs-boundary")
-            scheduled_resync("no-such-context", 1)
+            scheduled_resync("no-such-context", 1)  # no scheduler there: nothing runs, nothing is logged
+            services_of = jobs_module._SERVICES.pop("test-jobs-boundary")
+            scheduled_resync("test-jobs-boundary", 1)  # its services gone: a KeyError inside the job
+            jobs_module._SERVICES["test-jobs-boundary"] = services_of
             services.engine.dispose()
             rebuild_resyncs("test-jobs-boundary")
         messages = [r.getMessage() for r in caplog.records]
@@ -147,3 +150,50 @@ def test_the_permission_passes_job_runs_the_due_passes_and_survives_their_failur
     finally:
         jobs.stop()
     assert "test-jobs-passes" not in jobs_module._PASSES and runner.stopped
+
+
+def _ticking(services: Services, context: str, ticks: list[str]) -> Jobs:
+    jobs = Jobs(services, context=context, tick_seconds=0.1)
+    jobs.start(lambda: ticks.append(context))
+    return jobs
+
+
+def test_of_two_schedulers_on_one_database_only_one_runs_the_jobs_and_the_other_takes_over(
+    services: Services,
+) -> None:
+    """Two `serve` processes: their progress ticks (and every other job but the rebuild) run in one of them; when
+    it stops, the other runs them from its next tick."""
+    from tests.harness import wait_until
+
+    ticks: list[str] = []
+    first = _ticking(services, "test-jobs-first", ticks)
+    second = _ticking(services, "test-jobs-second", ticks)
+    try:
+        wait_until(lambda: len(ticks) >= 10, timeout=20)
+        assert set(ticks) == {"test-jobs-first"} and first.leads() and not second.leads()
+        first.stop()
+        count = len(ticks)
+        wait_until(lambda: len(ticks) >= count + 5, timeout=20)
+        assert set(ticks[count:]) == {"test-jobs-second"} and second.leads()
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_a_scheduler_that_died_loses_the_jobs_once_its_hold_runs_out(services: Services) -> None:
+    from storage.job_locks import hold_job
+
+    now = utcnow()
+    with services.sessions.begin() as session:  # a scheduler that died holding the jobs, 1 s ago
+        assert hold_job(session, job_id="scheduler", owner="dead", now=now, ttl=timedelta(seconds=1))
+    ticks: list[str] = []
+    jobs = Jobs(services, context="test-jobs-heir", tick_seconds=0.1)
+    try:
+        assert not jobs.renew() and not jobs.leads()
+        jobs.start(lambda: ticks.append("heir"))
+        from tests.harness import wait_until
+
+        wait_until(lambda: bool(ticks), timeout=20)
+        assert jobs.leads() and utcnow() - now >= timedelta(seconds=1)
+    finally:
+        jobs.stop()

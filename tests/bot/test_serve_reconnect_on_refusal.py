@@ -67,7 +67,7 @@ def _reconnect_button(world: ServedDatastore) -> dict[str, object] | None:
 
 
 #: Every refusal on SQLite; a spread of them on PostgreSQL too (the same code path: mark, pause, no retry).
-@pytest.mark.postgresql_sample(every=3)
+@pytest.mark.postgresql_sample(every=4)
 @pytest.mark.parametrize("refusal", sorted(REFUSALS))
 def test_a_permanent_refusal_pauses_the_resync_for_reconnect_with_the_button(
     fake_slack: FakeSlack, database_url: str, tmp_path: Path, refusal: str

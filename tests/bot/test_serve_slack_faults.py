@@ -149,7 +149,7 @@ CASES: dict[str, Case] = {
 #: Every row on SQLite; on PostgreSQL, a spread of rows (the fault handling is the same code; the database
 #: writes of the thread keeper, the claim ledger and the DM move are exercised there by these rows and by the
 #: in-process table, tests/handlers/test_progress_faults.py, which runs every row on both).
-@pytest.mark.postgresql_sample(every=3)
+@pytest.mark.postgresql_sample(every=4)
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_slack_fault_mid_sync_still_ends_with_one_completion_reply(
     fake_slack: FakeSlack, database_url: str, tmp_path: Path, case: str

@@ -32,11 +32,25 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
 def _conversion_processes(sync: ServedSync) -> list[int]:
-    """The pool's workers: forks of `serve` itself (same command line), not helpers such as a resource tracker."""
+    """The pool's workers: forks of serve's sync worker process (same command line as it, its children), not
+    helpers such as a resource tracker."""
     serve_pid = sync.served.process.pid
+    members = sync.served.living_group_members()
+    workers = [pid for pid in members if _parent(pid) == serve_pid and b"\0worker\0" in _cmdline(pid)]
     return [
-        pid for pid in sync.served.living_group_members() if pid != serve_pid and _cmdline(pid) == _cmdline(serve_pid)
+        pid
+        for pid in members
+        for worker in workers
+        if pid != worker and _parent(pid) == worker and _cmdline(pid) == _cmdline(worker)
     ]
 
 
@@ -71,6 +85,39 @@ def test_a_killed_conversion_process_is_retried_and_the_run_ends_synced(
         assert f"*Synced ✅* — {sync.pages:,} processed" in fake_slack.message(channel, progress).text
         assert victim not in sync.served.living_group_members()
         assert _conversion_processes(sync), "the conversion pool was not started again"
+        _healthy(sync)
+
+
+def _worker_processes(sync: ServedSync) -> list[int]:
+    serve_pid = sync.served.process.pid
+    members = sync.served.living_group_members()
+    return [pid for pid in members if _parent(pid) == serve_pid and b"\0worker\0" in _cmdline(pid)]
+
+
+@pytest.mark.timeout(300)
+def test_a_killed_worker_process_is_started_again_and_resumes_the_run_once(
+    fake_slack: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    """The OOM killer takes the sync worker mid-run: serve starts another, which resumes the run from its
+    checkpoints once the dead one's lease is out; every page is indexed and charged once, one ✅."""
+    with served_sync(fake_slack, database_url, tmp_path, pages=2_000) as sync:
+        sync.wait_processing()
+        wait_until(lambda: sync.run().processed > 0, timeout=60)
+        [victim] = _worker_processes(sync)
+        os.kill(victim, signal.SIGKILL)
+        wait_until(lambda: bool(_worker_processes(sync)) and _worker_processes(sync) != [victim], timeout=30)
+        run = sync.wait_finished(timeout=120)
+        settle()
+
+        log = sync.served.output()
+        assert f"sync worker 0 (pid {victim}) was killed by SIGKILL; starting it again in 1 s" in log
+        owners = re.findall(r"sync run \d+: started by (\S+)", log)
+        assert len(owners) == 2 and owners[0] != owners[1], owners  # the dead worker's run, taken by the new one
+        assert run.outcome == "synced" and run.processed == sync.pages
+        assert sync.datastore().document_count == sync.pages
+        assert sync.charged(run.id) == sync.pages  # each page once, also the ones the dead worker had stored
+        completions = fake_slack.all_messages(text_prefix=DONE)
+        assert len(completions) == 1 and sync.run().announced_ts == completions[0].ts
         _healthy(sync)
 
 
