@@ -29,7 +29,7 @@ logger = logging.getLogger("datastore_bot")
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import create_app, slack_wsgi, start_socket_mode
     from bot.jobs import Jobs
-    from bot.liveness import LivenessCheck
+    from bot.liveness import Heartbeat, LivenessCheck, Loop
     from bot.metrics import start_metrics_server
     from bot.startup import prepare_serve
     from bot.sync.runtime import SyncRuntime
@@ -41,8 +41,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(services, verify_token=False)
     sync = SyncRuntime(services, processes=0)  # the permission passes; syncs run in the worker processes
     jobs = Jobs(services)
-    counters = Path(tempfile.mkdtemp(prefix="datastore-bot-metrics-")) if settings.serve_workers else None
-    workers = WorkerSupervisor(settings.serve_workers, metrics_dir=counters)
+    counted = settings.serve_workers > 0 and settings.metrics_port > 0
+    counters = Path(tempfile.mkdtemp(prefix="datastore-bot-metrics-")) if counted else None
+    workers = WorkerSupervisor(
+        settings.serve_workers,
+        metrics_dir=counters,
+        on_start=lambda owner: Heartbeat(services, Loop.WORKER, owner).beat("starting", force=True),
+    )
     liveness = LivenessCheck(services, [*workers.beats(), jobs.heartbeat])
     router = Router(
         slack=slack_wsgi(app.bolt),
@@ -66,19 +71,20 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         server.close()
 
     signal.signal(signal.SIGTERM, _terminate)
-    workers.start()
-    jobs.start(app.progress_tick, offers=app.access_offers, passes=sync.passes())
     interrupted = False
     try:
+        workers.start()
+        jobs.start(app.progress_tick, offers=app.access_offers, passes=sync.passes())
         server.serve_forever()
     except KeyboardInterrupt:
         logger.info("stopping")
         interrupted = True
     finally:
+        workers.halt()  # first: each hands back the run it was driving while the rest shuts down
         server.close()
         app.close()
         jobs.stop()
-        handed = workers.stop()  # each hands back the run it was driving
+        handed = workers.stop()
         if metrics is not None:
             metrics.close()
         if counters is not None:

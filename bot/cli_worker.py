@@ -13,7 +13,7 @@ import argparse
 import logging
 import os
 import signal
-import threading
+import time
 from types import FrameType
 
 from bot.settings import Settings
@@ -56,32 +56,38 @@ def run_worker(settings: Settings, args: argparse.Namespace) -> int:
     # A worker serve started counts into serve's /metrics (bot/metrics.py); one on its own serves them itself.
     metrics = None if parent is not None else start_metrics_server(settings, services.sessions, services.budget)
     _lower_priority(settings.worker_nice)
-    stopping = threading.Event()
-    why: list[str] = []
+    why: list[str] = []  # set by a signal (a plain list: a handler must not take a lock the loop may hold)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         why.append(signal.Signals(signum).name)
-        stopping.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if parent is not None and os.getppid() != parent:
+        logger.warning("sync worker: serve (pid %d) is already gone; not starting", parent)
+        _report(args.report_fd, None)
+        services.engine.dispose()
+        return 0
     runtime = SyncRuntime(services)
     worker = runtime.worker(owner=args.owner)
     logger.info("sync worker %s started (pid %d)", worker.engine.owner, os.getpid())
     worker.start()
+    handed: int | None = None
     try:
-        while not stopping.wait(PARENT_CHECK_SECONDS):
+        while not why:
+            time.sleep(PARENT_CHECK_SECONDS)  # a signal ends the sleep at once
             if parent is not None and os.getppid() != parent:
                 why.append(f"serve (pid {parent}) is gone")
-                break
     finally:
         handed = worker.stop()
+        _report(args.report_fd, handed)  # before the slower closing, which the supervisor may cut short
         runtime.close()
         if metrics is not None:
             metrics.close()
         services.engine.dispose()
-        _report(args.report_fd, handed)
     said = f"sync run {handed} is handed back for the next worker" if handed is not None else "no sync was running"
+    if parent is None and why[:1] == ["SIGINT"]:  # Ctrl-C in its terminal: one line, exit code 130, like every command
+        raise KeyboardInterrupt(f"the worker stopped; {said}")
     logger.info("sync worker %s stopped (%s); %s", worker.engine.owner, why[0] if why else "stopped", said)
     return 0
 

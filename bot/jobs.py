@@ -12,10 +12,11 @@ error id and its traceback, and the job runs again at its next time. The progres
 heartbeat (bot/liveness.py) on every tick.
 
 Every `serve` runs a scheduler with these same jobs, and APScheduler 3 has no lock across processes: the jobs run
-only in the scheduler that holds the ``scheduler`` row of storage/job_locks.py. Each progress tick renews it for
-``LEAD_SECONDS``; a scheduler that stops gives it up at once, one that dies loses it once that has passed, and
-then the next tick of another process takes it. Only the rebuild of each process's own resync jobs runs
-everywhere.
+only in the scheduler that holds the ``scheduler`` row of storage/job_locks.py. Its own small job renews it every
+HOLD_SECONDS for LEAD_SECONDS (and a job that finds the hold run out asks again before it gives up its turn); a
+scheduler that stops gives it up at once, one that dies loses it once LEAD_SECONDS have passed, and the next
+renewal of another process takes it. Only the rebuild of each process's own resync jobs runs everywhere. Expiry
+is compared on each process's own clock, with a 2 s margin: machines whose clocks differ by more could overlap.
 """
 
 from __future__ import annotations
@@ -45,12 +46,14 @@ from storage.sync_runs import queue_run
 
 __all__ = [
     "ACCESS_OFFERS_JOB_ID",
+    "HOLD_JOB_ID",
     "LINK_GROUPS_JOB_ID",
     "PASSES_JOB_ID",
     "PROGRESS_JOB_ID",
     "REBUILD_JOB_ID",
     "Jobs",
     "access_offers_tick",
+    "hold_tick",
     "link_groups_pass",
     "permission_passes_tick",
     "progress_tick",
@@ -76,6 +79,8 @@ PASSES_SECONDS = 10  # a tick with nothing due is one query; a finished sync's p
 #: The lock all jobs but the rebuild run under (storage/job_locks.py), and how long one renewal holds it.
 SCHEDULER_LOCK = "scheduler"
 LEAD_SECONDS = 10
+HOLD_JOB_ID = "scheduler-hold"
+HOLD_SECONDS = 2
 _TICKS: dict[str, Callable[[], None]] = {}
 _OFFERS: dict[str, Callable[[], None]] = {}
 _SERVICES: dict[str, Services] = {}
@@ -95,19 +100,26 @@ def _job_boundary(job: str, work: Callable[[], None]) -> None:
 
 
 def _leading(context: str) -> bool:
-    """This process's scheduler under ``context`` holds the jobs now (a job of any other one does nothing)."""
+    """This process's scheduler under ``context`` holds the jobs now (a job of any other one does nothing); when
+    its last renewal has run out, it asks again first (a slow tick never makes a due job miss its time)."""
     jobs = _JOBS.get(context)
-    return jobs is not None and jobs.leads()
+    return jobs is not None and (jobs.leads() or jobs.renew())
+
+
+def hold_tick(context: str) -> None:
+    """Job: renew this scheduler's hold on the jobs (database only: no network call can delay it)."""
+    jobs = _JOBS.get(context)
+    if jobs is not None:
+        jobs.renew()
 
 
 def progress_tick(context: str) -> None:
-    """Job: one pass of the progress updater registered under ``context``; the scheduler's heartbeat; the renewal
-    of its hold on the jobs."""
+    """Job: one pass of the progress updater registered under ``context``; the scheduler's heartbeat."""
     jobs = _JOBS.get(context)
     if jobs is None:
         return
     jobs.heartbeat.beat("tick")
-    if jobs.renew():
+    if _leading(context):
         _job_boundary(PROGRESS_JOB_ID, lambda: _TICKS[context]())
 
 
@@ -253,6 +265,9 @@ class Jobs:
             id=LINK_GROUPS_JOB_ID,
             replace_existing=True,
         )
+        self.scheduler.add_job(
+            hold_tick, "interval", seconds=HOLD_SECONDS, args=[self.context], id=HOLD_JOB_ID, replace_existing=True
+        )
         self.rebuild_resyncs()
         self.renew()
         self.scheduler.start()
@@ -330,13 +345,12 @@ class Jobs:
             runner.stop()  # a running pass ends at its next request or wait, so shutting down never waits long
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
-        if self._leads_until is not None:
-            try:
-                with self.services.sessions.begin() as session:
-                    release_jobs(session, owner=self.heartbeat.owner)  # another process takes them at its next tick
-            except SQLAlchemyError as exc:
-                logger.warning("the scheduler could not give up its jobs (another takes them shortly): %s", exc)
-            self._leads_until = None
+        try:  # also after a failed renewal: the row may still be this scheduler's
+            with self.services.sessions.begin() as session:
+                release_jobs(session, owner=self.heartbeat.owner)  # another process takes them at its next tick
+        except SQLAlchemyError as exc:
+            logger.warning("the scheduler could not give up its jobs (another takes them shortly): %s", exc)
+        self._leads_until = None
         _TICKS.pop(self.context, None)
         _OFFERS.pop(self.context, None)
         _SERVICES.pop(self.context, None)

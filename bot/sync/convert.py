@@ -57,6 +57,7 @@ def _exit_with_parent() -> None:
     Ctrl-C (SIGINT reaches the whole foreground process group): its parent stops the pool, without a traceback
     from every worker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the worker's hand-back handler, inherited by the fork
     parent = os.getppid()
 
     def watch() -> None:

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +69,9 @@ class WorkerBeat:
 
 class WorkerSupervisor:
     """``count`` worker processes, each started as ``command`` (by default this interpreter running
-    `datastore-bot worker`) with ``env`` (by default this process's environment) plus ``metrics_dir``."""
+    `datastore-bot worker`) with ``env`` (by default this process's environment) plus ``metrics_dir``;
+    ``on_start`` gets each new worker's owner as it is started (serve beats its "starting" heartbeat, so /healthz
+    does not call a worker stale before it could beat)."""
 
     def __init__(
         self,
@@ -78,8 +80,9 @@ class WorkerSupervisor:
         metrics_dir: Path | None = None,
         env: Mapping[str, str] | None = None,
         command: tuple[str, ...] = (sys.executable, "-m", "bot.cli", "worker"),
+        on_start: Callable[[str], None] = lambda _owner: None,
     ) -> None:
-        self.command, self.metrics_dir = command, metrics_dir
+        self.command, self.metrics_dir, self.on_start = command, metrics_dir, on_start
         self.env = dict(os.environ if env is None else env)
         if metrics_dir is not None:
             self.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
@@ -87,6 +90,7 @@ class WorkerSupervisor:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._watcher: threading.Thread | None = None
+        self._handed: list[int] = []
 
     def beats(self) -> list[WorkerBeat]:
         return [WorkerBeat(slot) for slot in self.slots]
@@ -100,33 +104,39 @@ class WorkerSupervisor:
             self._watcher.start()
 
     def _spawn(self, slot: _Slot) -> None:
-        slot.owner, slot.restart_at = new_owner(slot.index), None
-        read, write = os.pipe()
+        slot.owner, slot.restart_at, slot.started = new_owner(slot.index), None, time.monotonic()
+        self.on_start(slot.owner)
+        try:
+            read, write = os.pipe()
+        except OSError as exc:
+            self._schedule(slot, f"could not be started ({exc})")
+            return
+        os.set_blocking(read, False)  # a killed worker's forked conversion processes may hold it open: never wait
         argv = [*self.command, "--owner", slot.owner, "--parent", str(os.getpid()), "--report-fd", str(write)]
         try:
             slot.process = subprocess.Popen(argv, env=self.env, pass_fds=(write,), stdin=subprocess.DEVNULL)
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             os.close(read)
             slot.process, slot.report = None, None
             self._schedule(slot, f"could not be started ({exc})")
             return
         finally:
             os.close(write)
-        slot.report, slot.started = read, time.monotonic()
+        slot.report = read
         logger.info("sync worker %d started (pid %d, %s)", slot.index, slot.process.pid, slot.owner)
 
-    @staticmethod
-    def _collect(slot: _Slot) -> int | None:
-        """What a worker that exited said it handed back (a run id, or None); its pipe is closed."""
+    def _collect(self, slot: _Slot) -> None:
+        """Note what a worker that exited said it handed back (it writes before it exits); its pipe is closed."""
         if slot.report is None:
-            return None
+            return
         try:
             said = os.read(slot.report, 64).decode(errors="replace").strip()
-        except OSError:
+        except OSError:  # BlockingIOError included: it said nothing (killed)
             said = ""
         os.close(slot.report)
         slot.report = None
-        return int(said) if said.isdigit() else None
+        if said.isdigit():
+            self._handed.append(int(said))
 
     def _schedule(self, slot: _Slot, what: str) -> None:
         lived = time.monotonic() - slot.started
@@ -146,34 +156,46 @@ class WorkerSupervisor:
     def _look_after(self, slot: _Slot) -> None:
         if slot.process is not None and (code := slot.process.poll()) is not None:
             pid, slot.process = slot.process.pid, None
-            if (handed := self._collect(slot)) is not None:
-                logger.info("sync worker %d handed run %d back before it exited", slot.index, handed)
-            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
-            self._schedule(slot, f"(pid {pid}) {how}")
+            handed = len(self._handed)
+            self._collect(slot)
+            if len(self._handed) > handed:
+                logger.info("sync worker %d handed run %d back before it exited", slot.index, self._handed[-1])
+            self._schedule(slot, f"(pid {pid}) {_how(code)}")
         if slot.process is None and slot.restart_at is not None and time.monotonic() >= slot.restart_at:
             self._spawn(slot)
 
-    def stop(self, timeout: float = STOP_SECONDS) -> list[int]:
-        """Stop every worker (each hands its run back); the ids of the runs they handed back."""
+    def halt(self) -> None:
+        """Ask every worker to stop (SIGTERM: each hands its run back) and start none again; :meth:`stop` waits."""
         self._stopping.set()
-        handed: list[int] = []
         with self._lock:
-            running = [slot for slot in self.slots if slot.process is not None]
-            for slot in running:
-                assert slot.process is not None
-                slot.process.send_signal(signal.SIGTERM)
+            for slot in self.slots:
+                if slot.process is not None and slot.process.poll() is None:
+                    slot.process.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = STOP_SECONDS) -> list[int]:
+        """Stop every worker (see :meth:`halt`) and wait for them, killing those still there after ``timeout``;
+        the ids of the runs they handed back (also those of workers that stopped on their own, e.g. on Ctrl-C)."""
+        self.halt()
+        with self._lock:
             deadline = time.monotonic() + timeout
-            for slot in running:
-                assert slot.process is not None
+            for slot in self.slots:
+                if slot.process is None:
+                    continue
                 try:
                     slot.process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     logger.error("sync worker %d did not stop within %g s: killing it", slot.index, timeout)
                     slot.process.kill()
                     slot.process.wait()
-                if (run_id := self._collect(slot)) is not None:
-                    handed.append(run_id)
+                self._collect(slot)
                 slot.process = None
         if self._watcher is not None:
             self._watcher.join(timeout=5)
-        return handed
+        return sorted(set(self._handed))
+
+
+def _how(code: int) -> str:
+    if code >= 0:
+        return f"exited with code {code}"
+    name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+    return f"was killed by {name}"

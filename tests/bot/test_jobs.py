@@ -184,8 +184,8 @@ def test_a_scheduler_that_died_loses_the_jobs_once_its_hold_runs_out(services: S
     from storage.job_locks import hold_job
 
     now = utcnow()
-    with services.sessions.begin() as session:  # a scheduler that died holding the jobs, 1 s ago
-        assert hold_job(session, job_id="scheduler", owner="dead", now=now, ttl=timedelta(seconds=1))
+    with services.sessions.begin() as session:  # a scheduler that died holding the jobs, for 4 s more
+        assert hold_job(session, job_id="scheduler", owner="dead", now=now, ttl=timedelta(seconds=4))
     ticks: list[str] = []
     jobs = Jobs(services, context="test-jobs-heir", tick_seconds=0.1)
     try:
@@ -194,6 +194,6 @@ def test_a_scheduler_that_died_loses_the_jobs_once_its_hold_runs_out(services: S
         from tests.harness import wait_until
 
         wait_until(lambda: bool(ticks), timeout=20)
-        assert jobs.leads() and utcnow() - now >= timedelta(seconds=1)
+        assert jobs.leads() and utcnow() - now >= timedelta(seconds=4)
     finally:
         jobs.stop()

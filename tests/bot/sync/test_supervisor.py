@@ -27,17 +27,21 @@ STAND_IN = textwrap.dedent(
     parser.add_argument("--parent", type=int)
     parser.add_argument("--report-fd", type=int)
     args = parser.parse_args()
-    with open(args.out, "a") as out:
-        out.write(f"{args.owner} {os.getpid()} {args.parent}\\n")
-    if args.mode == "dies":
-        sys.exit(3)
     def stop(_signum, _frame):
-        os.write(args.report_fd, b"7\\n")
+        os.write(args.report_fd, f"{os.getpid()}\\n".encode())  # the "run" it hands back: its pid
         sys.exit(0)
     if args.mode == "steady":
         signal.signal(signal.SIGTERM, stop)
-    else:  # stubborn
+    elif args.mode == "stubborn":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with open(args.out, "a") as out:  # only once it is ready for SIGTERM
+        out.write(f"{args.owner} {os.getpid()} {args.parent}\\n")
+    if args.mode == "dies":
+        sys.exit(3)
+    if args.mode == "hands-back-alone":  # Ctrl-C reached it with serve: it hands its run back on its own
+        time.sleep(0.3)
+        os.write(args.report_fd, b"9\\n")
+        sys.exit(0)
     while True:
         time.sleep(0.05)
     """
@@ -65,7 +69,7 @@ def test_each_worker_has_its_own_owner_and_stopping_hands_their_runs_back(tmp_pa
         assert all(beat.loop == "worker" for beat in workers.beats())
     finally:
         handed = workers.stop(timeout=10)
-    assert handed == [7, 7]
+    assert handed == sorted(int(line[1]) for line in _started(out))  # each worker's own run
     assert all(slot.process is None for slot in workers.slots)
 
 
@@ -103,3 +107,15 @@ def test_a_worker_that_will_not_stop_is_killed(tmp_path: Path, caplog: pytest.Lo
     assert workers.stop(timeout=0.5) == []
     assert process.poll() == -9
     assert "sync worker 0 did not stop within 0.5 s: killing it" in caplog.text
+
+
+def test_a_run_a_worker_handed_back_on_its_own_is_still_reported(tmp_path: Path) -> None:
+    """Ctrl-C reaches serve's whole process group: the worker hands its run back before serve's stop asks."""
+    workers, out = _supervisor(tmp_path, "hands-back-alone")
+    workers.start()
+    wait_until(lambda: len(_started(out)) == 1, timeout=20)
+    process = workers.slots[0].process
+    assert process is not None
+    process.wait(timeout=20)
+    time.sleep(3 * supervisor.WATCH_SECONDS)  # the watcher saw it exit
+    assert workers.stop(timeout=5) == [9]
