@@ -105,6 +105,7 @@ def _worker_env(services: Services) -> dict[str, str]:
         "ATLASSIAN_API_URL": settings.atlassian_api_url,
         "METRICS_PORT": "0",
         "LOG_LEVEL": "WARNING",
+        "WORKER_NICE": os.environ.get("WORKER_NICE", str(settings.worker_nice)),  # to try other priorities
     }
 
 
