@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     #: Sync worker processes `serve` starts and restarts (0: none; `datastore-bot worker` runs them elsewhere).
     serve_workers: Annotated[int, Field(ge=0, le=16)] = 1
     #: How much lower the sync workers' CPU priority is than the web process's (0: the same, 19: the lowest).
-    worker_nice: Annotated[int, Field(ge=0, le=19)] = 10
+    worker_nice: Annotated[int, Field(ge=0, le=19)] = 19
     #: Per-person search: a result whose synced ACL is older than this is checked live with the person's own
     #: token (issue #12: exact within at most an hour).
     access_freshness_minutes: Annotated[int, Field(ge=1, le=60)] = 60

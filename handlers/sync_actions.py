@@ -128,7 +128,5 @@ def _schedule_args(args: list[str]) -> tuple[str, str | None, str | None]:
     return words[0], words[1] if len(words) == 2 else None, deletions
 
 
-def register(app: App, services: Services, queries: Queries, permissions: Permissions) -> SyncActions:
-    actions = SyncActions(services, queries, permissions)
+def register(app: App, actions: SyncActions) -> None:
     app.action(ActionId.RETRY_SYNC)(actions.retry)
-    return actions
