@@ -23,7 +23,7 @@ from bot.services import Services
 from bot.sync.runtime import SyncRuntime
 from bot.sync.supervisor import WorkerSupervisor
 from demo.fakes.slack_api import FakeSlack
-from tests.harness import SIGNING_SECRET, running_bot
+from tests.harness import SIGNING_SECRET, command_env, running_bot
 
 
 def _bodies(slack: FakeSlack, count: int, text: str) -> list[str]:
@@ -93,20 +93,8 @@ def _summary(result: dict[str, Any], seconds: float) -> dict[str, Any]:
 def _worker_env(services: Services) -> dict[str, str]:
     """What a `datastore-bot worker` needs to share this bot's database and reach the fake Confluence."""
     settings = services.settings
-    assert settings.encryption_key is not None and settings.atlassian_client_secret is not None
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(_repo_root()),
-        "DATABASE_URL": settings.effective_database_url,
-        "ENCRYPTION_KEY": settings.encryption_key.get_secret_value(),
-        "ATLASSIAN_CLIENT_ID": settings.atlassian_client_id or "",
-        "ATLASSIAN_CLIENT_SECRET": settings.atlassian_client_secret.get_secret_value(),
-        "ATLASSIAN_AUTH_URL": settings.atlassian_auth_url,
-        "ATLASSIAN_API_URL": settings.atlassian_api_url,
-        "METRICS_PORT": "0",
-        "LOG_LEVEL": "WARNING",
-        "WORKER_NICE": os.environ.get("WORKER_NICE", str(settings.worker_nice)),  # to try other priorities
-    }
+    nice = os.environ.get("WORKER_NICE", str(settings.worker_nice))  # to try other priorities
+    return command_env(settings, METRICS_PORT="0", WORKER_NICE=nice)
 
 
 def _during_sync(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bot.access.people import PersonDirectory
@@ -45,6 +47,25 @@ def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+def command_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `datastore-bot` command (sync, worker) that shares ``settings``' database, key and
+    Atlassian app; ``extra`` adds or overrides variables."""
+    assert settings.encryption_key is not None and settings.atlassian_client_secret is not None
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "DATABASE_URL": settings.effective_database_url,
+        "ENCRYPTION_KEY": settings.encryption_key.get_secret_value(),
+        "ATLASSIAN_CLIENT_ID": settings.atlassian_client_id or "",
+        "ATLASSIAN_CLIENT_SECRET": settings.atlassian_client_secret.get_secret_value(),
+        "ATLASSIAN_AUTH_URL": settings.atlassian_auth_url,
+        "ATLASSIAN_API_URL": settings.atlassian_api_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,25 +14,13 @@ from demo.fakes.atlassian import SiteSpec
 from storage.documents import Document
 from storage.models import CreditEntry, Datastore, SyncRun
 from tests.bot.sync.conftest import TEAM, SyncWorld, make_world
+from tests.harness import command_env
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _cli(world: SyncWorld, *args: str) -> subprocess.Popen[str]:
-    settings = world.services.settings
-    assert settings.encryption_key is not None and settings.atlassian_client_secret is not None
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": settings.effective_database_url,
-        "ENCRYPTION_KEY": settings.encryption_key.get_secret_value(),
-        "ATLASSIAN_CLIENT_ID": settings.atlassian_client_id or "",
-        "ATLASSIAN_CLIENT_SECRET": settings.atlassian_client_secret.get_secret_value(),
-        "ATLASSIAN_AUTH_URL": settings.atlassian_auth_url,
-        "ATLASSIAN_API_URL": settings.atlassian_api_url,
-        "SYNC_LEASE_SECONDS": "2",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = command_env(world.services.settings, SYNC_LEASE_SECONDS="2")
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "sync", *args],
         env=env,
