@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
+from demo.fakes import slack_limits
 from demo.fakes.slack_api import FakeSlack
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade_to_head
@@ -25,6 +26,11 @@ from tests.harness import RunningBot, running_bot
 BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 #: Arbitrary constant: serializes the creation of the unaccent extension across test processes.
 _EXTENSION_LOCK = 7_120_431_338
+# Dozens of bots share two cores while the suite runs (pytest -n): a bot's first answer, with its imports and
+# database set-up, can then take longer than Slack's 3 s for reasons the test is not about.  The fakes wait
+# longer in this suite; what the 3 s guards is checked by tests whose slow calls outlast SLACK_SECONDS
+# (demo/fakes/slack_limits.py) and measured by the benchmark.
+slack_limits.SLACK_SECONDS = 8.0
 
 
 def pytest_report_header() -> str | None:

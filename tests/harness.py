@@ -17,6 +17,7 @@ from bot.crypto import generate_key
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.web import HttpServer, Router, start_http_server
+from demo.fakes import slack_limits
 from demo.fakes.slack_api import FakeSlack
 from demo.fakes.slack_requests import SlackRequestSender
 from demo.serve import free_port as free_port  # re-exported: the tests pick ports with it
@@ -90,6 +91,7 @@ def running_bot(
     services = build_services(bot_settings(slack, database_url, **overrides))
     upgrade_to_head(services.engine)
     app = create_app(services, people=people)
+    _wait_for_acks_as_the_fakes_do(app)
     sync = SyncRuntime(services, processes=0) if background else None
     worker = sync.worker(poll_seconds=0.2) if sync is not None else None
     jobs = Jobs(services, context=f"bot-{uuid.uuid4().hex[:8]}") if background else None
@@ -120,6 +122,14 @@ def running_bot(
         if sync is not None:
             sync.close()
         services.engine.dispose()
+
+
+def _wait_for_acks_as_the_fakes_do(app: BotApp) -> None:
+    """Bolt gives a listener 3 s to ack, then answers as if no listener matched: under the suite's load that is
+    a starved thread, not the bot's doing. Its listeners wait as long as the fakes do (demo/fakes/slack_limits.py);
+    a bot run by `serve` keeps Bolt's 3 s."""
+    for listener in app.bolt._listeners:  # Bolt has no public way to set a listener's ack timeout
+        listener.ack_timeout = slack_limits.SLACK_SECONDS  # type: ignore[assignment]
 
 
 def wait_until(predicate: Callable[[], bool], *, timeout: float = 5.0, interval: float = 0.02) -> None:

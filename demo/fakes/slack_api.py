@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+from demo.fakes import slack_limits
 from demo.fakes.slack_calls import CallLog, SlackCall
 from demo.fakes.slack_faults import Fault, FaultMode, FaultQueue, default_status
 from demo.fakes.slack_history import HISTORY_METHODS
@@ -80,7 +81,7 @@ class FakeSlack(WorkspaceQueries):
         app_id: str = "A0TEST",
         bot_name: str = "datastore",
         chat_write_public: bool = True,
-        trigger_ttl: float = 3.0,
+        trigger_ttl: float | None = None,
         response_url_ttl: float = RESPONSE_URL_TTL,
         response_url_max_uses: int = RESPONSE_URL_MAX_USES,
         default_user_id: str = "U0TESTER",
@@ -92,7 +93,8 @@ class FakeSlack(WorkspaceQueries):
         self._url_limits = (response_url_ttl, response_url_max_uses)
         self._ws = Workspace(team_id, bot_user_id, bot_id, app_id)
         self._clock_offset = 0.0
-        self._ctx = ApiContext(self._ws, team_name, team_domain, bot_name, chat_write_public, trigger_ttl, self.now)
+        ttl = slack_limits.SLACK_SECONDS if trigger_ttl is None else trigger_ttl
+        self._ctx = ApiContext(self._ws, team_name, team_domain, bot_name, chat_write_public, ttl, self.now)
         self.usergroups = UserGroups()
         self._methods: dict[str, Method] = {
             **CHAT_METHODS,

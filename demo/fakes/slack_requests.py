@@ -15,9 +15,10 @@ interactivity (``block_actions``, ``view_submission``, ``view_closed``, ``block_
 ``sign=`` sends it unsigned, with a wrong signature or a stale (>5 min) timestamp.
 ``team_id`` / ``enterprise_id`` say where the requests come from (another workspace, an Enterprise Grid org:
 ``enterprise``, ``team.enterprise_id`` and slash commands' ``enterprise_id`` as Slack sends them), and
-``org_install`` sends them as to an org-wide install (interactivity then has ``team: null``).  The bot must answer
-within ``ack_timeout`` (3 s) or an AssertionError is raised.  Answers are applied to the fake like Slack
-applies them (ack text → ephemeral, ``response_action`` → view update / push / errors / clear / close).
+``org_install`` sends them as to an org-wide install (interactivity then has ``team: null``).  The bot must
+answer within ``ack_timeout`` (``slack_limits.SLACK_SECONDS``, 3 s) or an AssertionError is raised.  Answers are
+applied to the fake like Slack applies them (ack text → ephemeral, ``response_action`` → view update / push /
+errors / clear / close).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from demo.fakes import slack_limits
 from demo.fakes.slack_api import FakeSlack
 from demo.fakes.slack_payloads import (
     ack_message,
@@ -82,7 +84,7 @@ class SlackRequestSender:
         enterprise_id: str | None = None,
         org_install: bool = False,
         verification_token: str = "fake-verification-token",
-        ack_timeout: float = 3.0,
+        ack_timeout: float | None = None,
     ) -> None:
         self.events_url, self.signing_secret, self.slack = events_url, signing_secret, slack
         self.team_id = team_id or slack.team_id
@@ -90,8 +92,8 @@ class SlackRequestSender:
         if org_install and enterprise_id is None:
             raise ValueError("an org-wide install belongs to an Enterprise Grid org: pass enterprise_id")
         self.verification_token = verification_token
-        self.ack_timeout = ack_timeout
-        self._http = httpx.Client(timeout=ack_timeout)
+        self.ack_timeout = slack_limits.SLACK_SECONDS if ack_timeout is None else ack_timeout
+        self._http = httpx.Client(timeout=self.ack_timeout)
 
     def close(self) -> None:
         self._http.close()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.__main__ import main
 
 
+@pytest.mark.timeout(900)  # every measurement once, each its own bot and fakes: 25 s idle, past 120 s on a busy CI
 def test_smoke_run_produces_every_number(tmp_path: Path) -> None:
     out, table = tmp_path / "results.json", tmp_path / "results.md"
     assert main(["--smoke", "--pages", "120", "--rss-pages", "120", "--json", str(out), "--markdown", str(table)]) == 0

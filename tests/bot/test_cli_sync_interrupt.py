@@ -28,6 +28,8 @@ from storage.models import SyncRun
 from tests.harness import add_connected_datastore, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
+#: A first sync lists with bodies (one pass): what to slow down so that the Ctrl-C lands mid-sync.
+BODIED_LISTINGS = "GET */wiki/api/v2/spaces/*/pages?*body-format=storage*"
 
 
 @dataclass
@@ -49,7 +51,8 @@ class Corpus:
 def corpus(tmp_path: Path) -> Iterator[Corpus]:
     database_url = f"sqlite:///{tmp_path / 'bot.db'}"
     app = OAuthApp(client_id="cid", client_secret="secret", redirect_uris=("http://127.0.0.1:1/callback",))
-    spec = SiteSpec(spaces=4, pages_per_space=250, blogposts_per_space=0, body_bytes=1500)
+    # One space of four listing pages, listed one after the other: slowed, the first sync lasts several seconds.
+    spec = SiteSpec(spaces=1, pages_per_space=1000, blogposts_per_space=0, body_bytes=1500)
     with FakeAtlassian(spec, apps=[app]) as atlassian:
         key = generate_key()
         settings = Settings(
@@ -97,6 +100,7 @@ def _sync(corpus: Corpus, tmp_path: Path, name: str) -> tuple[subprocess.Popen[b
 
 def test_ctrl_c_is_one_line_exit_130_and_the_next_sync_resumes_the_run_at_once(corpus: Corpus, tmp_path: Path) -> None:
     corpus.atlassian.set_latency(1.5, "GET /wiki/api/v2/pages")
+    corpus.atlassian.set_latency(1.5, BODIED_LISTINGS)
     first, _out, err = _sync(corpus, tmp_path, "first")
     try:
 
@@ -121,6 +125,7 @@ def test_ctrl_c_is_one_line_exit_130_and_the_next_sync_resumes_the_run_at_once(c
     assert 0 < stopped_at < 1000
 
     corpus.atlassian.set_latency(0.0, "GET /wiki/api/v2/pages")
+    corpus.atlassian.set_latency(0.0, BODIED_LISTINGS)
     second, out, err = _sync(corpus, tmp_path, "second")
     assert second.wait(timeout=300) == 0, err.read_text()
     summary = out.read_text().splitlines()[-1]

@@ -43,7 +43,8 @@ def test_serve_killed_mid_sync_carries_on_in_the_same_thread(
 ) -> None:
     slack, port = fake_slack, free_port()
     callback = f"http://127.0.0.1:{port}/oauth/confluence/callback"
-    spec = SiteSpec(spaces=4, pages_per_space=PAGES // 4, blogposts_per_space=0, body_bytes=1500)
+    # Two spaces of four listing pages each, listed one page after the other: the sync lasts about 8 s.
+    spec = SiteSpec(spaces=2, pages_per_space=PAGES // 2, blogposts_per_space=0, body_bytes=1500)
     apps = [OAuthApp(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uris=(callback,))]
     logs: list[Served] = []
     engine = make_engine(database_url)  # the test's own view of the database both processes share
@@ -53,6 +54,7 @@ def test_serve_killed_mid_sync_carries_on_in_the_same_thread(
             # Slow page bodies (2 s per 250): processing lasts several seconds, so the kill lands inside it.
             atlassian.set_latency(0.1)
             atlassian.set_latency(2.0, "GET /wiki/api/v2/pages")
+            atlassian.set_latency(2.0, "GET */wiki/api/v2/spaces/*/pages?*body-format=storage*")  # one-pass listings
             env = serve_environment(slack, atlassian, database_url, port, generate_key(), SYNC_LEASE_SECONDS="2")
 
             with serve(env, port, tmp_path / "serve-1.log") as first:

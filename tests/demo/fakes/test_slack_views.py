@@ -10,6 +10,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from demo.fakes import slack_limits
 from demo.fakes.slack_api import FakeSlack
 
 TOKEN = "xoxb-test-token"
@@ -65,7 +66,7 @@ def test_trigger_ids_are_single_use_and_expire(client: WebClient, slack: FakeSla
         "exchanged_trigger_id"
     )
     old = slack.issue_trigger_id()
-    slack.advance_time(3.5)
+    slack.advance_time(slack_limits.SLACK_SECONDS + 0.5)
     assert error_of(lambda: client.views_open(trigger_id=old, view=modal())).response["error"] == "expired_trigger_id"
     assert error_of(lambda: client.views_open(trigger_id="1.2.x", view=modal())).response["error"] == (
         "invalid_trigger_id"
