@@ -74,7 +74,10 @@ def store_batch(
 ) -> int:
     """Charge credits for the fetched items, index as many as were paid for (their run items Done), record the
     failures (Failed) and delete what is gone (Gone); returns how many fetched items were paid for. Unpaid ones
-    stay Pending: the run pauses for credits and fetches them when it resumes."""
+    stay Pending: the run pauses for credits and fetches them when it resumes. An empty batch (listing pages
+    with nothing new) writes nothing: no lock on the workspace's credits, no recount of the documents."""
+    if not (batch.fetched or batch.failures or batch.gone):
+        return 0
     paid = charge(
         session, team_id=team_id, units=len(batch.fetched), cost_per_unit=cost_per_page, now=now, run_id=run_id
     ).paid
