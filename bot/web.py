@@ -216,6 +216,10 @@ class HttpServer:
             raise ConfigurationError("PORT", cannot_listen(host, port, exc)) from None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # close() wakes the loop only while its sockets are open. Re-entrant: `serve` calls close() from a signal
+        # handler, which may interrupt the loop's own thread while it holds the lock closing them.
+        self._sockets_lock = threading.RLock()
+        self._sockets_closed = False
 
     @property
     def port(self) -> int:
@@ -228,8 +232,10 @@ class HttpServer:
             while not self._stopping.is_set() and socket_map:
                 wasyncore.loop(timeout=0.2, map=socket_map, use_poll=True, count=1)
         finally:
-            for dispatcher in list(socket_map.values()):
-                dispatcher.close()
+            with self._sockets_lock:
+                self._sockets_closed = True
+                for dispatcher in list(socket_map.values()):
+                    dispatcher.close()
             self._server.task_dispatcher.shutdown()
 
     def start_in_thread(self) -> None:
@@ -238,6 +244,9 @@ class HttpServer:
 
     def close(self) -> None:
         self._stopping.set()
+        with self._sockets_lock:
+            if not self._sockets_closed:
+                self._server.trigger.pull_trigger()  # wakes the loop from its poll now, not at its round's end
         if self._thread is not None:
             self._thread.join(timeout=5)
 

@@ -17,11 +17,10 @@ from bot.settings import Settings
 from demo.fakes import slack_limits
 from demo.fakes.slack_api import FakeSlack
 from storage.db import make_engine, make_sessionmaker
-from storage.migrate import upgrade_to_head
 from tests.backends import BACKENDS, keep_postgresql_sample, postgres_base_url, without_postgres
 from tests.corpus import Corpus
 from tests.db_snapshot import TableSnapshots
-from tests.harness import RunningBot, running_bot
+from tests.harness import RunningBot, migrate, running_bot
 
 BOT_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 #: Arbitrary constant: serializes the creation of the unaccent extension across test processes.
@@ -90,7 +89,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def migrated_sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     """Sessions on a database upgraded to the newest schema (disposed afterwards)."""
     engine = make_engine(database_url)
-    upgrade_to_head(engine)
+    migrate(engine)
     yield make_sessionmaker(engine)
     engine.dispose()
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.cli import main
 from bot.crypto import generate_key
 from storage.db import make_engine, make_sessionmaker
-from storage.migrate import upgrade_to_head
 from storage.models import CreditEntry, Workspace
 from storage.workspaces import touch_workspace
+from tests.harness import migrate
 
 TEAM = "T0CREDITS"
 
@@ -24,7 +24,7 @@ def sessions(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ses
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ENCRYPTION_KEY", generate_key())
     engine = make_engine(database_url)
-    upgrade_to_head(engine)
+    migrate(engine)
     factory = make_sessionmaker(engine)
     with factory.begin() as session:  # the workspace appears as the wizard records it: FREE_CREDITS' default
         touch_workspace(session, team_id=TEAM, initial_credits=100_000)

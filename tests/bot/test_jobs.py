@@ -11,14 +11,14 @@ import pytest
 from bot.jobs import REBUILD_JOB_ID, Jobs, remove_datastore_jobs, resync_job_id
 from bot.services import Services, build_services
 from bot.settings import Settings
-from storage.migrate import upgrade_to_head
 from storage.models import Datastore, SyncRun, utcnow
+from tests.harness import migrate
 
 
 @pytest.fixture
 def services(database_url: str) -> Iterator[Services]:
     built = build_services(Settings(_env_file=None, database_url=database_url, encryption_key="x" * 43 + "="))
-    upgrade_to_head(built.engine)
+    migrate(built.engine)
     yield built
     built.engine.dispose()
 

@@ -12,8 +12,8 @@ from bot.liveness import STALE_AFTER, Heartbeat, LivenessCheck, Loop
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.web import Router, start_http_server
-from storage.migrate import upgrade_to_head
 from storage.models import utcnow
+from tests.harness import migrate
 
 
 class Clock:
@@ -27,7 +27,7 @@ class Clock:
 @pytest.fixture
 def services(database_url: str) -> Iterator[Services]:
     built = build_services(Settings(_env_file=None, database_url=database_url, encryption_key="x" * 43 + "="))
-    upgrade_to_head(built.engine)
+    migrate(built.engine)
     yield built
     built.engine.dispose()
 

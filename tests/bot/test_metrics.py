@@ -16,14 +16,13 @@ from bot.metrics import http_outcome, slack_method_label, start_metrics_server
 from bot.services import Services, build_services
 from bot.settings import Settings
 from demo.fakes.slack_api import FakeSlack
-from storage.migrate import upgrade_to_head
-from tests.harness import free_port
+from tests.harness import free_port, migrate
 
 
 @pytest.fixture
 def services(database_url: str) -> Iterator[Services]:
     built = build_services(Settings(_env_file=None, database_url=database_url, encryption_key="x" * 43 + "="))
-    upgrade_to_head(built.engine)
+    migrate(built.engine)
     yield built
     built.engine.dispose()
 

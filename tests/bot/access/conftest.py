@@ -9,8 +9,8 @@ import pytest
 from bot.crypto import generate_key
 from bot.services import Services
 from demo.fakes.atlassian import FakeAtlassian, SiteSpec
-from storage.migrate import upgrade_to_head
 from tests.bot.atlassian.connections import make_services
+from tests.harness import migrate
 
 
 @pytest.fixture
@@ -22,6 +22,6 @@ def fake() -> Iterator[FakeAtlassian]:
 @pytest.fixture
 def services(fake: FakeAtlassian, database_url: str) -> Iterator[Services]:
     built = make_services(fake, database_url, generate_key())
-    upgrade_to_head(built.engine)
+    migrate(built.engine)
     yield built
     built.engine.dispose()

@@ -9,8 +9,8 @@ import pytest
 from bot.crypto import generate_key
 from bot.services import Services
 from demo.fakes.atlassian import FakeAtlassian, SiteSpec
-from storage.migrate import upgrade_to_head
 from tests.bot.atlassian.connections import make_services
+from tests.harness import migrate
 
 
 @pytest.fixture
@@ -27,6 +27,6 @@ def key() -> str:
 @pytest.fixture
 def services(fake: FakeAtlassian, database_url: str, key: str) -> Iterator[Services]:
     built = make_services(fake, database_url, key)
-    upgrade_to_head(built.engine)
+    migrate(built.engine)
     yield built
     built.engine.dispose()

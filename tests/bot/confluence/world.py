@@ -17,8 +17,8 @@ from bot.crypto import generate_key
 from bot.services import Services, build_services
 from bot.settings import Settings
 from demo.fakes.atlassian import FakeAtlassian
-from storage.migrate import upgrade_to_head
 from storage.models import Connection
+from tests.harness import migrate
 
 __all__ = ["PAGES", "SHORT_TIMEOUT", "World", "build_world", "first_page_id", "first_space_id"]
 
@@ -74,7 +74,7 @@ def build_world(fake: FakeAtlassian, tmp_path: Path, scopes: list[str] | None = 
         atlassian_api_url=fake.api_url,
     )
     services = build_services(settings)
-    upgrade_to_head(services.engine)
+    migrate(services.engine)
 
     def now() -> datetime:
         return datetime.fromtimestamp(fake.clock.now(), UTC)

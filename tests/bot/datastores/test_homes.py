@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from bot.actors import Actor
 from bot.datastores.homes import home_datastore
 from storage.db import make_engine
-from storage.migrate import upgrade_to_head
 from storage.models import Datastore, Wizard, utcnow
+from tests.harness import migrate
 
 
 def _datastore(session: Session, name: str, *, enterprise: str | None, wizard: bool = True) -> int:
@@ -36,7 +36,7 @@ def _datastore(session: Session, name: str, *, enterprise: str | None, wizard: b
 
 def test_only_the_datastores_own_workspace_and_org_find_it(database_url: str) -> None:
     engine = make_engine(database_url)
-    upgrade_to_head(engine)
+    migrate(engine)
     try:
         with Session(engine) as session:
             in_org = _datastore(session, "grid", enterprise="E0ORG")

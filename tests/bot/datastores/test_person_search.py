@@ -20,11 +20,11 @@ from bot.errors import AtlassianUnavailable, ReconnectRequired, UserFacingError
 from bot.services import Services, build_services
 from bot.settings import Settings
 from storage.documents import Document
-from storage.migrate import upgrade_to_head
 from storage.models import Connection, Datastore, utcnow
 from storage.search_index import ChunkInput, DocumentInput, bulk_replace_documents, content_hash
 from tests.bot.access.stub_gateway import BASE, StubGateway, tiny
 from tests.fakes.person_directory import LINK_BASE, FakePersonDirectory
+from tests.harness import migrate
 
 TEAM, CLOUD = "T0PEOPLE", "cloud-1"
 SPACE = [group_key("staff")]
@@ -86,7 +86,7 @@ class World:
 @pytest.fixture
 def world(database_url: str) -> Iterator[World]:
     services = build_services(Settings(_env_file=None, database_url=database_url, encryption_key=generate_key()))
-    upgrade_to_head(services.engine)
+    migrate(services.engine)
     with services.sessions.begin() as session:
         connection = Connection(
             team_id=TEAM, created_by="U0CREATOR", cloud_id=CLOUD, site_url="https://acme.atlassian.net"

@@ -20,11 +20,10 @@ from bot.sync.convert import Converter
 from bot.sync.engine import EngineOptions, SyncEngine
 from bot.sync.worker import SyncWorker
 from demo.fakes.atlassian import FakeAtlassian, OAuthApp, SiteSpec
-from storage.migrate import upgrade_to_head
 from storage.models import Datastore, SyncRun
 from storage.states import RunKind, RunTrigger
 from storage.sync_runs import queue_run
-from tests.harness import add_connected_datastore
+from tests.harness import add_connected_datastore, migrate
 
 TEAM = "T0SYNC"
 
@@ -100,7 +99,7 @@ def make_world(database_url: str, spec: SiteSpec, *, credits: int = 100_000) -> 
             atlassian_api_url=atlassian.api_url,
         )
         services = build_services(settings)
-        upgrade_to_head(services.engine)
+        migrate(services.engine)
         datastore_id = add_connected_datastore(
             services, cloud_id=atlassian.cloud_id, token=atlassian.issue_token(), team_id=TEAM, credits=credits
         )
