@@ -40,6 +40,7 @@ __all__ = [
     "clear_failure",
     "content_hash",
     "count_documents",
+    "counts_by_space",
     "delete_datastore_documents",
     "delete_documents",
     "delete_documents_outside",
@@ -211,6 +212,16 @@ def document_versions(session: Session, *, datastore_id: int) -> dict[str, tuple
         _DOCUMENTS.c.datastore_id == datastore_id
     )
     return {source_id: (version, digest) for source_id, version, digest in session.execute(statement)}
+
+
+def counts_by_space(session: Session, *, datastore_id: int) -> dict[tuple[str | None, str], int]:
+    """``{(space id, kind): documents}`` of a datastore."""
+    statement = (
+        select(_DOCUMENTS.c.space_id, _DOCUMENTS.c.kind, func.count())
+        .where(_DOCUMENTS.c.datastore_id == datastore_id)
+        .group_by(_DOCUMENTS.c.space_id, _DOCUMENTS.c.kind)
+    )
+    return {(space_id, kind): int(count) for space_id, kind, count in session.execute(statement)}
 
 
 def count_documents(session: Session, *, datastore_id: int) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -21,6 +22,7 @@ from storage.search_index import (
     clear_failure,
     content_hash,
     count_documents,
+    counts_by_space,
     delete_datastore_documents,
     delete_documents,
     document_versions,
@@ -230,6 +232,20 @@ def test_failures_are_recorded_replaced_and_cleared(sessions: sessionmaker[Sessi
     put(sessions, "7", "Big page", "finally indexed")
     with sessions() as session:
         assert list_failures(session, datastore_id=1) == []
+
+
+def test_counts_by_space_are_per_space_and_kind_of_one_datastore(sessions: sessionmaker[Session]) -> None:
+    placed = [("1", "100", "page"), ("2", "100", "page"), ("3", "100", "blogpost"), ("4", "200", "page")]
+    with sessions.begin() as session:
+        items: list[tuple[DocumentInput, list[ChunkInput]]] = [
+            (replace(doc(n, f"Doc {n}"), space_id=space, kind=kind), []) for n, space, kind in placed
+        ]
+        bulk_replace_documents(session, 1, items)
+        bulk_replace_documents(session, 2, [(doc("9", "Elsewhere"), [])])
+    with sessions() as session:
+        expected = {("100", "page"): 2, ("100", "blogpost"): 1, ("200", "page"): 1}
+        assert counts_by_space(session, datastore_id=1) == expected
+        assert counts_by_space(session, datastore_id=3) == {}
 
 
 def test_bulk_indexing_smoke(sessions: sessionmaker[Session]) -> None:

@@ -58,6 +58,18 @@ def test_a_resync_with_nothing_changed_makes_one_request_per_space_and_kind(worl
     assert sum(world.atlassian.log.body_fetches().values()) <= 20 * 2  # a first look brings its one item
 
 
+def test_a_resync_lists_the_biggest_listings_first(world: SyncWorld) -> None:
+    """Longest first: with one listing thread, every space's pages (50 documents each) are asked for before any
+    space's blog posts (2 each), so the listings that may take several requests start while threads are free."""
+    _sync(world, "full")
+    world.atlassian.log.clear()
+    run_id = world.queue()
+    world.worker(metadata_threads=1).run_until_idle()
+    assert world.run(run_id).outcome == "synced"
+    kinds = [r.endpoint.rsplit("/", 1)[-1] for r in world.atlassian.log if r.endpoint in LISTINGS]
+    assert kinds == ["pages"] * 20 + ["blogposts"] * 20, kinds
+
+
 def test_one_percent_changed_costs_at_most_five_points_per_changed_page_plus_ten_per_space(world: SyncWorld) -> None:
     _sync(world, "full")
     site = world.atlassian.site
