@@ -318,8 +318,9 @@ class SyncItem(Base):
 
 
 class SyncRunSeen(Base):
-    """Items a run listed that are already indexed at their version: only their ids, one row per listing page
-    (an incremental sync of a large site then writes a few rows, not one per page). Deletions are pruned
+    """Items a run listed that are already indexed at their version: only their ids, one row per group of
+    listing pages the writer stores (an incremental sync of a large site then writes a few rows, not one per
+    page). Deletions are pruned
     against these ids plus the run's items."""
 
     __tablename__ = "sync_run_seen"

@@ -177,10 +177,12 @@ class SyncEngine:
                 for s in spaces
                 if not s.done
             ]
-            # The biggest listings first: they are the likeliest to take more than one request, and the threads
-            # that take them first are free again while the short ones are still being asked for.
-            sizes = index.counts_by_space(session, datastore_id=datastore.id)
-            todo.sort(key=lambda task: -sizes.get((task.space_id, task.kind), 0))
+            if not run.lists_everything:
+                # A listing of changes (a second or so): the biggest listings first, the likeliest to change and
+                # so to take a second request, which they get while the threads are still free. A listing of
+                # everything keeps each space's kinds together, so the thread's "N of M spaces" moves steadily.
+                sizes = index.counts_by_space(session, datastore_id=datastore.id)
+                todo.sort(key=lambda task: -sizes.get((task.space_id, task.kind), 0))
             count = bodies and not run.total_estimated
             if (bodies or not run.lists_everything) and run.processing_started_at is None:
                 run.processing_started_at = self.clock()  # it indexes while it lists: its rate counts from here

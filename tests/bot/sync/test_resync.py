@@ -58,16 +58,27 @@ def test_a_resync_with_nothing_changed_makes_one_request_per_space_and_kind(worl
     assert sum(world.atlassian.log.body_fetches().values()) <= 20 * 2  # a first look brings its one item
 
 
-def test_a_resync_lists_the_biggest_listings_first(world: SyncWorld) -> None:
-    """Longest first: with one listing thread, every space's pages (50 documents each) are asked for before any
-    space's blog posts (2 each), so the listings that may take several requests start while threads are free."""
+def _listed_kinds(world: SyncWorld) -> list[str]:
+    return [r.endpoint.rsplit("/", 1)[-1] for r in world.atlassian.log if r.endpoint in LISTINGS]
+
+
+def test_a_listing_of_changes_asks_the_biggest_listings_first(world: SyncWorld) -> None:
+    """With one listing thread, every space's pages (50 documents each) are asked for before any space's blog
+    posts (2 each): the listings likeliest to take a second request start while threads are free. A listing of
+    everything keeps a space's kinds together (its spaces finish one by one in the thread's count)."""
     _sync(world, "full")
     world.atlassian.log.clear()
     run_id = world.queue()
     world.worker(metadata_threads=1).run_until_idle()
     assert world.run(run_id).outcome == "synced"
-    kinds = [r.endpoint.rsplit("/", 1)[-1] for r in world.atlassian.log if r.endpoint in LISTINGS]
-    assert kinds == ["pages"] * 20 + ["blogposts"] * 20, kinds
+    assert _listed_kinds(world) == ["pages"] * 20 + ["blogposts"] * 20
+
+    world.atlassian.log.clear()
+    run_id = world.queue(kind="full")
+    world.worker(metadata_threads=1).run_until_idle()
+    assert world.run(run_id).outcome == "synced"
+    spaces = [r.path.split("/")[-2] for r in world.atlassian.log if r.endpoint in LISTINGS]
+    assert len(spaces) == 40 and all(spaces[i] == spaces[i + 1] for i in range(0, 40, 2)), spaces
 
 
 def test_one_percent_changed_costs_at_most_five_points_per_changed_page_plus_ten_per_space(world: SyncWorld) -> None:
