@@ -4,6 +4,7 @@ Every module that defines tables is imported here, models first, so that every t
 (Alembic, the migration test) whichever storage module a program happens to import first."""
 
 import storage.models  # noqa: I001  (first: the others' tables build on its Base)
+import storage.run_checkpoints
 import storage.documents
 import storage.access_audit
 import storage.job_locks

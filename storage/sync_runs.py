@@ -15,7 +15,8 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_into
-from storage.models import SyncItem, SyncRun, SyncRunSeen, SyncRunSpace
+from storage.models import SyncRun
+from storage.run_checkpoints import SyncItem, SyncRunSeen, SyncRunSpace
 from storage.states import UNFINISHED_STATES, ItemState, RunKind, RunState, RunTrigger
 
 __all__ = [

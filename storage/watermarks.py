@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_into
-from storage.models import SpaceWatermark
+from storage.run_checkpoints import SpaceWatermark
 
 __all__ = ["SpaceKind", "drop_watermarks_outside", "set_watermarks", "watermarks"]
 

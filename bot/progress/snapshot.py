@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from storage.access_modes import AccessMode
 from storage.documents import Document, DocumentFailure
-from storage.models import Connection, Datastore, SyncRun, SyncRunSpace
+from storage.models import Connection, Datastore, SyncRun
+from storage.run_checkpoints import SyncRunSpace
 from storage.states import LISTING_PHASES, PauseKind, RunOutcome, RunPhase, RunState, RunTrigger
 
 __all__ = ["ACL_HOLD", "FAILURES_LISTED", "ProgressSnapshot", "snapshot_of"]

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from storage import search_index as index
 from storage import sync_runs as runs
-from storage.models import Datastore, SyncRun, SyncRunSpace
+from storage.models import Datastore, SyncRun
+from storage.run_checkpoints import SyncRunSpace
 from storage.states import ItemState, RunKind
 from storage.watermarks import drop_watermarks_outside, set_watermarks, watermarks
 

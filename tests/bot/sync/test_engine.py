@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from bot.sync.engine import NO_PAGES
 from storage.credits import add_credits
 from storage.documents import DocumentFailure
-from storage.models import Connection, CreditEntry, SyncItem, utcnow
+from storage.models import Connection, CreditEntry, utcnow
+from storage.run_checkpoints import SyncItem
 from storage.search import Visibility, search
 from storage.states import RunKind, RunState, RunTrigger
 from tests.bot.sync.conftest import TEAM, SyncWorld, ids_of

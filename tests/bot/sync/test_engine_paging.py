@@ -14,7 +14,8 @@ import bot.confluence.client
 from bot.confluence.client import RequestBudget
 from bot.sync.confluence_source import ConfluenceSources
 from demo.fakes.atlassian import FaultKind, FaultRule, SiteSpec
-from storage.models import SyncRun, SyncRunSpace
+from storage.models import SyncRun
+from storage.run_checkpoints import SyncRunSpace
 from storage.states import RunPhase
 from tests.bot.sync.conftest import SyncWorld, ids_of, make_world
 
