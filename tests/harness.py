@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import tempfile
@@ -42,18 +43,15 @@ class RunningBot:
     app: BotApp
 
 
-_TEMPLATE: list[Path] = []  # this process's migrated SQLite database, made on first use
-
-
+@functools.cache
 def _migrated_template() -> Path:
-    if not _TEMPLATE:
-        folder = Path(tempfile.mkdtemp(prefix="datastore-bot-template-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        engine = make_engine(f"sqlite:///{folder / 'template.db'}")
-        upgrade_to_head(engine)
-        engine.dispose()  # its last connection closed: the WAL is folded into the one file
-        _TEMPLATE.append(folder / "template.db")
-    return _TEMPLATE[0]
+    """This process's migrated SQLite database, made on first use."""
+    folder = Path(tempfile.mkdtemp(prefix="datastore-bot-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    engine = make_engine(f"sqlite:///{folder / 'template.db'}")
+    upgrade_to_head(engine)
+    engine.dispose()  # its last connection closed: the WAL is folded into the one file
+    return folder / "template.db"
 
 
 def migrate(engine: Engine) -> None:
