@@ -229,9 +229,7 @@ class SyncEngine:
         """One transaction for a group of listing pages: their new or changed items (the work list), the ids
         of the unchanged ones, each space's next cursor (the checkpoint) and the items that came with their
         bodies, indexed (Done) as far as credits pay for them."""
-        found = 0
-        todo: list[runs.ItemRow] = []
-        same: list[str] = []
+        listed_rows: list[runs.ItemRow] = []
         with self.services.sessions.begin() as session:
             run, _datastore = self.owned(session, run_id)
             listed = runs.run_spaces(session, run_id=run_id, space_ids=[page.space_id for page in pages])
@@ -248,20 +246,17 @@ class SyncEngine:
                 if space.listed_from is None:  # its first answer: what changes after it is the next run's
                     # (this machine's clock when Atlassian sent no Date, an hour early for its possible skew)
                     space.listed_from = page.as_of or self.clock() - NO_DATE_SKEW
-                rows = [self._item_row(ref, known) for ref in page.refs]
-                same.extend(row.source_id for row in rows if row.state == ItemState.UNCHANGED)
-                todo.extend(row for row in rows if row.state == ItemState.PENDING)
-                found += len(rows)
+                listed_rows.extend(self._item_row(ref, known) for ref in page.refs)
                 space.cursor, space.done = page.next_cursor, page.next_cursor is None
                 bodied.update({f.ref.source_id: (f, c) for f, c in zip(page.fetched, page.converted, strict=True)})
             # The group's items in one statement each (not one a listing page: each would flush the checkpoints).
-            runs.add_items(session, run_id=run_id, items=todo)
+            same = [row.source_id for row in listed_rows if row.state == ItemState.UNCHANGED]
+            runs.add_items(session, run_id=run_id, items=[r for r in listed_rows if r.state == ItemState.PENDING])
             runs.add_seen(session, run_id=run_id, source_ids=same)
-            unchanged = len(same)
             session.execute(
                 update(SyncRun)
                 .where(SyncRun.id == run_id)
-                .values(found=SyncRun.found + found, unchanged=SyncRun.unchanged + unchanged)
+                .values(found=SyncRun.found + len(listed_rows), unchanged=SyncRun.unchanged + len(same))
             )
             # Only items still pending: one listed twice (moved while listing) is indexed and charged once.
             pending = runs.pending_among(session, run_id=run_id, source_ids=list(bodied))
